@@ -1,0 +1,39 @@
+/** Base class of every error probunet raises on purpose; `code` is stable for programs to branch on. */
+export class ProbUNetError extends Error {
+  readonly code: string;
+  constructor(code: string, message: string) {
+    super(message);
+    this.name = new.target.name;
+    this.code = code;
+  }
+}
+
+/** A configuration, or a set of components, that cannot work together. */
+export class ConfigError extends ProbUNetError {
+  constructor(message: string) {
+    super('config', message);
+  }
+}
+
+/** A tensor or value passed in has the wrong rank, shape, dtype or contents. */
+export class InputError extends ProbUNetError {
+  constructor(message: string) {
+    super('input', message);
+  }
+}
+
+/** Training produced a loss or gradient that is NaN or infinite; no update was applied. */
+export class NonFiniteLossError extends ProbUNetError {
+  readonly step: number;
+  constructor(step: number, message: string) {
+    super('non-finite-loss', message);
+    this.step = step;
+  }
+}
+
+/** A checkpoint that is truncated, corrupt, or of another format. */
+export class CheckpointError extends ProbUNetError {
+  constructor(message: string) {
+    super('checkpoint', message);
+  }
+}

@@ -1,0 +1,52 @@
+import './register-gradients.js';
+export { ConfigError, InputError, NonFiniteLossError, CheckpointError, ProbUNetError } from './errors.js';
+export type {
+  ComponentConfig,
+  Encoder,
+  FusionHead,
+  GaussianParams,
+  LatentNet,
+  PreparedFusion,
+  SampleOptions,
+  SegmentationSampler,
+} from './components/types.js';
+export { countParameters, type Parameter } from './components/parameter.js';
+export { ConvLayer, type ConvLayerOptions } from './components/conv-layer.js';
+export { DownPath } from './components/down-path.js';
+export { UNetEncoder, type UNetEncoderConfig, type UNetEncoderOptions } from './components/unet-encoder.js';
+export { ConvGaussian, type ConvGaussianConfig, type ConvGaussianOptions } from './components/conv-gaussian.js';
+export { TileConcatFusion, type TileConcatFusionConfig, type TileConcatFusionOptions } from './components/fusion-head.js';
+export { corePlugin, createRegistry, type ComponentFactory, type ProbUNetPlugin, type Registry } from './registry.js';
+export { conv2dSame, conv2dFilterGrad, conv2dInputGrad, type Activation } from './ops/conv.js';
+export { gaussianLogDensity, klDiagonalGaussians, sampleGaussian } from './ops/gaussian.js';
+export { SeededRandom } from './ops/random.js';
+export {
+  AUTHORS_DEFAULTS,
+  DEFAULT_IGNORE_LABEL,
+  expandConfig,
+  type ProbUNetConfig,
+  type ProbUNetModelConfig,
+  type ProbUNetParts,
+} from './model/config.js';
+export { createProbUNet, type CreateOptions } from './model/create.js';
+export {
+  ProbUNet,
+  type AnnotationScore,
+  type ElboTerms,
+  type LatentTraversal,
+  type LatentTraversalOptions,
+  type ParameterCounts,
+  type ProbUNetSampleOptions,
+} from './model/prob-unet.js';
+export { validateImages, validateLabels, type InputSpec } from './model/validate-input.js';
+export { halfSquaredNorm, labelLogLikelihood, oneHotMasked } from './training/loss.js';
+export { Adam, type AdamOptions } from './training/adam.js';
+export { AUTHORS_SCHEDULE, learningRateAt, type PiecewiseSchedule } from './training/schedule.js';
+export { Trainer, type StepMetrics, type TrainBatch, type TrainerOptions, type TrainerState } from './training/trainer.js';
+export {
+  decodeCheckpoint,
+  encodeCheckpoint,
+  restoreCheckpoint,
+  type CheckpointHeader,
+  type RestoredCheckpoint,
+} from './checkpoint/format.js';

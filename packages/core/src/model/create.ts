@@ -1,0 +1,65 @@
+import type { ComponentConfig, Encoder, FusionHead, LatentNet } from '../components/types.js';
+import { ConfigError } from '../errors.js';
+import { createRegistry, type Registry } from '../registry.js';
+import { expandConfig, type ProbUNetConfig, type ProbUNetModelConfig, type ProbUNetParts, DEFAULT_IGNORE_LABEL, AUTHORS_DEFAULTS } from './config.js';
+import { ProbUNet } from './prob-unet.js';
+
+export interface CreateOptions {
+  /** Resolves component configs by `type`; default: the core components only. */
+  registry?: Registry;
+}
+
+function isComponent(x: unknown): x is { kind: string } {
+  return typeof x === 'object' && x !== null && typeof (x as { kind?: unknown }).kind === 'string';
+}
+
+/**
+ * Builds a Probabilistic U-Net from
+ * - the short form `{ inputChannels, numClasses, channels?, convsPerBlock?, latentDim?, num1x1Convs?, beta? }`
+ *   (defaults: the authors' code), or
+ * - explicit parts `{ encoder, prior, posterior, fusion }`, each a component instance or a JSON config
+ *   resolved through `options.registry` (this is also what `model.getConfig()` returns).
+ * The parts are checked against each other; a mismatch throws a ConfigError saying how to fix it.
+ */
+export function createProbUNet(config: ProbUNetConfig | ProbUNetParts | ProbUNetModelConfig, options: CreateOptions = {}): ProbUNet {
+  const registry = options.registry ?? createRegistry();
+  const parts: ProbUNetParts = 'encoder' in config ? config : expandConfig(checkShortConfig(config));
+  const built: Array<{ dispose(): void }> = [];
+  const resolve = <T extends { dispose(): void }>(part: T | ComponentConfig, kind: string, make: (c: ComponentConfig) => T): T => {
+    if (isComponent(part)) {
+      if (part.kind !== kind) throw new ConfigError(`expected a ${kind} here, got a ${part.kind}`);
+      return part as T;
+    }
+    const made = make(part as ComponentConfig);
+    built.push(made);
+    return made;
+  };
+  try {
+    const encoder = resolve<Encoder>(parts.encoder as Encoder | ComponentConfig, 'encoder', (c) => registry.createEncoder(c));
+    const prior = resolve<LatentNet>(parts.prior as LatentNet | ComponentConfig, 'latent-net', (c) => registry.createLatentNet(c));
+    const posterior = resolve<LatentNet>(parts.posterior as LatentNet | ComponentConfig, 'latent-net', (c) => registry.createLatentNet(c));
+    const fusion = resolve<FusionHead>(parts.fusion as FusionHead | ComponentConfig, 'fusion-head', (c) => registry.createFusionHead(c));
+    if (prior === posterior) throw new ConfigError('prior and posterior must be two separate latent nets (they share no weights)');
+    const beta = parts.beta ?? AUTHORS_DEFAULTS.beta;
+    if (!(beta >= 0) || !Number.isFinite(beta)) throw new ConfigError(`beta must be a finite number ≥ 0, got ${beta}`);
+    return new ProbUNet(encoder, prior, posterior, fusion, { beta, ignoreLabel: parts.ignoreLabel ?? DEFAULT_IGNORE_LABEL });
+  } catch (err) {
+    // Free what this call built; instances the caller passed stay theirs.
+    for (const part of built) part.dispose();
+    if (err instanceof RangeError || err instanceof TypeError) throw new ConfigError(err.message);
+    throw err;
+  }
+}
+
+function checkShortConfig(config: ProbUNetConfig): ProbUNetConfig {
+  for (const key of ['inputChannels', 'numClasses'] as const) {
+    const v = config[key];
+    if (!Number.isInteger(v) || v < 1) throw new ConfigError(`${key} is required and must be a positive integer, got ${String(v)}`);
+  }
+  if (config.numClasses < 2) throw new ConfigError(`numClasses must be ≥ 2 (a binary mask is 2 classes), got ${config.numClasses}`);
+  const ignore = config.ignoreLabel ?? DEFAULT_IGNORE_LABEL;
+  if (ignore >= 0 && ignore < config.numClasses) {
+    throw new ConfigError(`ignoreLabel ${ignore} collides with a class index (0..${config.numClasses - 1}): pick a value outside that range, e.g. 255`);
+  }
+  return config;
+}

@@ -1,0 +1,57 @@
+import * as tf from '@tensorflow/tfjs-core';
+import { InputError } from '../errors.js';
+
+export interface InputSpec {
+  channels: number;
+  numClasses: number;
+  ignoreLabel: number;
+  downsamplingFactor: number;
+}
+
+/** images must be float32 [B,H,W,C] with finite values and H, W multiples of the down-sampling factor. */
+export function validateImages(images: tf.Tensor, spec: InputSpec, what = 'images'): asserts images is tf.Tensor4D {
+  if (!(images instanceof tf.Tensor)) throw new InputError(`${what} must be a tf.Tensor, got ${typeof images}`);
+  if (images.rank !== 4) {
+    throw new InputError(`${what} must have rank 4 [batch, height, width, channels] (NHWC), got shape [${images.shape.join(', ')}]`);
+  }
+  if (images.dtype !== 'float32') throw new InputError(`${what} must be float32, got ${images.dtype}: cast with tf.cast(x, 'float32')`);
+  const [b, h, w, c] = images.shape as [number, number, number, number];
+  if (b === 0) throw new InputError(`${what} has an empty batch`);
+  if (c !== spec.channels) throw new InputError(`${what} have ${c} channels but the model was built for ${spec.channels}`);
+  const f = spec.downsamplingFactor;
+  if (h % f !== 0 || w % f !== 0) {
+    const ph = Math.ceil(h / f) * f;
+    const pw = Math.ceil(w / f) * f;
+    throw new InputError(
+      `${what} height × width ${h}×${w} is not divisible by the encoder's down-sampling factor ${f}: crop or pad to e.g. ${ph}×${pw}`,
+    );
+  }
+  const finite = tf.tidy(() => tf.all(tf.isFinite(images)).dataSync()[0]);
+  if (!finite) throw new InputError(`${what} contain NaN or Inf values`);
+}
+
+/** labels must be int32 [B,H,W] matching the images, each value in [0, numClasses) or the ignore label. */
+export function validateLabels(labels: tf.Tensor, images: tf.Tensor4D, spec: InputSpec, what = 'labels'): asserts labels is tf.Tensor3D {
+  if (!(labels instanceof tf.Tensor)) throw new InputError(`${what} must be a tf.Tensor, got ${typeof labels}`);
+  if (labels.rank !== 3) throw new InputError(`${what} must have rank 3 [batch, height, width], got shape [${labels.shape.join(', ')}]`);
+  if (labels.dtype !== 'int32') throw new InputError(`${what} must be int32 class indices, got ${labels.dtype}`);
+  const [b, h, w] = images.shape;
+  if (labels.shape[0] !== b || labels.shape[1] !== h || labels.shape[2] !== w) {
+    throw new InputError(`${what} shape [${labels.shape.join(', ')}] does not match the images' [${b}, ${h}, ${w}]`);
+  }
+  const data = labels.dataSync();
+  for (let i = 0; i < data.length; i++) {
+    const v = data[i]!;
+    if ((v < 0 || v >= spec.numClasses) && v !== spec.ignoreLabel) {
+      throw new InputError(
+        `${what} contain the value ${v} at flat index ${i}; valid labels are 0..${spec.numClasses - 1} and the ignore label ${spec.ignoreLabel}`,
+      );
+    }
+  }
+}
+
+/** Validates n and returns it as an integer. */
+export function validateCount(n: number, what: string): number {
+  if (!Number.isInteger(n) || n < 1) throw new InputError(`${what} must be a positive integer, got ${n}`);
+  return n;
+}

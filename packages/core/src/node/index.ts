@@ -1,0 +1,1 @@
+export { loadCheckpoint, saveCheckpoint, writeFileAtomic } from './checkpoint-file.js';

@@ -1,0 +1,99 @@
+import '../register-gradients.js';
+import * as tf from '@tensorflow/tfjs-core';
+
+export type Activation = 'relu' | 'linear';
+
+/**
+ * 2-D convolution, stride 1, SAME padding, odd square kernel, with bias and activation, whose
+ * gradient uses only *forward* convolutions, so it trains on every backend:
+ *
+ * - wasm registers no `Conv2DBackpropFilter` kernel at all;
+ * - webgpu's stock filter gradient loses precision once N·H·W reaches tens of thousands
+ *   (see shared/BACKEND-FACTS.md).
+ *
+ * Input gradient: dx = conv(dy, W rotated 180° with in/out swapped), SAME.
+ * Filter gradient: dW[i,j,ci,co] = Σ_{n,h,w} xpad[n,h+i,w+j,ci]·dy[n,h,w,co], which is a VALID
+ * convolution of xpad^T [Ci, H+2p, W+2p, N] with dy^T [H, W, N, Co] as the "filter": the reduction
+ * over N·H·W runs inside one forward conv kernel.
+ *
+ * @param x [B,H,W,Ci] float32
+ * @param kernel [k,k,Ci,Co] float32, k odd
+ * @param bias [Co] float32
+ * @returns [B,H,W,Co]
+ */
+export function conv2dSame(
+  x: tf.Tensor4D,
+  kernel: tf.Tensor4D,
+  bias: tf.Tensor1D,
+  activation: Activation = 'linear',
+): tf.Tensor4D {
+  const k = kernel.shape[0];
+  if (k !== kernel.shape[1] || k % 2 !== 1) {
+    throw new RangeError(`conv2dSame needs an odd square kernel, got ${kernel.shape[0]}×${kernel.shape[1]}`);
+  }
+  // tf.customGrad passes the inputs then the save function, typed as one variadic list.
+  const op = tf.customGrad(((xIn: tf.Tensor, wIn: tf.Tensor, bIn: tf.Tensor, save: tf.GradSaveFunc) => {
+    const x4 = xIn as tf.Tensor4D;
+    const w4 = wIn as tf.Tensor4D;
+    const y =
+      k === 1
+        ? conv1x1Forward(x4, w4, bIn as tf.Tensor1D, activation)
+        : tf.fused.conv2d({ x: x4, filter: w4, strides: 1, pad: 'same', bias: bIn, activation });
+    save(activation === 'relu' ? [x4, w4, y] : [x4, w4]);
+    return {
+      value: y,
+      gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
+        const [xs, ws, ys] = saved as [tf.Tensor4D, tf.Tensor4D, tf.Tensor4D | undefined];
+        const dPre = (ys ? tf.mul(dy, tf.step(ys)) : dy) as tf.Tensor4D;
+        const db = tf.sum(dPre, [0, 1, 2]);
+        if (k === 1) return [...conv1x1Grads(xs, ws, dPre), db];
+        return [conv2dInputGrad(dPre, ws), conv2dFilterGrad(xs, dPre, k), db];
+      },
+    };
+  }) as unknown as (...args: Array<tf.Tensor | tf.GradSaveFunc>) => { value: tf.Tensor4D; gradFunc: (dy: tf.Tensor4D, saved: tf.Tensor[]) => tf.Tensor[] });
+  return op(x, kernel, bias) as tf.Tensor4D;
+}
+
+/** A 1×1 convolution is a matrix product over the channel axis; this is faster on every backend. */
+function conv1x1Forward(x: tf.Tensor4D, w: tf.Tensor4D, b: tf.Tensor1D, activation: Activation): tf.Tensor4D {
+  const [n, h, wd, ci] = x.shape;
+  const co = w.shape[3];
+  const y = tf.fused.matMul({
+    a: tf.reshape(x, [n * h * wd, ci]),
+    b: tf.reshape(w, [ci, co]),
+    bias: b,
+    activation,
+  });
+  return tf.reshape(y, [n, h, wd, co]);
+}
+
+function conv1x1Grads(x: tf.Tensor4D, w: tf.Tensor4D, dy: tf.Tensor4D): [tf.Tensor4D, tf.Tensor4D] {
+  const [n, h, wd, ci] = x.shape;
+  const co = w.shape[3];
+  const dy2 = tf.reshape(dy, [n * h * wd, co]);
+  const dx = tf.reshape(tf.matMul(dy2, tf.reshape(w, [ci, co]), false, true), [n, h, wd, ci]);
+  const dw = tf.reshape(tf.matMul(tf.reshape(x, [n * h * wd, ci]), dy2, true, false), [1, 1, ci, co]);
+  return [dx as tf.Tensor4D, dw as tf.Tensor4D];
+}
+
+/** dx = SAME conv of dy with the kernel rotated by 180° and its channel axes swapped. */
+export function conv2dInputGrad(dy: tf.Tensor4D, kernel: tf.Tensor4D): tf.Tensor4D {
+  const rotated = tf.reverse(kernel, [0, 1]);
+  const swapped = tf.transpose(rotated, [0, 1, 3, 2]) as tf.Tensor4D;
+  return tf.conv2d(dy, swapped, 1, 'same');
+}
+
+/** dW as one VALID forward conv whose reduction runs over N·H·W (see conv2dSame). */
+export function conv2dFilterGrad(x: tf.Tensor4D, dy: tf.Tensor4D, k: number): tf.Tensor4D {
+  const p = (k - 1) / 2;
+  const xPadded = tf.pad(x, [
+    [0, 0],
+    [p, p],
+    [p, p],
+    [0, 0],
+  ]);
+  const xT = tf.transpose(xPadded, [3, 1, 2, 0]) as tf.Tensor4D; // [Ci, H+2p, W+2p, N]
+  const dyT = tf.transpose(dy, [1, 2, 0, 3]) as tf.Tensor4D; // [H, W, N, Co]
+  const out = tf.conv2d(xT, dyT, 1, 'valid'); // [Ci, k, k, Co]
+  return tf.transpose(out, [1, 2, 0, 3]) as tf.Tensor4D; // [k, k, Ci, Co]
+}

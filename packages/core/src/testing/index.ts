@@ -1,0 +1,9 @@
+export { expectArrayClose, expectNoLeakedTensors, expectTensorClose, relativeL2Error, type CloseOptions } from './assertions.js';
+export {
+  describeEncoderContract,
+  describeFusionHeadContract,
+  describeLatentNetContract,
+  describeSamplerContract,
+  type ContractOptions,
+} from './contracts.js';
+export { numericalGradient } from './numerical-gradient.js';

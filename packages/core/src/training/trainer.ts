@@ -1,0 +1,175 @@
+import '../register-gradients.js';
+import * as tf from '@tensorflow/tfjs-core';
+import { InputError, NonFiniteLossError } from '../errors.js';
+import type { ProbUNet } from '../model/prob-unet.js';
+import { validateImages, validateLabels } from '../model/validate-input.js';
+import { SeededRandom } from '../ops/random.js';
+import { Adam, type AdamOptions } from './adam.js';
+import { halfSquaredNorm } from './loss.js';
+import { AUTHORS_SCHEDULE, checkSchedule, learningRateAt, type PiecewiseSchedule } from './schedule.js';
+
+export interface TrainerOptions {
+  /** A constant rate or a piecewise schedule; default the authors' (1e-4 → 5e-5 → 1e-5 → 5e-7 at 80k/160k/240k). */
+  learningRate?: number | PiecewiseSchedule;
+  /** L2 coefficient on conv kernels (not the logits conv, not biases). Default 1e-5. */
+  weightDecay?: number;
+  /** Seeds grader choice and posterior noise. Default 0. */
+  seed?: number;
+  adam?: AdamOptions;
+  /** Validate shapes, dtypes, label range and finiteness of every batch. Default true. */
+  validate?: boolean;
+}
+
+/**
+ * A training batch. `labels` is either one annotation per image, int32 [B,H,W], or several,
+ * int32 [B,A,H,W]: then one grader per image is picked at random each step.
+ */
+export interface TrainBatch {
+  images: tf.Tensor4D;
+  labels: tf.Tensor3D | tf.Tensor4D;
+}
+
+export interface StepMetrics {
+  /** 1-based count of applied updates after this step. */
+  step: number;
+  /** −ELBO + weight decay. */
+  loss: number;
+  reconstruction: number;
+  kl: number;
+  weightDecay: number;
+  gradNorm: number;
+  learningRate: number;
+}
+
+/** What a checkpoint stores of a trainer besides the model and Adam's moments. */
+export interface TrainerState {
+  step: number;
+  rngState: number;
+  schedule: PiecewiseSchedule;
+  weightDecay: number;
+  adam: { beta1: number; beta2: number; epsilon: number; iterations: number };
+}
+
+/**
+ * Minimises −ELBO = mean_b[Σ_pixels CE(logits(z_q), y)] + β·mean_b[KL(q‖p)] + λ·Σ½‖w‖² with Adam.
+ * Each step checks that the loss and gradients are finite before applying anything; a bad step
+ * throws NonFiniteLossError and leaves the weights as they were.
+ */
+export class Trainer {
+  readonly model: ProbUNet;
+  readonly optimizer: Adam;
+  readonly schedule: PiecewiseSchedule;
+  readonly weightDecay: number;
+  private rng: SeededRandom;
+  private validate: boolean;
+  private steps = 0;
+  private readonly variables: Map<string, tf.Variable>;
+  private readonly decayed: tf.Variable[];
+
+  constructor(model: ProbUNet, options: TrainerOptions = {}) {
+    this.model = model;
+    const lr = options.learningRate ?? AUTHORS_SCHEDULE;
+    this.schedule = checkSchedule(typeof lr === 'number' ? { boundaries: [], values: [lr] } : lr);
+    this.weightDecay = options.weightDecay ?? 1e-5;
+    this.rng = new SeededRandom(options.seed ?? 0);
+    this.validate = options.validate ?? true;
+    this.optimizer = new Adam(options.adam);
+    const params = model.parameters();
+    this.variables = new Map(params.map((p) => [p.name, p.variable]));
+    this.decayed = params.filter((p) => p.weightDecay).map((p) => p.variable);
+  }
+
+  /** Updates applied so far. */
+  get step(): number {
+    return this.steps;
+  }
+
+  /** One Adam update on a batch. */
+  async trainStep(batch: TrainBatch): Promise<StepMetrics> {
+    const { images } = batch;
+    const labels = this.pickAnnotations(batch);
+    try {
+      if (this.validate) {
+        validateImages(images, this.model.inputSpec);
+        validateLabels(labels, images, this.model.inputSpec);
+      }
+      const seed = this.rng.nextSeed();
+      const learningRate = learningRateAt(this.schedule, this.steps);
+      let terms: tf.Tensor[] = [];
+      const { value, grads } = tf.variableGrads(() => {
+        const { reconstruction, kl } = this.model.elboTerms(images, labels, seed);
+        const l2 = halfSquaredNorm(this.decayed);
+        terms = [tf.keep(reconstruction), tf.keep(kl), tf.keep(l2)];
+        return tf.addN([reconstruction, tf.mul(kl, this.model.beta), tf.mul(l2, this.weightDecay)]) as tf.Scalar;
+      }, [...this.variables.values()]);
+      const named = new Map<string, tf.Tensor>();
+      const ids = new Map([...this.variables].map(([name, v]) => [v.name, name]));
+      for (const [varName, g] of Object.entries(grads)) named.set(ids.get(varName)!, g);
+      const gradNormT = tf.tidy(() => tf.sqrt(tf.addN(Object.values(grads).map((g) => tf.sum(tf.square(g))))));
+      try {
+        const [loss, reconstruction, kl, l2, gradNorm] = await Promise.all(
+          [value, ...terms, gradNormT].map(async (t) => (await t.data())[0]!),
+        ) as [number, number, number, number, number];
+        if (!Number.isFinite(loss) || !Number.isFinite(gradNorm)) {
+          throw new NonFiniteLossError(
+            this.steps + 1,
+            `step ${this.steps + 1}: the loss is ${loss} (reconstruction ${reconstruction}, KL ${kl}) and the gradient norm ${gradNorm}; ` +
+              'no update was applied. Lower the learning rate, check the inputs, or resume from the last good checkpoint',
+          );
+        }
+        this.optimizer.apply(this.variables, named, learningRate);
+        this.steps++;
+        return { step: this.steps, loss, reconstruction, kl, weightDecay: this.weightDecay * l2, gradNorm, learningRate };
+      } finally {
+        tf.dispose([value, gradNormT, ...terms, ...Object.values(grads)]);
+      }
+    } finally {
+      if (labels !== batch.labels) labels.dispose();
+    }
+  }
+
+  getState(): TrainerState {
+    return {
+      step: this.steps,
+      rngState: this.rng.getState(),
+      schedule: { boundaries: [...this.schedule.boundaries], values: [...this.schedule.values] },
+      weightDecay: this.weightDecay,
+      adam: {
+        beta1: this.optimizer.beta1,
+        beta2: this.optimizer.beta2,
+        epsilon: this.optimizer.epsilon,
+        iterations: this.optimizer.iterations,
+      },
+    };
+  }
+
+  /** Restores the step count, RNG and Adam moments saved in a checkpoint. */
+  restoreState(state: TrainerState, optimizerTensors: ReadonlyMap<string, tf.Tensor>): void {
+    this.steps = state.step;
+    this.rng = SeededRandom.fromState(state.rngState);
+    this.optimizer.restore(state.adam.iterations, optimizerTensors, this.variables);
+  }
+
+  /** Parameter variables by checkpoint name. */
+  namedVariables(): ReadonlyMap<string, tf.Variable> {
+    return this.variables;
+  }
+
+  dispose(): void {
+    this.optimizer.dispose();
+  }
+
+  /** [B,A,H,W] → one grader per image, chosen by the trainer's RNG. */
+  private pickAnnotations(batch: TrainBatch): tf.Tensor3D {
+    const { labels } = batch;
+    if (!(labels instanceof tf.Tensor)) throw new InputError('labels must be a tf.Tensor');
+    if (labels.rank === 3) return labels as tf.Tensor3D;
+    if (labels.rank !== 4) {
+      throw new InputError(`labels must be [B,H,W] or [B,graders,H,W], got shape [${labels.shape.join(', ')}]`);
+    }
+    const [b, a, h, w] = labels.shape as [number, number, number, number];
+    if (a === 0) throw new InputError('labels have zero graders per image');
+    const picks = Array.from({ length: b }, (_, i) => i * a + this.rng.nextInt(a));
+    return tf.tidy(() => tf.gather(tf.reshape(labels, [b * a, h, w]), picks) as tf.Tensor3D);
+  }
+}
