@@ -8,4 +8,8 @@ export default defineConfig({
   sourcemap: true,
   target: 'es2022',
   tsconfig: 'tsconfig.build.json',
+  // tfjs-core's Node entry (CJS) has no gradient functions and its ESM files use directory imports
+  // that Node cannot load, so the gradient registration is bundled here. tfjs-core keeps its engine
+  // and registries on globalThis, so the bundled registration fills the one registry every copy uses.
+  noExternal: [/^@tensorflow\/tfjs-core\/dist\//],
 });

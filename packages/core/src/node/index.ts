@@ -1,1 +1,2 @@
-export { loadCheckpoint, saveCheckpoint, writeFileAtomic } from './checkpoint-file.js';
+export { loadCheckpoint, saveCheckpoint } from './checkpoint-file.js';
+export { writeFileAtomic } from './atomic-write.js';
