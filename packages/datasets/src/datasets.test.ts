@@ -1,0 +1,110 @@
+import * as tf from '@tensorflow/tfjs-core';
+import { describe, expect, it } from 'vitest';
+import {
+  CITYSCAPES_FLIP_CLASSES,
+  batches,
+  createSyntheticCityscapes,
+  createSyntheticLidc,
+  prefetch,
+  sampleFromDistribution,
+  toTensors,
+} from './index.js';
+
+describe('synthetic LIDC-like data', () => {
+  it('is reproducible by seed and exposes an exact distribution', async () => {
+    const a = await createSyntheticLidc({ count: 5, size: 32, seed: 3 }).get(2);
+    const b = await createSyntheticLidc({ count: 5, size: 32, seed: 3 }).get(2);
+    const c = await createSyntheticLidc({ count: 5, size: 32, seed: 4 }).get(2);
+    expect(Array.from(a.image)).toEqual(Array.from(b.image));
+    expect(Array.from(a.image)).not.toEqual(Array.from(c.image));
+    expect(a.annotations).toHaveLength(4);
+    expect(a.distribution!.reduce((s, m) => s + m.probability, 0)).toBeCloseTo(1, 12);
+    expect(a.distribution!.map((m) => m.name)).toEqual(['empty', 'small', 'medium', 'large']);
+    // Every annotation is one of the modes; the empty mode is empty and extents grow with scale.
+    const sizes = a.distribution!.map((m) => m.labels.reduce((s, v) => s + v, 0));
+    expect(sizes[0]).toBe(0);
+    expect(sizes[1]).toBeLessThan(sizes[2]!);
+    expect(sizes[2]).toBeLessThan(sizes[3]!);
+    for (const ann of a.annotations) expect(a.distribution!.some((m) => m.labels === ann)).toBe(true);
+  });
+
+  it('graders draw modes with the stated probabilities', async () => {
+    const ds = createSyntheticLidc({ count: 400, size: 32, graders: 4, seed: 1 });
+    const counts = new Map<string, number>();
+    for await (const ex of ds) for (const name of ex.meta.graderModes as string[]) counts.set(name, (counts.get(name) ?? 0) + 1);
+    const n = 1600;
+    // Binomial standard error ≤ 0.0125 at n = 1600; allow 4 of them.
+    expect(counts.get('empty')! / n).toBeCloseTo(0.25, 1);
+    expect(Math.abs(counts.get('medium')! / n - 0.3)).toBeLessThan(0.05);
+    expect(Math.abs(counts.get('large')! / n - 0.2)).toBeLessThan(0.05);
+  });
+
+  it('rejects bad options', () => {
+    expect(() => createSyntheticLidc({ size: 16 })).toThrow(/size must be an integer in 32..256/);
+    expect(() => createSyntheticLidc({ modes: [{ name: 'a', scale: 1, probability: 0.5 }] })).toThrow(/sum to 1/);
+  });
+});
+
+describe('synthetic Cityscapes-like data', () => {
+  it('flips classes with the paper\u2019s probabilities and merges combinations that change nothing', async () => {
+    const ds = createSyntheticCityscapes({ count: 30, seed: 2 });
+    for await (const ex of ds) {
+      const dist = ex.distribution!;
+      expect(dist.reduce((s, m) => s + m.probability, 0)).toBeCloseTo(1, 12);
+      const unflipped = ex.meta.unflipped as Uint8Array;
+      const present = CITYSCAPES_FLIP_CLASSES.filter((f) => unflipped.includes(f.from)).length;
+      expect(dist).toHaveLength(2 ** present);
+      // The mode flipping everything present has probability Π p over the present classes.
+      const all = dist.find((m) => !m.name.includes('0'))!;
+      const expected = CITYSCAPES_FLIP_CLASSES.filter((f) => unflipped.includes(f.from)).reduce((p, f) => p * f.probability, 1);
+      expect(all.probability).toBeCloseTo(expected, 12);
+      // The bottom rows are the ignore label in every mode.
+      expect(dist.every((m) => m.labels[m.labels.length - 1] === 255)).toBe(true);
+    }
+  });
+});
+
+describe('batching', () => {
+  it('shuffles reproducibly, differently per epoch, and covers every example once per epoch', async () => {
+    const ds = createSyntheticLidc({ count: 10, size: 32 });
+    const ids = async () => {
+      const out: string[][] = [];
+      for await (const b of batches(ds, { batchSize: 4, shuffleSeed: 7, epochs: 2 })) out.push(b.map((e) => e.id));
+      return out;
+    };
+    const first = await ids();
+    expect(await ids()).toEqual(first);
+    expect(first.map((b) => b.length)).toEqual([4, 4, 2, 4, 4, 2]);
+    const epoch1 = first.slice(0, 3).flat();
+    const epoch2 = first.slice(3).flat();
+    expect(new Set(epoch1).size).toBe(10);
+    expect(epoch1).not.toEqual(epoch2);
+  });
+
+  it('prefetch keeps order', async () => {
+    async function* gen() {
+      for (let i = 0; i < 5; i++) yield i;
+    }
+    const out: number[] = [];
+    for await (const v of prefetch(gen(), 3)) out.push(v);
+    expect(out).toEqual([0, 1, 2, 3, 4]);
+  });
+
+  it('stacks examples into NHWC images and [B,A,H,W] int32 labels', async () => {
+    const ds = createSyntheticLidc({ count: 3, size: 32, graders: 4 });
+    const exs = await Promise.all([0, 1, 2].map((i) => ds.get(i)));
+    const { images, labels } = toTensors(exs);
+    expect(images.shape).toEqual([3, 32, 32, 1]);
+    expect(labels.shape).toEqual([3, 4, 32, 32]);
+    expect(labels.dtype).toBe('int32');
+    expect(Array.from(labels.dataSync().slice(32 * 32, 2 * 32 * 32))).toEqual(Array.from(exs[0]!.annotations[1]!));
+    tf.dispose([images, labels]);
+  });
+
+  it('oracle samples come from the distribution', async () => {
+    const ex = await createSyntheticLidc({ count: 1, size: 32 }).get(0);
+    const samples = sampleFromDistribution(ex, 50, 1);
+    expect(samples.every((s) => ex.distribution!.some((m) => m.labels === s))).toBe(true);
+    expect(new Set(samples).size).toBeGreaterThan(1);
+  });
+});

@@ -1,0 +1,139 @@
+import { indexedDataset, type Example, type IndexedDataset, type Mode } from '../example.js';
+import { Rng } from '../random.js';
+
+/** The paper's five stochastic flips (trainIds): sidewalk, person, car, vegetation, road. */
+export const CITYSCAPES_FLIP_CLASSES = [
+  { name: 'sidewalk', from: 1, to: 19, probability: 8 / 17 },
+  { name: 'person', from: 11, to: 20, probability: 7 / 17 },
+  { name: 'car', from: 13, to: 21, probability: 6 / 17 },
+  { name: 'vegetation', from: 8, to: 22, probability: 5 / 17 },
+  { name: 'road', from: 0, to: 23, probability: 4 / 17 },
+] as const;
+
+/** The 10 classes the authors evaluate on: the flippable ones and their flipped twins. */
+export const CITYSCAPES_EVAL_CLASSES = [0, 1, 8, 11, 13, 19, 20, 21, 22, 23];
+
+const COLORS: Record<number, [number, number, number]> = {
+  0: [0.5, 0.25, 0.5], // road
+  1: [0.95, 0.14, 0.91], // sidewalk
+  2: [0.27, 0.27, 0.27], // building
+  8: [0.42, 0.56, 0.14], // vegetation
+  10: [0.27, 0.51, 0.71], // sky
+  11: [0.86, 0.08, 0.24], // person
+  13: [0.0, 0.0, 0.56], // car
+};
+
+export interface SyntheticCityscapesOptions {
+  count?: number;
+  /** Default 64. */
+  height?: number;
+  /** Default 128. */
+  width?: number;
+  /** Flipped label maps drawn per image. Default 1 (as in the paper's training). */
+  graders?: number;
+  seed?: number;
+}
+
+/**
+ * A Cityscapes-like task with a known answer: simple street scenes (sky, building, vegetation,
+ * sidewalk, road, persons, cars; the bottom rows are the ignore label 255 like the ego vehicle)
+ * in which the five classes flip per image with the paper's probabilities (8/17 … 4/17). The
+ * image never shows whether a class flipped. `distribution` lists every distinct flip combination
+ * (up to 32; combinations that change nothing, because a class is absent, are merged).
+ * 24 classes; evaluate on CITYSCAPES_EVAL_CLASSES with emptyPair 'nan'.
+ */
+export function createSyntheticCityscapes(options: SyntheticCityscapesOptions = {}): IndexedDataset {
+  const count = options.count ?? 500;
+  const h = options.height ?? 64;
+  const w = options.width ?? 128;
+  const graders = options.graders ?? 1;
+  const seed = options.seed ?? 0;
+  if (!Number.isInteger(h) || !Number.isInteger(w) || h < 32 || w < 32 || h > 512 || w > 1024) {
+    throw new RangeError(`height and width must be integers in 32..512 and 32..1024, got ${h}×${w}`);
+  }
+  const spec = { channels: 3, numClasses: 24, ignoreLabel: 255, evalClasses: CITYSCAPES_EVAL_CLASSES, emptyPair: 'nan' as const };
+
+  const make = async (index: number): Promise<Example> => {
+    const rng = Rng.derive(seed, 2, index);
+    const base = new Uint8Array(h * w);
+    const horizon = Math.round(h * rng.uniform(0.35, 0.5));
+    const sidewalkTop = Math.round(h * rng.uniform(0.55, 0.65));
+    const roadTop = Math.round(h * rng.uniform(0.68, 0.78));
+    const skyLine = Math.round(h * rng.uniform(0.1, 0.25));
+    for (let y = 0; y < h; y++) {
+      for (let x = 0; x < w; x++) base[y * w + x] = y < skyLine ? 10 : y < horizon ? 2 : y < sidewalkTop ? 2 : y < roadTop ? 1 : 0;
+    }
+    const fill = (cls: number, y0: number, y1: number, x0: number, x1: number, shape: 'rect' | 'ellipse') => {
+      for (let y = Math.max(0, Math.round(y0)); y < Math.min(h, Math.round(y1)); y++) {
+        for (let x = Math.max(0, Math.round(x0)); x < Math.min(w, Math.round(x1)); x++) {
+          const ny = ((y + 0.5 - (y0 + y1) / 2) / ((y1 - y0) / 2)) ** 2;
+          const nx = ((x + 0.5 - (x0 + x1) / 2) / ((x1 - x0) / 2)) ** 2;
+          if (shape === 'rect' || nx + ny < 1) base[y * w + x] = cls;
+        }
+      }
+    };
+    const trees = rng.int(4);
+    for (let k = 0; k < trees; k++) {
+      const cx = rng.uniform(0, w);
+      const r = h * rng.uniform(0.08, 0.18);
+      fill(8, skyLine - r * 0.5, horizon + r * 0.2, cx - r, cx + r, 'ellipse');
+    }
+    const cars = rng.int(4);
+    for (let k = 0; k < cars; k++) {
+      const cx = rng.uniform(0, w);
+      const cw = w * rng.uniform(0.1, 0.2);
+      const y1 = rng.uniform(roadTop + 2, h - 2);
+      fill(13, y1 - cw * 0.45, y1, cx - cw / 2, cx + cw / 2, 'rect');
+    }
+    const persons = rng.int(4);
+    for (let k = 0; k < persons; k++) {
+      const cx = rng.uniform(0, w);
+      const ph = h * rng.uniform(0.15, 0.25);
+      fill(11, sidewalkTop + 2 - ph, sidewalkTop + 2, cx - ph * 0.15, cx + ph * 0.15, 'rect');
+    }
+    const egoRows = Math.max(1, Math.round(h / 32));
+    for (let y = h - egoRows; y < h; y++) for (let x = 0; x < w; x++) base[y * w + x] = 255;
+
+    const image = new Float32Array(h * w * 3);
+    const jitter = [rng.uniform(-0.05, 0.05), rng.uniform(-0.05, 0.05), rng.uniform(-0.05, 0.05)];
+    for (let p = 0; p < h * w; p++) {
+      const c = COLORS[base[p]!] ?? [0, 0, 0];
+      for (let ch = 0; ch < 3; ch++) image[p * 3 + ch] = c[ch]! + jitter[ch]! + 0.05 * rng.normal();
+    }
+
+    const present = new Set(base);
+    const modes = new Map<string, Mode>();
+    for (let combo = 0; combo < 32; combo++) {
+      let probability = 1;
+      let key = '';
+      CITYSCAPES_FLIP_CLASSES.forEach((f, b) => {
+        const flipped = ((combo >> b) & 1) === 1;
+        probability *= flipped ? f.probability : 1 - f.probability;
+        key += present.has(f.from) ? (flipped ? '1' : '0') : '-';
+      });
+      const existing = modes.get(key);
+      if (existing) {
+        existing.probability += probability;
+        continue;
+      }
+      const labels = Uint8Array.from(base);
+      CITYSCAPES_FLIP_CLASSES.forEach((f, b) => {
+        if (((combo >> b) & 1) === 1) for (let p = 0; p < labels.length; p++) if (labels[p] === f.from) labels[p] = f.to;
+      });
+      modes.set(key, { name: key, probability, labels });
+    }
+    const distribution = [...modes.values()];
+    const picks = Array.from({ length: graders }, () => rng.categorical(distribution.map((m) => m.probability)));
+    return {
+      id: `synthetic-cityscapes-${seed}-${index}`,
+      height: h,
+      width: w,
+      channels: 3,
+      image,
+      annotations: picks.map((k) => distribution[k]!.labels),
+      distribution,
+      meta: { source: 'synthetic-cityscapes', unflipped: base, flipModes: picks.map((k) => distribution[k]!.name) },
+    };
+  };
+  return indexedDataset(`synthetic-cityscapes(${h}x${w}, seed=${seed})`, count, spec, make);
+}
