@@ -1,1 +1,1 @@
-export {};
+export { DeterministicUNet, type DeterministicUNetConfig } from './deterministic-unet.js';

@@ -93,7 +93,7 @@ describe('swapping in a custom encoder through the registry', () => {
     const images = tf.randomUniform([2, 8, 8, 1], 0, 1, 'float32', 1) as tf.Tensor4D;
     const labels = tf.cast(tf.greater(tf.squeeze(images, [3]), 0.5), 'int32') as tf.Tensor3D;
     const losses: number[] = [];
-    for (let i = 0; i < 150; i++) losses.push((await trainer.trainStep({ images, labels })).reconstruction);
+    for (let i = 0; i < 150; i++) losses.push((await trainer.trainStep({ images, labels })).terms.reconstruction!);
     const lastFive = losses.slice(-5).reduce((a, b) => a + b, 0) / 5;
     expect(lastFive).toBeLessThan(losses[0]! * 0.6);
     const copy = createProbUNet(JSON.parse(JSON.stringify(model.getConfig())), { registry });

@@ -3,5 +3,6 @@
 import '@tensorflow/tfjs-backend-cpu';
 import * as tf from '@tensorflow/tfjs-core';
 
+tf.env().set('PROD', true); // silences tfjs's "install tfjs-node" banner (PROD only mutes warnings)
 await tf.setBackend('cpu');
 await tf.ready();

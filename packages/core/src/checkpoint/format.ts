@@ -37,7 +37,7 @@ export interface CheckpointHeader {
  */
 export async function encodeCheckpoint(
   model: ProbUNet,
-  trainer?: Trainer,
+  trainer?: Trainer<ProbUNet>,
   meta?: Record<string, unknown>,
 ): Promise<Uint8Array> {
   if (trainer && trainer.model !== model) throw new CheckpointError('the trainer given to encodeCheckpoint trains another model');
@@ -114,7 +114,7 @@ export function decodeCheckpoint(bytes: Uint8Array, source = 'checkpoint'): { he
 export interface RestoredCheckpoint {
   model: ProbUNet;
   /** Present when the checkpoint holds training state; continues the same run. */
-  trainer?: Trainer;
+  trainer?: Trainer<ProbUNet>;
   header: CheckpointHeader;
 }
 
@@ -139,7 +139,7 @@ export function restoreCheckpoint(
       }
       p.variable.assign(t);
     }
-    let trainer: Trainer | undefined;
+    let trainer: Trainer<ProbUNet> | undefined;
     if (header.trainer) {
       const s = header.trainer;
       trainer = new Trainer(model, {

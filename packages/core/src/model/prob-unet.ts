@@ -157,6 +157,13 @@ export class ProbUNet implements SegmentationSampler {
     });
   }
 
+  /** −ELBO = reconstruction + β·KL, with its two parts named; see `elboTerms`. */
+  lossTerms(images: tf.Tensor4D, labels: tf.Tensor3D, seed: number): { objective: tf.Scalar; terms: Record<string, tf.Scalar> } {
+    const { reconstruction, kl } = this.elboTerms(images, labels, seed);
+    const objective = tf.tidy(() => tf.add(reconstruction, tf.mul(kl, this.beta)) as tf.Scalar);
+    return { objective, terms: { reconstruction, kl } };
+  }
+
   /**
    * n segmentations per image. The U-Net features and the prior are computed once per image; each
    * sample draws z ~ p(z|x) and reruns only the fusion head.

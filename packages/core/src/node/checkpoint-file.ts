@@ -7,7 +7,7 @@ import type { ProbUNet } from '../model/prob-unet.js';
 import type { Trainer } from '../training/trainer.js';
 
 /** Saves model (+ trainer state, + meta) to one file, atomically. */
-export async function saveCheckpoint(path: string, model: ProbUNet, trainer?: Trainer, meta?: Record<string, unknown>): Promise<void> {
+export async function saveCheckpoint(path: string, model: ProbUNet, trainer?: Trainer<ProbUNet>, meta?: Record<string, unknown>): Promise<void> {
   await writeFileAtomic(path, await encodeCheckpoint(model, trainer, meta));
 }
 

@@ -32,8 +32,8 @@ describe('Trainer', () => {
     for (let i = 0; i < 30; i++) last = await trainer.trainStep(b);
     expect(last.step).toBe(31);
     expect(last.loss).toBeLessThan(first.loss * 0.8);
-    expect(first.reconstruction).toBeGreaterThan(0);
-    expect(first.kl).toBeGreaterThanOrEqual(0);
+    expect(first.terms.reconstruction!).toBeGreaterThan(0);
+    expect(first.terms.kl!).toBeGreaterThanOrEqual(0);
     tf.dispose([b.images, b.labels]);
     trainer.dispose();
     model.dispose();
@@ -48,7 +48,7 @@ describe('Trainer', () => {
     const lbl = tf.buffer([2, 8, 8], 'int32');
     for (let i = 0; i < 10; i++) lbl.set(255, 0, 0, i % 8); // 8 distinct ignore pixels in image 0
     const m = await trainer.trainStep({ images, labels: lbl.toTensor() as tf.Tensor3D });
-    expect(m.reconstruction).toBeCloseTo(((64 - 8 + 64) / 2) * Math.LN2, 3);
+    expect(m.terms.reconstruction!).toBeCloseTo(((64 - 8 + 64) / 2) * Math.LN2, 3);
     model.dispose();
     trainer.dispose();
   });

@@ -1,12 +1,26 @@
 import '../register-gradients.js';
 import * as tf from '@tensorflow/tfjs-core';
 import { InputError, NonFiniteLossError } from '../errors.js';
-import type { ProbUNet } from '../model/prob-unet.js';
-import { validateImages, validateLabels } from '../model/validate-input.js';
+import type { Parameter } from '../components/parameter.js';
+import { validateImages, validateLabels, type InputSpec } from '../model/validate-input.js';
 import { SeededRandom } from '../ops/random.js';
 import { Adam, type AdamOptions } from './adam.js';
 import { halfSquaredNorm } from './loss.js';
 import { AUTHORS_SCHEDULE, checkSchedule, learningRateAt, type PiecewiseSchedule } from './schedule.js';
+
+/**
+ * What the Trainer trains: the Prob. U-Net, and every baseline. `lossTerms` must be differentiable
+ * with respect to the parameters' variables; the Trainer adds the weight decay.
+ */
+export interface TrainableModel {
+  readonly inputSpec: InputSpec;
+  parameters(): Parameter[];
+  /**
+   * The objective to minimise on one batch (without weight decay) and its named parts for logging.
+   * `seed` drives any randomness (posterior noise, dropout). Caller owns the scalars.
+   */
+  lossTerms(images: tf.Tensor4D, labels: tf.Tensor3D, seed: number): { objective: tf.Scalar; terms: Record<string, tf.Scalar> };
+}
 
 export interface TrainerOptions {
   /** A constant rate or a piecewise schedule; default the authors' (1e-4 → 5e-5 → 1e-5 → 5e-7 at 80k/160k/240k). */
@@ -32,10 +46,11 @@ export interface TrainBatch {
 export interface StepMetrics {
   /** 1-based count of applied updates after this step. */
   step: number;
-  /** −ELBO + weight decay. */
+  /** The objective plus weight decay (for the Prob. U-Net: −ELBO + λ·Σ½‖w‖²). */
   loss: number;
-  reconstruction: number;
-  kl: number;
+  /** The model's named loss parts (Prob. U-Net: `reconstruction`, `kl`). */
+  terms: Record<string, number>;
+  /** λ·Σ½‖w‖². */
   weightDecay: number;
   gradNorm: number;
   learningRate: number;
@@ -51,12 +66,13 @@ export interface TrainerState {
 }
 
 /**
- * Minimises −ELBO = mean_b[Σ_pixels CE(logits(z_q), y)] + β·mean_b[KL(q‖p)] + λ·Σ½‖w‖² with Adam.
+ * Minimises the model's objective + λ·Σ½‖w‖² with Adam; for the Prob. U-Net the objective is
+ * −ELBO = mean_b[Σ_pixels CE(logits(z_q), y)] + β·mean_b[KL(q‖p)].
  * Each step checks that the loss and gradients are finite before applying anything; a bad step
  * throws NonFiniteLossError and leaves the weights as they were.
  */
-export class Trainer {
-  readonly model: ProbUNet;
+export class Trainer<M extends TrainableModel = TrainableModel> {
+  readonly model: M;
   readonly optimizer: Adam;
   readonly schedule: PiecewiseSchedule;
   readonly weightDecay: number;
@@ -66,7 +82,7 @@ export class Trainer {
   private readonly variables: Map<string, tf.Variable>;
   private readonly decayed: tf.Variable[];
 
-  constructor(model: ProbUNet, options: TrainerOptions = {}) {
+  constructor(model: M, options: TrainerOptions = {}) {
     this.model = model;
     const lr = options.learningRate ?? AUTHORS_SCHEDULE;
     this.schedule = checkSchedule(typeof lr === 'number' ? { boundaries: [], values: [lr] } : lr);
@@ -95,31 +111,36 @@ export class Trainer {
       }
       const seed = this.rng.nextSeed();
       const learningRate = learningRateAt(this.schedule, this.steps);
+      let termNames: string[] = [];
       let terms: tf.Tensor[] = [];
       const { value, grads } = tf.variableGrads(() => {
-        const { reconstruction, kl } = this.model.elboTerms(images, labels, seed);
+        const { objective, terms: parts } = this.model.lossTerms(images, labels, seed);
         const l2 = halfSquaredNorm(this.decayed);
-        terms = [tf.keep(reconstruction), tf.keep(kl), tf.keep(l2)];
-        return tf.addN([reconstruction, tf.mul(kl, this.model.beta), tf.mul(l2, this.weightDecay)]) as tf.Scalar;
+        termNames = Object.keys(parts);
+        terms = [...Object.values(parts).map((t) => tf.keep(t)), tf.keep(l2)];
+        return tf.add(objective, tf.mul(l2, this.weightDecay)) as tf.Scalar;
       }, [...this.variables.values()]);
       const named = new Map<string, tf.Tensor>();
       const ids = new Map([...this.variables].map(([name, v]) => [v.name, name]));
       for (const [varName, g] of Object.entries(grads)) named.set(ids.get(varName)!, g);
       const gradNormT = tf.tidy(() => tf.sqrt(tf.addN(Object.values(grads).map((g) => tf.sum(tf.square(g))))));
       try {
-        const [loss, reconstruction, kl, l2, gradNorm] = await Promise.all(
-          [value, ...terms, gradNormT].map(async (t) => (await t.data())[0]!),
-        ) as [number, number, number, number, number];
+        const values = await Promise.all([value, ...terms, gradNormT].map(async (t) => (await t.data())[0]!));
+        const loss = values[0]!;
+        const gradNorm = values[values.length - 1]!;
+        const l2 = values[values.length - 2]!;
+        const namedTerms = Object.fromEntries(termNames.map((name, i) => [name, values[i + 1]!]));
         if (!Number.isFinite(loss) || !Number.isFinite(gradNorm)) {
+          const parts = termNames.map((n) => `${n} ${namedTerms[n]}`).join(', ');
           throw new NonFiniteLossError(
             this.steps + 1,
-            `step ${this.steps + 1}: the loss is ${loss} (reconstruction ${reconstruction}, KL ${kl}) and the gradient norm ${gradNorm}; ` +
+            `step ${this.steps + 1}: the loss is ${loss} (${parts}) and the gradient norm ${gradNorm}; ` +
               'no update was applied. Lower the learning rate, check the inputs, or resume from the last good checkpoint',
           );
         }
         this.optimizer.apply(this.variables, named, learningRate);
         this.steps++;
-        return { step: this.steps, loss, reconstruction, kl, weightDecay: this.weightDecay * l2, gradNorm, learningRate };
+        return { step: this.steps, loss, terms: namedTerms, weightDecay: this.weightDecay * l2, gradNorm, learningRate };
       } finally {
         tf.dispose([value, gradNormT, ...terms, ...Object.values(grads)]);
       }
