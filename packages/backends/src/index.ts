@@ -1,1 +1,10 @@
-export {};
+export { BACKEND_NAMES, type BackendName } from './providers.js';
+export {
+  AUTO_ORDER,
+  BackendError,
+  formatBackendReport,
+  initBackend,
+  type BackendPreference,
+  type BackendReport,
+  type CandidateReport,
+} from './init-backend.js';

@@ -1,0 +1,37 @@
+import * as tf from '@tensorflow/tfjs-core';
+import { describe, expect, it } from 'vitest';
+import { BackendError, formatBackendReport, initBackend } from './index.js';
+
+describe('initBackend', () => {
+  it('auto selects the first candidate that loads and says why the others did not', async () => {
+    const r = await initBackend('auto');
+    // tfjs-node cannot install from the npm registry alone (its postinstall downloads libtensorflow),
+    // so on these machines auto falls through to wasm.
+    expect(r.selected).toBe('wasm');
+    expect(tf.getBackend()).toBe('wasm');
+    expect(r.floatPrecision).toBe(32);
+    const node = r.candidates.find((c) => c.name === 'node')!;
+    expect(node.status).toBe('failed');
+    expect(node.reason).toMatch(/@tensorflow\/tfjs-node is not installed/);
+    expect(r.candidates.find((c) => c.name === 'cpu')!.reason).toMatch(/wasm was selected first/);
+    expect(formatBackendReport(r)).toMatch(/^backend: wasm/);
+  });
+
+  it('an explicit name loads that backend', async () => {
+    const r = await initBackend('cpu');
+    expect(r.selected).toBe('cpu');
+    expect(tf.getBackend()).toBe('cpu');
+    const t = tf.add(tf.scalar(1), tf.scalar(2));
+    expect(t.dataSync()[0]).toBe(3);
+    t.dispose();
+  });
+
+  it('an unknown name lists the choices', async () => {
+    await expect(initBackend('cuda' as never)).rejects.toThrow(BackendError);
+    await expect(initBackend('cuda' as never)).rejects.toThrow(/unknown backend "cuda"; choose one of: auto, node-gpu, node, webgpu, wasm, cpu/);
+  });
+
+  it('a backend that cannot initialise fails with the reason', async () => {
+    await expect(initBackend('webgpu')).rejects.toThrow(/backend "webgpu" could not be initialised:[\s\S]*no navigator.gpu/);
+  });
+});

@@ -1,0 +1,94 @@
+import * as tf from '@tensorflow/tfjs-core';
+
+export type BackendName = 'node-gpu' | 'node' | 'webgpu' | 'wasm' | 'cpu';
+
+export const BACKEND_NAMES: readonly BackendName[] = ['node-gpu', 'node', 'webgpu', 'wasm', 'cpu'];
+
+/** What a provider found when it initialised. */
+export interface ProviderInfo {
+  /** The TensorFlow.js backend name registered (e.g. 'tensorflow' for tfjs-node). */
+  tfBackend: string;
+  threads: number | null;
+  notes: string[];
+}
+
+export interface Provider {
+  name: BackendName;
+  /** The npm package that provides the binding. */
+  packageName: string;
+  /** Loads the binding and registers its backend; throws with the reason it cannot. */
+  load(): Promise<ProviderInfo>;
+}
+
+/** Imports a package by a name TypeScript does not resolve (optional peer dependencies). */
+async function importOptional(name: string): Promise<unknown> {
+  try {
+    return await import(/* @vite-ignore */ name);
+  } catch (err) {
+    const code = (err as { code?: string }).code;
+    if (code === 'ERR_MODULE_NOT_FOUND' || code === 'MODULE_NOT_FOUND' || /Cannot find (module|package)/.test(String(err))) {
+      throw new Error(`${name} is not installed`);
+    }
+    throw new Error(`${name} failed to load: ${(err as Error).message.split('\n')[0]}`);
+  }
+}
+
+const isNode = typeof process !== 'undefined' && !!process.versions?.node;
+
+export const PROVIDERS: Record<BackendName, Provider> = {
+  'node-gpu': {
+    name: 'node-gpu',
+    packageName: '@tensorflow/tfjs-node-gpu',
+    async load() {
+      if (!isNode) throw new Error('tfjs-node-gpu runs in Node.js only');
+      await importOptional('@tensorflow/tfjs-node-gpu');
+      return { tfBackend: 'tensorflow', threads: null, notes: [] };
+    },
+  },
+  node: {
+    name: 'node',
+    packageName: '@tensorflow/tfjs-node',
+    async load() {
+      if (!isNode) throw new Error('tfjs-node runs in Node.js only');
+      await importOptional('@tensorflow/tfjs-node');
+      return { tfBackend: 'tensorflow', threads: null, notes: [] };
+    },
+  },
+  webgpu: {
+    name: 'webgpu',
+    packageName: '@tensorflow/tfjs-backend-webgpu',
+    async load() {
+      const nav = (globalThis as { navigator?: { gpu?: unknown } }).navigator;
+      if (!nav?.gpu) {
+        throw new Error(
+          isNode ? 'no navigator.gpu in this Node.js process (the Dawn binding is not set up)' : 'this browser exposes no WebGPU (navigator.gpu)',
+        );
+      }
+      await importOptional('@tensorflow/tfjs-backend-webgpu');
+      return { tfBackend: 'webgpu', threads: null, notes: [] };
+    },
+  },
+  wasm: {
+    name: 'wasm',
+    packageName: '@tensorflow/tfjs-backend-wasm',
+    async load() {
+      await importOptional('@tensorflow/tfjs-backend-wasm');
+      const notes: string[] = [];
+      // In Node the wasm backend runs single-threaded (its worker cannot start from a blob URL).
+      return { tfBackend: 'wasm', threads: isNode ? 1 : null, notes };
+    },
+  },
+  cpu: {
+    name: 'cpu',
+    packageName: '@tensorflow/tfjs-backend-cpu',
+    async load() {
+      await importOptional('@tensorflow/tfjs-backend-cpu');
+      return { tfBackend: 'cpu', threads: 1, notes: ['pure JavaScript: fine for tiny models and tests, far too slow to train real ones'] };
+    },
+  },
+};
+
+/** Float precision the active backend computes in (32, or 16 on GPUs without float32 textures). */
+export function activeFloatPrecision(): 16 | 32 {
+  return tf.backend().floatPrecision() === 16 ? 16 : 32;
+}
