@@ -1,1 +1,36 @@
-export {};
+import * as tf from '@tensorflow/tfjs-core';
+import { BACKENDS_HELP, backends } from './commands/backends.js';
+import { DEMO_HELP, demo } from './commands/demo.js';
+
+const HELP = `probunet — the Probabilistic U-Net (Kohl et al., NeurIPS 2018) on TensorFlow.js
+
+Usage: probunet <command> [options]
+
+Commands:
+  demo       train on the embedded synthetic data, sample, score, write a report and figures
+  backends   report which TensorFlow.js backend runs here and why the others do not
+
+Run 'probunet <command> --help' for a command's options.
+`;
+
+/** Runs the CLI; returns the exit code. */
+export async function main(argv: string[]): Promise<number> {
+  // tfjs prints a banner recommending tfjs-node on first use in Node; the backend report says it better.
+  tf.env().set('PROD', true);
+  const [command, ...rest] = argv;
+  switch (command) {
+    case 'demo':
+      return demo(rest);
+    case 'backends':
+      return backends(rest);
+    case undefined:
+    case 'help':
+    case '--help':
+    case '-h':
+      process.stdout.write(`${HELP}\n${DEMO_HELP}\n${BACKENDS_HELP}`);
+      return 0;
+    default:
+      process.stderr.write(`probunet: unknown command "${command}"\n\n${HELP}`);
+      return 2;
+  }
+}

@@ -1,0 +1,52 @@
+import { mkdtemp, readFile, readdir } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { loadCheckpoint } from '@probunet/core/node';
+import { decode } from 'fast-png';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { main } from '../src/index.js';
+
+describe('probunet CLI', () => {
+  let out = '';
+  beforeEach(() => {
+    out = '';
+    vi.spyOn(process.stdout, 'write').mockImplementation((s) => ((out += String(s)), true));
+    vi.spyOn(process.stderr, 'write').mockImplementation(() => true);
+  });
+  afterEach(() => vi.restoreAllMocks());
+
+  it('demo trains, checkpoints, evaluates and writes a report and figures', async () => {
+    const dir = join(await mkdtemp(join(tmpdir(), 'probunet-cli-')), 'run');
+    const code = await main(['demo', '--out', dir, '--steps', '4', '--train-images', '16', '--test-images', '3', '--samples', '4', '--backend', 'wasm']);
+    expect(code).toBe(0);
+    expect((await readdir(dir)).sort()).toEqual(['model.ckpt', 'report.json', 'samples.png', 'training-curve.svg']);
+    const report = JSON.parse(await readFile(join(dir, 'report.json'), 'utf8'));
+    expect(report.training.steps).toBe(4);
+    expect(report.history).toHaveLength(4);
+    expect(report.evaluation.gedVsDistribution.count).toBe(3);
+    expect(report.evaluation.gedVsDistribution.mean).toBeGreaterThanOrEqual(0);
+    expect(report.evaluation.modeShares.reduce((s: number, m: { trueProbability: number }) => s + m.trueProbability, 0)).toBeCloseTo(1, 9);
+    const png = decode(await readFile(join(dir, 'samples.png')));
+    expect(png.width).toBeGreaterThan(100);
+    expect(png.height).toBeGreaterThan(90);
+    expect(await readFile(join(dir, 'training-curve.svg'), 'utf8')).toMatch(/^<svg[\s\S]*polyline[\s\S]*<\/svg>$/);
+    const restored = await loadCheckpoint(join(dir, 'model.ckpt'));
+    expect(restored.trainer?.step).toBe(4);
+    restored.model.dispose();
+    restored.trainer?.dispose();
+    expect(out).toMatch(/GED vs true distribution/);
+  }, 120_000);
+
+  it('backends --json reports the selection and the reasons', async () => {
+    expect(await main(['backends', '--json', '--backend', 'cpu'])).toBe(0);
+    const report = JSON.parse(out);
+    expect(report.selected).toBe('cpu');
+    expect(report.candidates).toHaveLength(5);
+  });
+
+  it('bad input gets a clear error and a non-zero exit', async () => {
+    expect(await main(['frobnicate'])).toBe(2);
+    await expect(main(['demo', '--steps', 'zero'])).rejects.toThrow(/--steps must be an integer ≥ 1, got zero/);
+    await expect(main(['backends', '--backend', 'tpu'])).rejects.toThrow(/unknown backend "tpu"/);
+  });
+});
