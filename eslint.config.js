@@ -22,7 +22,11 @@ export default tseslint.config(
     },
   },
   {
-    files: ['packages/backends/**', '**/*.test.ts', 'bench/**'],
+    files: ['**/*.js', '**/*.mjs'],
+    languageOptions: { globals: { process: 'readonly', console: 'readonly', performance: 'readonly' } },
+  },
+  {
+    files: ['packages/backends/**', '**/*.test.ts', '**/test/**', 'bench/**'],
     rules: { 'no-restricted-imports': 'off' },
   },
 );
