@@ -2,9 +2,7 @@ export { indexedDataset, sampleFromDistribution, type Dataset, type DatasetSpec,
 export { Rng } from './random.js';
 export { batches, prefetch, toTensors, type BatchOptions } from './batching.js';
 export { createSyntheticLidc, DEFAULT_LESION_MODES, type LesionMode, type SyntheticLidcOptions } from './synthetic/lidc-like.js';
-export {
-  CITYSCAPES_EVAL_CLASSES,
-  CITYSCAPES_FLIP_CLASSES,
-  createSyntheticCityscapes,
-  type SyntheticCityscapesOptions,
-} from './synthetic/cityscapes-like.js';
+export { createSyntheticCityscapes, type SyntheticCityscapesOptions } from './synthetic/cityscapes-like.js';
+export { CITYSCAPES_EVAL_CLASSES, CITYSCAPES_FLIP_CLASSES, flipDistribution, type ClassFlip } from './flips.js';
+export { DataError, type SkipReport } from './errors.js';
+export { centerCrop, resizeBilinear, resizeNearest } from './image-ops.js';

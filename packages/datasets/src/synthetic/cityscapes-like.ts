@@ -1,17 +1,6 @@
-import { indexedDataset, type Example, type IndexedDataset, type Mode } from '../example.js';
+import { indexedDataset, type Example, type IndexedDataset } from '../example.js';
+import { CITYSCAPES_EVAL_CLASSES, flipDistribution } from '../flips.js';
 import { Rng } from '../random.js';
-
-/** The paper's five stochastic flips (trainIds): sidewalk, person, car, vegetation, road. */
-export const CITYSCAPES_FLIP_CLASSES = [
-  { name: 'sidewalk', from: 1, to: 19, probability: 8 / 17 },
-  { name: 'person', from: 11, to: 20, probability: 7 / 17 },
-  { name: 'car', from: 13, to: 21, probability: 6 / 17 },
-  { name: 'vegetation', from: 8, to: 22, probability: 5 / 17 },
-  { name: 'road', from: 0, to: 23, probability: 4 / 17 },
-] as const;
-
-/** The 10 classes the authors evaluate on: the flippable ones and their flipped twins. */
-export const CITYSCAPES_EVAL_CLASSES = [0, 1, 8, 11, 13, 19, 20, 21, 22, 23];
 
 const COLORS: Record<number, [number, number, number]> = {
   0: [0.5, 0.25, 0.5], // road
@@ -101,28 +90,7 @@ export function createSyntheticCityscapes(options: SyntheticCityscapesOptions = 
       for (let ch = 0; ch < 3; ch++) image[p * 3 + ch] = c[ch]! + jitter[ch]! + 0.05 * rng.normal();
     }
 
-    const present = new Set(base);
-    const modes = new Map<string, Mode>();
-    for (let combo = 0; combo < 32; combo++) {
-      let probability = 1;
-      let key = '';
-      CITYSCAPES_FLIP_CLASSES.forEach((f, b) => {
-        const flipped = ((combo >> b) & 1) === 1;
-        probability *= flipped ? f.probability : 1 - f.probability;
-        key += present.has(f.from) ? (flipped ? '1' : '0') : '-';
-      });
-      const existing = modes.get(key);
-      if (existing) {
-        existing.probability += probability;
-        continue;
-      }
-      const labels = Uint8Array.from(base);
-      CITYSCAPES_FLIP_CLASSES.forEach((f, b) => {
-        if (((combo >> b) & 1) === 1) for (let p = 0; p < labels.length; p++) if (labels[p] === f.from) labels[p] = f.to;
-      });
-      modes.set(key, { name: key, probability, labels });
-    }
-    const distribution = [...modes.values()];
+    const distribution = flipDistribution(base);
     const picks = Array.from({ length: graders }, () => rng.categorical(distribution.map((m) => m.probability)));
     return {
       id: `synthetic-cityscapes-${seed}-${index}`,
