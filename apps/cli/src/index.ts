@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { BACKENDS_HELP, backends } from './commands/backends.js';
+import { DATA_HELP, data } from './commands/data.js';
 import { DEMO_HELP, demo } from './commands/demo.js';
 
 const HELP = `probunet — the Probabilistic U-Net (Kohl et al., NeurIPS 2018) on TensorFlow.js
@@ -9,6 +10,7 @@ Usage: probunet <command> [options]
 Commands:
   demo       train on the embedded synthetic data, sample, score, write a report and figures
   backends   report which TensorFlow.js backend runs here and why the others do not
+  data       check a dataset on disk (summary as JSON), or write fixture trees in the real formats
 
 Run 'probunet <command> --help' for a command's options.
 `;
@@ -23,11 +25,13 @@ export async function main(argv: string[]): Promise<number> {
       return demo(rest);
     case 'backends':
       return backends(rest);
+    case 'data':
+      return data(rest);
     case undefined:
     case 'help':
     case '--help':
     case '-h':
-      process.stdout.write(`${HELP}\n${DEMO_HELP}\n${BACKENDS_HELP}`);
+      process.stdout.write(`${HELP}\n${DEMO_HELP}\n${BACKENDS_HELP}\n${DATA_HELP}`);
       return 0;
     default:
       process.stderr.write(`probunet: unknown command "${command}"\n\n${HELP}`);

@@ -1,4 +1,4 @@
-import { mkdtemp, readFile, readdir } from 'node:fs/promises';
+import { mkdtemp, readFile, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadCheckpoint } from '@probunet/core/node';
@@ -42,6 +42,36 @@ describe('probunet CLI', () => {
     const report = JSON.parse(out);
     expect(report.selected).toBe('cpu');
     expect(report.candidates).toHaveLength(5);
+  });
+
+  it.each(['lidc', 'cityscapes', 'lidc-pickle'])('data fixtures + data check --source %s', async (source) => {
+    const dir = await mkdtemp(join(tmpdir(), `probunet-data-${source}-`));
+    const target = source === 'lidc-pickle' ? join(dir, 'lidc.pickle') : dir;
+    expect(await main(['data', 'fixtures', '--source', source, '--out', target])).toBe(0);
+    out = '';
+    const split = source === 'cityscapes' ? ['--split', 'test'] : [];
+    expect(await main(['data', 'check', '--source', source, '--root', target, ...split])).toBe(0);
+    const summary = JSON.parse(out);
+    expect(summary.problems).toEqual([]);
+    expect(summary.images).toBeGreaterThan(0);
+    if (source === 'lidc') {
+      expect(summary).toMatchObject({ images: 4, patients: 2, annotationsPerImage: { 4: 4 }, sizes: { '128x128x1': 4 } });
+      expect(summary.emptyMaskShare).toBeCloseTo(2 / 16, 9); // one empty grader mask per patient
+    }
+    if (source === 'cityscapes') expect(summary).toMatchObject({ images: 1, cities: ['frankfurt'], sizes: { '256x512x3': 1 } });
+    if (source === 'lidc-pickle') expect(summary).toMatchObject({ images: 4, annotationsPerImage: { 4: 4 } });
+  }, 60_000);
+
+  it('data check reports bad files instead of stopping, and exits 1', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'probunet-data-bad-'));
+    await main(['data', 'fixtures', '--source', 'lidc', '--out', dir]);
+    await rm(join(dir, 'train/gt/LIDC-IDRI-0001/z--120.5_c0_l1.png'));
+    out = '';
+    expect(await main(['data', 'check', '--source', 'lidc', '--root', dir])).toBe(1);
+    const summary = JSON.parse(out);
+    expect(summary.images).toBe(3);
+    expect(summary.problems).toHaveLength(1);
+    expect(summary.problems[0].problem).toMatch(/missing grader mask/);
   });
 
   it('bad input gets a clear error and a non-zero exit', async () => {

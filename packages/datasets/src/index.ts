@@ -6,3 +6,4 @@ export { createSyntheticCityscapes, type SyntheticCityscapesOptions } from './sy
 export { CITYSCAPES_EVAL_CLASSES, CITYSCAPES_FLIP_CLASSES, flipDistribution, type ClassFlip } from './flips.js';
 export { DataError, type SkipReport } from './errors.js';
 export { centerCrop, resizeBilinear, resizeNearest } from './image-ops.js';
+export { NdArray, PickleError, unpickle } from './pickle.js';
