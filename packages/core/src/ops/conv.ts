@@ -42,13 +42,17 @@ export function conv2dSame(
     save(activation === 'relu' ? [x4, w4, y] : [x4, w4]);
     return {
       value: y,
-      gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
-        const [xs, ws, ys] = saved as [tf.Tensor4D, tf.Tensor4D, tf.Tensor4D | undefined];
-        const dPre = (ys ? tf.mul(dy, tf.step(ys)) : dy) as tf.Tensor4D;
-        const db = tf.sum(dPre, [0, 1, 2]);
-        if (k === 1) return [...conv1x1Grads(xs, ws, dPre), db];
-        return [conv2dInputGrad(dPre, ws), conv2dFilterGrad(xs, dPre, k), db];
-      },
+      // tfjs calls a customGrad's gradFunc outside any per-node tidy, so without this scope every
+      // layer's temporaries (padded and transposed copies of the activations) would stay alive
+      // until the whole backward pass ends: several times the activation memory at once.
+      gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) =>
+        tf.tidy('probunet/conv-grad', () => {
+          const [xs, ws, ys] = saved as [tf.Tensor4D, tf.Tensor4D, tf.Tensor4D | undefined];
+          const dPre = (ys ? tf.mul(dy, tf.step(ys)) : dy) as tf.Tensor4D;
+          const db = tf.sum(dPre, [0, 1, 2]);
+          if (k === 1) return [...conv1x1Grads(xs, ws, dPre), db];
+          return [conv2dInputGrad(dPre, ws), conv2dFilterGrad(xs, dPre, k), db];
+        }),
     };
   }) as unknown as (...args: Array<tf.Tensor | tf.GradSaveFunc>) => { value: tf.Tensor4D; gradFunc: (dy: tf.Tensor4D, saved: tf.Tensor[]) => tf.Tensor[] });
   return op(x, kernel, bias) as tf.Tensor4D;
