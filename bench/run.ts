@@ -67,6 +67,10 @@ log('metrics throughput…');
 const metricsRun = child(tsx, ['packages/metrics/bench/metrics-bench.ts', ...(quick ? ['--images-lidc', '20', '--images-cityscapes', '2'] : [])], 30 * 60_000);
 const metrics = metricsRun.ok ? metricsRun.json : { failed: metricsRun.reason };
 
+log('datasets throughput…');
+const datasetsRun = child(tsx, ['packages/datasets/bench/datasets-bench.ts', ...(quick ? ['--quick'] : [])], 30 * 60_000);
+const datasets = datasetsRun.ok ? datasetsRun.json : { failed: datasetsRun.reason };
+
 let pytorch: Record<string, unknown> | undefined;
 if (!values['no-pytorch']) {
   const python = '/usr/bin/python3'; // Debian's interpreter: python3-torch installs for it
@@ -98,6 +102,7 @@ const result = {
   },
   cases,
   metrics,
+  datasets,
   pytorch,
 };
 const stamp = result.date.replace(/[:.]/g, '-');
@@ -149,6 +154,10 @@ function markdown(r: typeof result): string {
   if (m?.lidc) lines.push(`| LIDC Hungarian IoU | ${m.lidc.images} | ${f(m.lidc.hungarianSeconds, 2)} | ${f(m.lidc.hungarianImagesPerSecond, 0)} |`);
   if (m?.cityscapes) lines.push(`| Cityscapes GED (16 × 32 modes, 256×512, 10 classes) | ${m.cityscapes.images} | ${f(m.cityscapes.gedSeconds, 2)} | ${f(m.cityscapes.gedImagesPerSecond, 1)} |`);
   if (m?.failed) lines.push(`| metrics | failed: ${m.failed} | | |`);
+  const d = r.datasets as Record<string, { examplesPerSecond?: number }> & { failed?: string } | undefined;
+  lines.push('', '| data source | examples / s |', '|---|---|');
+  if (d?.failed) lines.push(`| datasets | failed: ${d.failed} |`);
+  else for (const [k, v] of Object.entries(d ?? {})) if (typeof v === 'object' && v && 'examplesPerSecond' in v) lines.push(`| ${k} | ${f(v.examplesPerSecond)} |`);
   if (pt?.matmulGflops) {
     lines.push('', `Roofline: at PyTorch's measured matmul peak (${f(pt.matmulGflops)} GFLOP/s) a train step of this model could take ${f((1000 * r.flops.trainStepGflopPerImage) / pt.matmulGflops)} ms per image.`);
   }

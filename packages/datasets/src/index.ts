@@ -7,3 +7,4 @@ export { CITYSCAPES_EVAL_CLASSES, CITYSCAPES_FLIP_CLASSES, flipDistribution, typ
 export { DataError, type SkipReport } from './errors.js';
 export { centerCrop, resizeBilinear, resizeNearest } from './image-ops.js';
 export { NdArray, PickleError, unpickle } from './pickle.js';
+export { augmentExample, augmented, type AugmentOptions } from './augment.js';
