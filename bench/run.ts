@@ -53,7 +53,8 @@ const cases: Array<Record<string, unknown>> = [];
 for (const backend of values.backends!.split(',')) {
   for (const batch of batches) {
     log(`train step: ${backend}, batch ${batch}, ${size}×${size}…`);
-    const r = child(tsx, ['bench/train-step.ts', '--backend', backend, '--batch', String(batch), '--steps', String(steps), '--size', String(size)], 30 * 60_000);
+    const profile = batch === batches[0] ? ['--profile'] : [];
+    const r = child(tsx, ['bench/train-step.ts', '--backend', backend, '--batch', String(batch), '--steps', String(steps), '--size', String(size), ...profile], 30 * 60_000);
     cases.push(r.ok ? { kind: 'train', ...r.json } : { kind: 'train', backend, batch, size, failed: r.reason });
     log(`  ${r.ok ? JSON.stringify(r.json) : `failed: ${r.reason}`}`);
   }
@@ -154,6 +155,11 @@ function markdown(r: typeof result): string {
   if (m?.lidc) lines.push(`| LIDC Hungarian IoU | ${m.lidc.images} | ${f(m.lidc.hungarianSeconds, 2)} | ${f(m.lidc.hungarianImagesPerSecond, 0)} |`);
   if (m?.cityscapes) lines.push(`| Cityscapes GED (16 × 32 modes, 256×512, 10 classes) | ${m.cityscapes.images} | ${f(m.cityscapes.gedSeconds, 2)} | ${f(m.cityscapes.gedImagesPerSecond, 1)} |`);
   if (m?.failed) lines.push(`| metrics | failed: ${m.failed} | | |`);
+  for (const c of r.cases.filter((c) => c.kind === 'train' && Array.isArray(c.profile))) {
+    const prof = c.profile as Array<{ kernel: string; ms: number; calls: number; share: number }>;
+    lines.push('', `Where a ${c.backend} train step (batch ${c.batch}) spends its kernel time:`, '', '| kernel | ms | calls | share |', '|---|---|---|---|');
+    for (const p of prof) lines.push(`| ${p.kernel} | ${p.ms} | ${p.calls} | ${(100 * p.share).toFixed(1)} % |`);
+  }
   const d = r.datasets as Record<string, { examplesPerSecond?: number }> & { failed?: string } | undefined;
   lines.push('', '| data source | examples / s |', '|---|---|');
   if (d?.failed) lines.push(`| datasets | failed: ${d.failed} |`);

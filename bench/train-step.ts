@@ -18,6 +18,7 @@ const { values } = parseArgs({
     steps: { type: 'string', default: '3' },
     size: { type: 'string', default: '128' },
     sampling: { type: 'boolean', default: false },
+    profile: { type: 'boolean', default: false },
   },
 });
 const batch = Number(values.batch);
@@ -54,6 +55,24 @@ if (steps > 0) {
     msPerImage: ms / batch,
     tensorGrowthPerStep: (tf.memory().numTensors - tensorsAfterWarmup) / steps,
   };
+  if (values.profile) {
+    // Which kernels a train step spends its time in (kernel time as the backend reports it).
+    const info = await tf.profile(async () => {
+      await trainer.trainStep({ images, labels });
+    });
+    const byKernel = new Map<string, { ms: number; calls: number }>();
+    for (const k of info.kernels) {
+      const e = byKernel.get(k.name) ?? { ms: 0, calls: 0 };
+      e.ms += typeof k.kernelTimeMs === 'number' ? k.kernelTimeMs : 0;
+      e.calls++;
+      byKernel.set(k.name, e);
+    }
+    const total = [...byKernel.values()].reduce((a, e) => a + e.ms, 0);
+    out.profile = [...byKernel]
+      .sort((a, b) => b[1].ms - a[1].ms)
+      .slice(0, 12)
+      .map(([kernel, e]) => ({ kernel, ms: Math.round(e.ms), calls: e.calls, share: e.ms / total }));
+  }
   trainer.dispose();
 }
 if (values.sampling) {
