@@ -22,6 +22,7 @@ const { values } = parseArgs({
     quick: { type: 'boolean', default: false },
     backends: { type: 'string', default: 'wasm' },
     batches: { type: 'string', default: '8,32' },
+    'no-parallel': { type: 'boolean', default: false },
     steps: { type: 'string', default: '3' },
     'no-pytorch': { type: 'boolean', default: false },
   },
@@ -57,6 +58,16 @@ for (const backend of values.backends!.split(',')) {
     const r = child(tsx, ['bench/train-step.ts', '--backend', backend, '--batch', String(batch), '--steps', String(steps), '--size', String(size), ...profile], 30 * 60_000);
     cases.push(r.ok ? { kind: 'train', ...r.json } : { kind: 'train', backend, batch, size, failed: r.reason });
     log(`  ${r.ok ? JSON.stringify(r.json) : `failed: ${r.reason}`}`);
+  }
+  if (backend === 'wasm' && !values['no-parallel']) {
+    // Data parallel: one single-threaded wasm instance per worker thread; 4 workers at batch 32 keep
+    // each worker's shard (8 images) inside its own 4 GiB wasm heap.
+    for (const [batch, workers] of quick ? [[2, 2]] : batches.map((b) => [b, Math.max(cpus().length, Math.ceil(b / 8))])) {
+      log(`train step: wasm × ${workers} workers, batch ${batch}…`);
+      const r = child(tsx, ['bench/train-step.ts', '--backend', 'wasm', '--workers', String(workers), '--batch', String(batch), '--steps', String(steps), '--size', String(size)], 30 * 60_000);
+      cases.push(r.ok ? { kind: 'train', ...r.json, backend: `wasm × ${workers} workers` } : { kind: 'train', backend: `wasm × ${workers} workers`, batch, size, failed: r.reason });
+      log(`  ${r.ok ? JSON.stringify(r.json) : `failed: ${r.reason}`}`);
+    }
   }
   log(`sampling: ${backend}, batch 8…`);
   const r = child(tsx, ['bench/train-step.ts', '--backend', backend, '--batch', quick ? '2' : '8', '--steps', '0', '--size', String(size), '--sampling'], 30 * 60_000);

@@ -8,6 +8,7 @@ import { parseArgs } from 'node:util';
 import * as tf from '@tensorflow/tfjs-core';
 import { initBackend, type BackendPreference } from '@probunet/backends';
 import { Trainer, createProbUNet } from '@probunet/core';
+import { DataParallelTrainer } from '@probunet/backends/node';
 
 export const LIDC_CONFIG = { inputChannels: 1, numClasses: 2, channels: [32, 64, 128, 192], convsPerBlock: 3, latentDim: 6, num1x1Convs: 3 };
 
@@ -19,6 +20,7 @@ const { values } = parseArgs({
     size: { type: 'string', default: '128' },
     sampling: { type: 'boolean', default: false },
     profile: { type: 'boolean', default: false },
+    workers: { type: 'string', default: '0' },
   },
 });
 const batch = Number(values.batch);
@@ -45,7 +47,12 @@ async function median(fn: () => Promise<unknown> | unknown, warmup: number, reps
 }
 
 if (steps > 0) {
-  const trainer = new Trainer(model, { learningRate: 1e-4, validate: false });
+  const workers = Number(values.workers);
+  const trainer =
+    workers > 0
+      ? await DataParallelTrainer.create(model, { workers, backend: values.backend as 'wasm', learningRate: 1e-4, validate: false })
+      : new Trainer(model, { learningRate: 1e-4, validate: false });
+  if (workers > 0) out.workers = workers;
   await trainer.trainStep({ images, labels });
   const tensorsAfterWarmup = tf.memory().numTensors;
   const ms = await median(() => trainer.trainStep({ images, labels }), 0, steps);
@@ -73,6 +80,7 @@ if (steps > 0) {
       .slice(0, 12)
       .map(([kernel, e]) => ({ kernel, ms: Math.round(e.ms), calls: e.calls, share: e.ms / total }));
   }
+  if (trainer instanceof DataParallelTrainer) await trainer.close();
   trainer.dispose();
 }
 if (values.sampling) {

@@ -1,3 +1,3 @@
 import { probunetVitestConfig } from '../../vitest.shared.js';
 
-export default probunetVitestConfig();
+export default probunetVitestConfig({ setupFiles: ['../core/test/setup-cpu.ts'], testTimeout: 120_000 });

@@ -42,7 +42,7 @@ export { validateImages, validateLabels, type InputSpec } from './model/validate
 export { halfSquaredNorm, labelLogLikelihood, oneHotMasked } from './training/loss.js';
 export { Adam, type AdamOptions } from './training/adam.js';
 export { AUTHORS_SCHEDULE, learningRateAt, type PiecewiseSchedule } from './training/schedule.js';
-export { Trainer, type TrainableModel, type StepMetrics, type TrainBatch, type TrainerOptions, type TrainerState } from './training/trainer.js';
+export { Trainer, type GradientResult, type TrainableModel, type StepMetrics, type TrainBatch, type TrainerOptions, type TrainerState } from './training/trainer.js';
 export {
   decodeCheckpoint,
   encodeCheckpoint,

@@ -43,6 +43,16 @@ export interface TrainBatch {
   labels: tf.Tensor3D | tf.Tensor4D;
 }
 
+/** What `computeGradients` returns: gradients by parameter name and the loss values. */
+export interface GradientResult {
+  grads: Map<string, tf.Tensor>;
+  /** objective + λ·Σ½‖w‖². */
+  loss: number;
+  terms: Record<string, number>;
+  /** Σ½‖w‖² over the decayed kernels. */
+  halfSquaredNorm: number;
+}
+
 export interface StepMetrics {
   /** 1-based count of applied updates after this step. */
   step: number;
@@ -111,41 +121,55 @@ export class Trainer<M extends TrainableModel = TrainableModel> {
       }
       const seed = this.rng.nextSeed();
       const learningRate = learningRateAt(this.schedule, this.steps);
-      let termNames: string[] = [];
-      let terms: tf.Tensor[] = [];
-      const { value, grads } = tf.variableGrads(() => {
-        const { objective, terms: parts } = this.model.lossTerms(images, labels, seed);
-        const l2 = halfSquaredNorm(this.decayed);
-        termNames = Object.keys(parts);
-        terms = [...Object.values(parts).map((t) => tf.keep(t)), tf.keep(l2)];
-        return tf.add(objective, tf.mul(l2, this.weightDecay)) as tf.Scalar;
-      }, [...this.variables.values()]);
-      const named = new Map<string, tf.Tensor>();
-      const ids = new Map([...this.variables].map(([name, v]) => [v.name, name]));
-      for (const [varName, g] of Object.entries(grads)) named.set(ids.get(varName)!, g);
-      const gradNormT = tf.tidy(() => tf.sqrt(tf.addN(Object.values(grads).map((g) => tf.sum(tf.square(g))))));
+      const g = await this.computeGradients(images, labels, seed);
       try {
-        const values = await Promise.all([value, ...terms, gradNormT].map(async (t) => (await t.data())[0]!));
-        const loss = values[0]!;
-        const gradNorm = values[values.length - 1]!;
-        const l2 = values[values.length - 2]!;
-        const namedTerms = Object.fromEntries(termNames.map((name, i) => [name, values[i + 1]!]));
-        if (!Number.isFinite(loss) || !Number.isFinite(gradNorm)) {
-          const parts = termNames.map((n) => `${n} ${namedTerms[n]}`).join(', ');
+        const gradNorm = await globalNorm([...g.grads.values()]);
+        if (!Number.isFinite(g.loss) || !Number.isFinite(gradNorm)) {
+          const parts = Object.entries(g.terms).map(([n, v]) => `${n} ${v}`).join(', ');
           throw new NonFiniteLossError(
             this.steps + 1,
-            `step ${this.steps + 1}: the loss is ${loss} (${parts}) and the gradient norm ${gradNorm}; ` +
+            `step ${this.steps + 1}: the loss is ${g.loss} (${parts}) and the gradient norm ${gradNorm}; ` +
               'no update was applied. Lower the learning rate, check the inputs, or resume from the last good checkpoint',
           );
         }
-        this.optimizer.apply(this.variables, named, learningRate);
+        this.optimizer.apply(this.variables, g.grads, learningRate);
         this.steps++;
-        return { step: this.steps, loss, terms: namedTerms, weightDecay: this.weightDecay * l2, gradNorm, learningRate };
+        return { step: this.steps, loss: g.loss, terms: g.terms, weightDecay: this.weightDecay * g.halfSquaredNorm, gradNorm, learningRate };
       } finally {
-        tf.dispose([value, gradNormT, ...terms, ...Object.values(grads)]);
+        tf.dispose([...g.grads.values()]);
       }
     } finally {
       if (labels !== batch.labels) labels.dispose();
+    }
+  }
+
+  /**
+   * Gradients of objective + λ·Σ½‖w‖² for one batch, by parameter name, with the loss values.
+   * Subclasses may compute them elsewhere (e.g. data-parallel workers); the caller disposes the grads.
+   */
+  protected async computeGradients(images: tf.Tensor4D, labels: tf.Tensor3D, seed: number): Promise<GradientResult> {
+    let termNames: string[] = [];
+    let terms: tf.Tensor[] = [];
+    const { value, grads } = tf.variableGrads(() => {
+      const { objective, terms: parts } = this.model.lossTerms(images, labels, seed);
+      const l2 = halfSquaredNorm(this.decayed);
+      termNames = Object.keys(parts);
+      terms = [...Object.values(parts).map((t) => tf.keep(t)), tf.keep(l2)];
+      return tf.add(objective, tf.mul(l2, this.weightDecay)) as tf.Scalar;
+    }, [...this.variables.values()]);
+    const ids = new Map([...this.variables].map(([name, v]) => [v.name, name]));
+    const named = new Map<string, tf.Tensor>();
+    for (const [varName, g] of Object.entries(grads)) named.set(ids.get(varName)!, g);
+    try {
+      const values = await Promise.all([value, ...terms].map(async (t) => (await t.data())[0]!));
+      return {
+        grads: named,
+        loss: values[0]!,
+        terms: Object.fromEntries(termNames.map((name, i) => [name, values[i + 1]!])),
+        halfSquaredNorm: values[values.length - 1]!,
+      };
+    } finally {
+      tf.dispose([value, ...terms]);
     }
   }
 
@@ -192,5 +216,15 @@ export class Trainer<M extends TrainableModel = TrainableModel> {
     if (a === 0) throw new InputError('labels have zero graders per image');
     const picks = Array.from({ length: b }, (_, i) => i * a + this.rng.nextInt(a));
     return tf.tidy(() => tf.gather(tf.reshape(labels, [b * a, h, w]), picks) as tf.Tensor3D);
+  }
+}
+
+/** ‖g‖₂ over a list of tensors. */
+async function globalNorm(tensors: tf.Tensor[]): Promise<number> {
+  const t = tf.tidy(() => tf.sqrt(tf.addN(tensors.map((g) => tf.sum(tf.square(g))))));
+  try {
+    return (await t.data())[0]!;
+  } finally {
+    t.dispose();
   }
 }

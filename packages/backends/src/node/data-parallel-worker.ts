@@ -1,0 +1,58 @@
+// A data-parallel worker: its own TensorFlow.js engine and backend, its own copy of the model.
+// Each step it loads the shared weights, computes the gradient of its shard and sends it back.
+import { parentPort } from 'node:worker_threads';
+import * as tf from '@tensorflow/tfjs-core';
+import { Trainer, createProbUNet, type GradientResult, type ProbUNet } from '@probunet/core';
+import { initBackend } from '../init-backend.js';
+import type { FromWorker, ToWorker } from './protocol.js';
+
+class ShardGradients extends Trainer<ProbUNet> {
+  shard(images: tf.Tensor4D, labels: tf.Tensor3D, seed: number): Promise<GradientResult> {
+    return this.computeGradients(images, labels, seed);
+  }
+}
+
+const port = parentPort!;
+let model: ProbUNet | undefined;
+let trainer: ShardGradients | undefined;
+let names: string[] = [];
+
+const send = (m: FromWorker, transfer: ArrayBuffer[] = []) => port.postMessage(m, transfer);
+
+port.on('message', async (m: ToWorker) => {
+  try {
+    if (m.type === 'init') {
+      tf.env().set('PROD', true);
+      const report = await initBackend(m.backend);
+      model = createProbUNet(m.config);
+      trainer = new ShardGradients(model, { weightDecay: m.weightDecay, validate: false });
+      names = m.names;
+      const have = model.parameters().map((p) => p.name);
+      if (have.join('\n') !== names.join('\n')) throw new Error('the worker built a model whose parameters differ from the trainer\u2019s');
+      send({ type: 'ready', backend: report.selected });
+      return;
+    }
+    if (!model || !trainer) throw new Error('step before init');
+    const all = new Float32Array(m.weights);
+    let at = 0;
+    for (const p of model.parameters()) {
+      const size = p.variable.size;
+      tf.tidy(() => p.variable.assign(tf.tensor(all.subarray(at, at + size), p.variable.shape, 'float32')));
+      at += size;
+    }
+    const images = tf.tensor4d(m.images.data, m.images.shape);
+    const labels = tf.tensor3d(m.labels.data, m.labels.shape, 'int32');
+    const g = await trainer.shard(images, labels, m.seed);
+    const flat = new Float32Array(at);
+    let off = 0;
+    for (const name of names) {
+      const t = g.grads.get(name)!;
+      flat.set(await t.data(), off);
+      off += t.size;
+    }
+    tf.dispose([images, labels, ...g.grads.values()]);
+    send({ type: 'grads', grads: flat, loss: g.loss, terms: g.terms, halfSquaredNorm: g.halfSquaredNorm }, [flat.buffer as ArrayBuffer]);
+  } catch (err) {
+    send({ type: 'error', message: (err as Error).message });
+  }
+});
