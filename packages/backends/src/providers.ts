@@ -42,7 +42,14 @@ export const PROVIDERS: Record<BackendName, Provider> = {
     async load() {
       if (!isNode) throw new Error('tfjs-node-gpu runs in Node.js only');
       await importOptional('@tensorflow/tfjs-node-gpu');
-      return { tfBackend: 'tensorflow', threads: null, notes: [] };
+      await tf.setBackend('tensorflow');
+      // tfjs-node-gpu falls back to the CPU silently when CUDA or cuDNN is missing; its backend
+      // says which device it got.
+      const onGpu = (tf.backend() as { isUsingGpuDevice?: boolean }).isUsingGpuDevice;
+      if (onGpu === false) {
+        throw new Error('@tensorflow/tfjs-node-gpu loaded but runs on the CPU: CUDA 11.2 / cuDNN 8.1 were not found (use the node backend, or install them)');
+      }
+      return { tfBackend: 'tensorflow', threads: null, notes: onGpu ? ['running on the GPU'] : ['could not tell whether the GPU is used'] };
     },
   },
   node: {
