@@ -25,8 +25,17 @@ const { values } = parseArgs({
     'no-parallel': { type: 'boolean', default: false },
     steps: { type: 'string', default: '3' },
     'no-pytorch': { type: 'boolean', default: false },
+    from: { type: 'string' },
   },
 });
+
+if (values.from) {
+  // Re-render the Markdown table of a stored result.
+  const { readFile } = await import('node:fs/promises');
+  const stored = JSON.parse(await readFile(values.from, 'utf8'));
+  process.stdout.write(markdown(stored));
+  process.exit(0);
+}
 const quick = values.quick!;
 const size = quick ? 32 : 128;
 const batches = quick ? [2] : values.batches!.split(',').map(Number);
@@ -46,7 +55,10 @@ function child(cmd: string, args: string[], timeoutMs: number): { ok: boolean; j
     }
   }
   const why = r.error ? r.error.message : r.signal ? `killed by ${r.signal}` : `exit ${r.status}`;
-  return { ok: false, reason: `${why}: ${(r.stderr ?? '').trim().split('\n').slice(-3).join(' | ')}` };
+  const lines = (r.stderr ?? '').trim().split('\n');
+  // The first line that names an error says more than the stack's last lines.
+  const errorLine = lines.find((l) => /(Error|Aborted|abort|out of memory|Cannot)/.test(l) && !/^\s+at /.test(l)) ?? lines.at(-1) ?? '';
+  return { ok: false, reason: `${why}: ${errorLine.trim().slice(0, 300)}` };
 }
 
 const tsx = join(root, 'node_modules/.bin/tsx');
@@ -117,19 +129,21 @@ const result = {
   datasets,
   pytorch,
 };
+type BenchResult = typeof result;
 const stamp = result.date.replace(/[:.]/g, '-');
 await writeFileAtomic(join(root, 'bench/results', `bench-${stamp}${quick ? '-quick' : ''}.json`), `${JSON.stringify(result, null, 2)}\n`);
 const md = markdown(result);
 await writeFileAtomic(join(root, 'bench/results', quick ? 'latest-quick.md' : 'latest.md'), md);
 process.stdout.write(md);
 
-function markdown(r: typeof result): string {
+function markdown(r: BenchResult): string {
   const f = (v: unknown, d = 1) => (typeof v === 'number' && Number.isFinite(v) ? v.toFixed(d) : '–');
+  const cell = (v: unknown) => String(v).replace(/\|/g, '/').replace(/\s+/g, ' ').slice(0, 160);
   const pt = r.pytorch as { version?: string; train?: Array<{ batch: number; msPerImage: number }>; sampling?: Record<string, { seconds: number }>; matmulGflops?: number; failed?: string } | undefined;
   const lines = [
     `# probunet benchmark — ${r.date.slice(0, 10)}, ${r.machine.cpus} × ${r.machine.cpuModel ?? 'CPU'}, Node ${r.machine.node}`,
     '',
-    `LIDC configuration (channels ${LIDC_CONFIG.channels.join('/')}, ${size}×${size}, 1 channel, 2 classes, latent 6): ` +
+    `LIDC configuration (channels ${LIDC_CONFIG.channels.join("/")}, ${r.config.size}×${r.config.size}, 1 channel, 2 classes, latent 6): ` +
       `${f(r.flops.trainStepGflopPerImage, 2)} GFLOP per image per train step (counted from the architecture).`,
     '',
     '| train step | batch | ms / image | vs PyTorch | GFLOP/s | tensor growth / step | peak RSS (MB) |',
@@ -139,7 +153,7 @@ function markdown(r: typeof result): string {
     const t = c.train as { msPerImage: number; tensorGrowthPerStep: number } | undefined;
     const ref = pt?.train?.find((p) => p.batch === c.batch)?.msPerImage;
     if (!t) {
-      lines.push(`| ${c.backend} | ${c.batch} | failed: ${String(c.failed).slice(0, 120)} | | | | |`);
+      lines.push(`| ${c.backend} | ${c.batch} | failed: ${cell(c.failed)} | | | | |`);
       continue;
     }
     const gflops = r.flops.trainStepGflopPerImage / (t.msPerImage / 1000);
@@ -151,7 +165,7 @@ function markdown(r: typeof result): string {
   for (const c of r.cases.filter((c) => c.kind === 'sampling')) {
     const s = c.sampling as Record<string, number> | undefined;
     if (!s) {
-      lines.push(`| ${c.backend} | failed: ${String(c.failed).slice(0, 120)} | | | | | |`);
+      lines.push(`| ${c.backend} | failed: ${cell(c.failed)} | | | | | |`);
       continue;
     }
     lines.push(`| ${c.backend} | ${f(s.msOneSample, 0)} | ${f(s.msSixteenSamples, 0)} | ${f(s.ratioSixteenToOne, 2)}× | ${f(s.msSixteenNaive, 0)} | ${f(s.ratioNaiveToShared, 1)}× | ${f(c.matmulGflops)} |`);

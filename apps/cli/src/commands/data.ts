@@ -47,7 +47,7 @@ export async function data(argv: string[]): Promise<number> {
   const root = values.root!;
   let ds: IndexedDataset & { report?: { skipped: Array<{ file: string; problem: string }> }; patients?: string[]; cities?: string[] };
   if (source === 'lidc') ds = await openLidc({ root, split: values.split ?? 'train', onError: 'skip' });
-  else if (source === 'lidc-pickle') ds = await openLidcPickle({ file: root, ...(values.split ? { split: values.split as 'train' } : {}) });
+  else if (source === 'lidc-pickle') ds = await openLidcPickle({ file: root, onError: 'skip', ...(values.split ? { split: values.split as 'train' } : {}) });
   else if (source === 'cityscapes') ds = await openCityscapes({ root, split: (values.split ?? 'train') as 'train', onError: 'skip' });
   else if (source === 'synthetic') ds = createSyntheticLidc({ count: 100 });
   else ds = createSyntheticCityscapes({ count: 20 });

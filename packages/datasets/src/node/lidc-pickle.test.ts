@@ -54,5 +54,12 @@ describe('LIDC pickle (the PyTorch port\u2019s format)', () => {
     // pickle.dumps(os.system, protocol=2): a global that could run code
     await writeFile(join(dir, 'evil.pickle'), Uint8Array.from([0x80, 2, 0x63, ...new TextEncoder().encode('posix\nsystem\n'), 0x71, 0, 0x2e]));
     await expect(openLidcPickle({ file: join(dir, 'evil.pickle') })).rejects.toThrow(/refers to posix.system, which this reader does not allow/);
+    // pickle.dumps({'a': {'image': 'x', 'masks': [], 'series_uid': 's'}}, protocol=2), by hand
+    const enc = new TextEncoder();
+    const str = (t: string) => [0x58, t.length, 0, 0, 0, ...enc.encode(t)];
+    const bad = Uint8Array.from([0x80, 2, 0x7d, 0x28, ...str('a'), 0x7d, 0x28, ...str('image'), ...str('x'), ...str('masks'), 0x5d, ...str('series_uid'), ...str('s'), 0x75, 0x75, 0x2e]);
+    await writeFile(join(dir, 'bad-entry.pickle'), bad);
+    await expect(openLidcPickle({ file: join(dir, 'bad-entry.pickle') })).rejects.toThrow(/bad-entry.pickle: entry "a": "image" must be a 2-D numpy array/);
+    await expect(openLidcPickle({ file: join(dir, 'bad-entry.pickle'), onError: 'skip' })).rejects.toThrow(/no usable entries \(1 skipped\)/);
   });
 });

@@ -1,6 +1,6 @@
 import { readFile, writeFile } from 'node:fs/promises';
 import { indexedDataset, type Example, type IndexedDataset } from '../example.js';
-import { DataError } from '../errors.js';
+import { DataError, type SkipReport } from '../errors.js';
 import { NdArray, PickleError, unpickle } from '../pickle.js';
 import { Rng } from '../random.js';
 
@@ -13,11 +13,15 @@ export interface LidcPickleOptions {
   fractions?: [number, number, number];
   /** Seed of the series shuffle before splitting. Default 0. */
   seed?: number;
+  /** 'throw' (default) stops at the first malformed entry; 'skip' leaves it out and records it in `report`. */
+  onError?: 'throw' | 'skip';
 }
 
 export interface LidcPickleDataset extends IndexedDataset {
   /** Distinct series_uid values in this split (the unit of the split: one scan each). */
   series: string[];
+  /** Entries left out in 'skip' mode. */
+  report: SkipReport;
 }
 
 /**
@@ -38,7 +42,8 @@ export async function openLidcPickle(options: LidcPickleOptions): Promise<LidcPi
   } catch (err) {
     throw new DataError(options.file, err instanceof PickleError ? err.message : `not a readable pickle: ${(err as Error).message}`);
   }
-  const entries = validate(root, options.file);
+  const report: SkipReport = { skipped: [] };
+  const entries = validate(root, options.file, options.onError === 'skip' ? report : undefined);
   const uids = [...new Set(entries.map((e) => e.series))].sort();
   let keep = new Set(uids);
   if (options.split) {
@@ -52,33 +57,38 @@ export async function openLidcPickle(options: LidcPickleOptions): Promise<LidcPi
   const chosen = entries.filter((e) => keep.has(e.series));
   const spec = { channels: 1, numClasses: 2, ignoreLabel: 255, evalClasses: [1], emptyPair: 'one' as const };
   const ds = indexedDataset(`lidc-pickle(${options.split ?? 'all'})`, chosen.length, spec, async (i) => chosen[i]!.example);
-  return Object.assign(ds, { series: [...keep].sort() });
+  return Object.assign(ds, { series: [...keep].sort(), report });
 }
 
-function validate(root: unknown, file: string): Array<{ series: string; example: Example }> {
+function validate(root: unknown, file: string, skip?: SkipReport): Array<{ series: string; example: Example }> {
   if (typeof root !== 'object' || root === null || Array.isArray(root) || root instanceof NdArray) {
     throw new DataError(file, 'expected a dict {key: {image, masks, series_uid}} at the top of the pickle');
   }
   const out: Array<{ series: string; example: Example }> = [];
   for (const [key, value] of Object.entries(root as Record<string, unknown>)) {
-    const v = value as { image?: unknown; masks?: unknown; series_uid?: unknown };
-    const where = `entry "${key}"`;
-    if (!(v?.image instanceof NdArray) || v.image.shape.length !== 2) throw new DataError(file, `${where}: "image" must be a 2-D numpy array`);
-    if (!Array.isArray(v.masks) || v.masks.length === 0) throw new DataError(file, `${where}: "masks" must be a list of 2-D numpy arrays`);
-    if (typeof v.series_uid !== 'string') throw new DataError(file, `${where}: "series_uid" must be a string`);
-    const [h, w] = v.image.shape as [number, number];
-    const masks = v.masks.map((m, k) => {
-      if (!(m instanceof NdArray) || m.shape.length !== 2 || m.shape[0] !== h || m.shape[1] !== w) {
-        throw new DataError(file, `${where}: mask ${k} must be a ${h}×${w} numpy array like the image`);
-      }
-      return Uint8Array.from(m.data as ArrayLike<number>, (x) => (x > 0 ? 1 : 0));
-    });
-    out.push({
-      series: v.series_uid,
-      example: { id: key, height: h, width: w, channels: 1, image: Float32Array.from(v.image.data as ArrayLike<number>), annotations: masks, meta: { source: 'lidc-pickle', series_uid: v.series_uid } },
-    });
+    try {
+      const v = value as { image?: unknown; masks?: unknown; series_uid?: unknown };
+      const where = `entry "${key}"`;
+      if (!(v?.image instanceof NdArray) || v.image.shape.length !== 2) throw new DataError(file, `${where}: "image" must be a 2-D numpy array`);
+      if (!Array.isArray(v.masks) || v.masks.length === 0) throw new DataError(file, `${where}: "masks" must be a list of 2-D numpy arrays`);
+      if (typeof v.series_uid !== 'string') throw new DataError(file, `${where}: "series_uid" must be a string`);
+      const [h, w] = v.image.shape as [number, number];
+      const masks = v.masks.map((m, k) => {
+        if (!(m instanceof NdArray) || m.shape.length !== 2 || m.shape[0] !== h || m.shape[1] !== w) {
+          throw new DataError(file, `${where}: mask ${k} must be a ${h}×${w} numpy array like the image`);
+        }
+        return Uint8Array.from(m.data as ArrayLike<number>, (x) => (x > 0 ? 1 : 0));
+      });
+      out.push({
+        series: v.series_uid,
+        example: { id: key, height: h, width: w, channels: 1, image: Float32Array.from(v.image.data as ArrayLike<number>), annotations: masks, meta: { source: 'lidc-pickle', series_uid: v.series_uid } },
+      });
+    } catch (err) {
+      if (!skip || !(err instanceof DataError)) throw err;
+      skip.skipped.push({ file: `${file}#${key}`, problem: err.message.slice(file.length + 2) });
+    }
   }
-  if (out.length === 0) throw new DataError(file, 'the pickle holds no entries');
+  if (out.length === 0) throw new DataError(file, skip?.skipped.length ? `no usable entries (${skip.skipped.length} skipped)` : 'the pickle holds no entries');
   return out;
 }
 
