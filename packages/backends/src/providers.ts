@@ -35,6 +35,38 @@ async function importOptional(name: string): Promise<unknown> {
 
 const isNode = typeof process !== 'undefined' && !!process.versions?.node;
 
+/**
+ * WebGPU in Node: Dawn from the `webgpu` npm package as `navigator.gpu`. Dawn's backend comes from
+ * PROBUNET_DAWN_BACKEND (default 'opengl', which on a machine without a GPU runs on Mesa's
+ * llvmpipe through EGL; 'vulkan' for a real GPU). The OpenGL backend needs the compatibility
+ * feature level and a surfaceless EGL platform. Returns a note naming the adapter.
+ */
+async function installDawn(): Promise<string> {
+  const dawnBackend = process.env.PROBUNET_DAWN_BACKEND ?? 'opengl';
+  if (dawnBackend === 'opengl') process.env.EGL_PLATFORM ??= 'surfaceless';
+  const mod = (await importOptional('webgpu')) as {
+    create(flags: string[]): { requestAdapter(o?: Record<string, unknown>): Promise<{ info?: Record<string, string> } | null> };
+    globals: Record<string, unknown>;
+  };
+  Object.assign(globalThis, mod.globals);
+  const gpu = mod.create([`backend=${dawnBackend}`]);
+  if (dawnBackend === 'opengl') {
+    const request = gpu.requestAdapter.bind(gpu);
+    gpu.requestAdapter = (o = {}) => request({ ...o, featureLevel: 'compatibility' });
+  }
+  const adapter = await gpu.requestAdapter();
+  if (!adapter) {
+    throw new Error(
+      `Dawn (backend=${dawnBackend}) found no adapter: ${dawnBackend === 'opengl' ? "install Mesa's EGL and DRI drivers (scripts/install-mesa.sh)" : 'check the GPU driver'}`,
+    );
+  }
+  Object.defineProperty(globalThis, 'navigator', { value: { ...(globalThis as { navigator?: object }).navigator, gpu }, configurable: true, writable: true });
+  const info = adapter.info ?? {};
+  const description = [info.vendor, info.architecture, info.description].filter(Boolean).join(' / ') || 'unknown adapter';
+  const software = /llvmpipe|swiftshader|software|Mesa/i.test(description) && !/NVIDIA|AMD|Intel/i.test(info.vendor ?? '');
+  return `Dawn backend=${dawnBackend}, adapter: ${description}${software ? ' (software rendering: for correctness, not speed)' : ''}`;
+}
+
 export const PROVIDERS: Record<BackendName, Provider> = {
   'node-gpu': {
     name: 'node-gpu',
@@ -65,14 +97,14 @@ export const PROVIDERS: Record<BackendName, Provider> = {
     name: 'webgpu',
     packageName: '@tensorflow/tfjs-backend-webgpu',
     async load() {
+      const notes: string[] = [];
       const nav = (globalThis as { navigator?: { gpu?: unknown } }).navigator;
       if (!nav?.gpu) {
-        throw new Error(
-          isNode ? 'no navigator.gpu in this Node.js process (the Dawn binding is not set up)' : 'this browser exposes no WebGPU (navigator.gpu)',
-        );
+        if (!isNode) throw new Error('this browser exposes no WebGPU (navigator.gpu)');
+        notes.push(await installDawn());
       }
       await importOptional('@tensorflow/tfjs-backend-webgpu');
-      return { tfBackend: 'webgpu', threads: null, notes: [] };
+      return { tfBackend: 'webgpu', threads: null, notes };
     },
   },
   wasm: {

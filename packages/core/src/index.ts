@@ -38,7 +38,7 @@ export {
   type ParameterCounts,
   type ProbUNetSampleOptions,
 } from './model/prob-unet.js';
-export { validateImages, validateLabels, type InputSpec } from './model/validate-input.js';
+export { canReadSync, validateImages, validateImagesAsync, validateLabels, validateLabelsAsync, type InputSpec } from './model/validate-input.js';
 export { halfSquaredNorm, labelLogLikelihood, oneHotMasked } from './training/loss.js';
 export { Adam, type AdamOptions } from './training/adam.js';
 export { AUTHORS_SCHEDULE, learningRateAt, type PiecewiseSchedule } from './training/schedule.js';

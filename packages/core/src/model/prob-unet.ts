@@ -6,7 +6,7 @@ import { SeededRandom } from '../ops/random.js';
 import { labelLogLikelihood, oneHotMasked } from '../training/loss.js';
 import type { ProbUNetModelConfig } from './config.js';
 import { validateParts } from './validate-parts.js';
-import { validateCount, validateImages, validateLabels, type InputSpec } from './validate-input.js';
+import { validateCount, validateImages, validateImagesAsync, validateLabels, validateLabelsAsync, type InputSpec } from './validate-input.js';
 
 export interface ParameterCounts {
   unet: number;
@@ -253,15 +253,13 @@ export class ProbUNet implements SegmentationSampler {
     const labels = tf.tidy('probunet/latent-traversal', () => {
       const features = this.encoder.apply(image);
       const prior = this.prior.apply(image);
-      const mean = prior.mean.arraySync()[0]!;
-      const sigma = tf.exp(prior.logSigma).arraySync()[0]!;
-      const zs: number[][] = [];
-      for (const d of dims) {
-        for (const t of offsets) zs.push(mean.map((m, i) => (i === d ? m + t * sigma[i]! : m)));
-      }
-      const k = zs.length;
+      // z = μ + t·σ·e_d for each (d, t), built with tensor ops (no synchronous read).
+      const offsetRows: number[][] = [];
+      for (const d of dims) for (const t of offsets) offsetRows.push(Array.from({ length: this.latentDim }, (_, i) => (i === d ? t : 0)));
+      const zs = tf.add(prior.mean, tf.mul(tf.tensor2d(offsetRows, [offsetRows.length, this.latentDim]), tf.exp(prior.logSigma))) as tf.Tensor2D;
+      const k = offsetRows.length;
       const tiled = tf.tile(features, [k, 1, 1, 1]);
-      const logits = this.fusion.apply(tiled, tf.tensor2d(zs, [k, this.latentDim]));
+      const logits = this.fusion.apply(tiled, zs);
       const [, h, w] = image.shape;
       return tf.reshape(tf.argMax(logits, 3), [dims.length, steps, h, w]) as tf.Tensor4D;
     });
@@ -278,8 +276,8 @@ export class ProbUNet implements SegmentationSampler {
     options: { samples?: number; seed?: number } = {},
   ): Promise<AnnotationScore> {
     this.assertLive();
-    validateImages(images, this.inputSpec);
-    validateLabels(labels, images, this.inputSpec);
+    await validateImagesAsync(images, this.inputSpec);
+    await validateLabelsAsync(labels, images, this.inputSpec);
     const k = validateCount(options.samples ?? 32, 'samples');
     const rng = new SeededRandom(options.seed ?? 0);
     const [elboT, llT, klT] = tf.tidy('probunet/score', () => {

@@ -8,8 +8,37 @@ export interface InputSpec {
   downsamplingFactor: number;
 }
 
+/**
+ * Whether the active backend can read tensor values synchronously. webgpu in Node cannot (its
+ * synchronous read goes through an OffscreenCanvas); there the synchronous methods check shapes
+ * and dtypes only, and the asynchronous ones (trainStep, scoreAnnotation) check values too.
+ */
+export function canReadSync(): boolean {
+  return tf.getBackend() !== 'webgpu' || typeof (globalThis as { OffscreenCanvas?: unknown }).OffscreenCanvas !== 'undefined';
+}
+
 /** images must be float32 [B,H,W,C] with finite values and H, W multiples of the down-sampling factor. */
 export function validateImages(images: tf.Tensor, spec: InputSpec, what = 'images'): asserts images is tf.Tensor4D {
+  checkImageShape(images, spec, what);
+  if (canReadSync()) checkFinite(tf.tidy(() => tf.all(tf.isFinite(images)).dataSync()[0]!), what);
+}
+
+/** `validateImages` with the value check read asynchronously (every backend). */
+export async function validateImagesAsync(images: tf.Tensor, spec: InputSpec, what = 'images'): Promise<void> {
+  checkImageShape(images, spec, what);
+  const t = tf.tidy(() => tf.all(tf.isFinite(images)));
+  try {
+    checkFinite((await t.data())[0]!, what);
+  } finally {
+    t.dispose();
+  }
+}
+
+function checkFinite(finite: number, what: string): void {
+  if (!finite) throw new InputError(`${what} contain NaN or Inf values`);
+}
+
+function checkImageShape(images: tf.Tensor, spec: InputSpec, what: string): asserts images is tf.Tensor4D {
   if (!(images instanceof tf.Tensor)) throw new InputError(`${what} must be a tf.Tensor, got ${typeof images}`);
   if (images.rank !== 4) {
     throw new InputError(`${what} must have rank 4 [batch, height, width, channels] (NHWC), got shape [${images.shape.join(', ')}]`);
@@ -26,12 +55,21 @@ export function validateImages(images: tf.Tensor, spec: InputSpec, what = 'image
       `${what} height × width ${h}×${w} is not divisible by the encoder's down-sampling factor ${f}: crop or pad to e.g. ${ph}×${pw}`,
     );
   }
-  const finite = tf.tidy(() => tf.all(tf.isFinite(images)).dataSync()[0]);
-  if (!finite) throw new InputError(`${what} contain NaN or Inf values`);
 }
 
 /** labels must be int32 [B,H,W] matching the images, each value in [0, numClasses) or the ignore label. */
 export function validateLabels(labels: tf.Tensor, images: tf.Tensor4D, spec: InputSpec, what = 'labels'): asserts labels is tf.Tensor3D {
+  checkLabelShape(labels, images, what);
+  if (canReadSync()) checkLabelValues(labels.dataSync(), spec, what);
+}
+
+/** `validateLabels` with the value check read asynchronously (every backend). */
+export async function validateLabelsAsync(labels: tf.Tensor, images: tf.Tensor4D, spec: InputSpec, what = 'labels'): Promise<void> {
+  checkLabelShape(labels, images, what);
+  checkLabelValues(await labels.data(), spec, what);
+}
+
+function checkLabelShape(labels: tf.Tensor, images: tf.Tensor4D, what: string): asserts labels is tf.Tensor3D {
   if (!(labels instanceof tf.Tensor)) throw new InputError(`${what} must be a tf.Tensor, got ${typeof labels}`);
   if (labels.rank !== 3) throw new InputError(`${what} must have rank 3 [batch, height, width], got shape [${labels.shape.join(', ')}]`);
   if (labels.dtype !== 'int32') throw new InputError(`${what} must be int32 class indices, got ${labels.dtype}`);
@@ -39,7 +77,9 @@ export function validateLabels(labels: tf.Tensor, images: tf.Tensor4D, spec: Inp
   if (labels.shape[0] !== b || labels.shape[1] !== h || labels.shape[2] !== w) {
     throw new InputError(`${what} shape [${labels.shape.join(', ')}] does not match the images' [${b}, ${h}, ${w}]`);
   }
-  const data = labels.dataSync();
+}
+
+function checkLabelValues(data: tf.TypedArray | ArrayLike<number>, spec: InputSpec, what: string): void {
   for (let i = 0; i < data.length; i++) {
     const v = data[i]!;
     if ((v < 0 || v >= spec.numClasses) && v !== spec.ignoreLabel) {

@@ -2,7 +2,7 @@ import '../register-gradients.js';
 import * as tf from '@tensorflow/tfjs-core';
 import { InputError, NonFiniteLossError } from '../errors.js';
 import type { Parameter } from '../components/parameter.js';
-import { validateImages, validateLabels, type InputSpec } from '../model/validate-input.js';
+import { validateImagesAsync, validateLabelsAsync, type InputSpec } from '../model/validate-input.js';
 import { SeededRandom } from '../ops/random.js';
 import { Adam, type AdamOptions } from './adam.js';
 import { halfSquaredNorm } from './loss.js';
@@ -116,8 +116,8 @@ export class Trainer<M extends TrainableModel = TrainableModel> {
     const labels = this.pickAnnotations(batch);
     try {
       if (this.validate) {
-        validateImages(images, this.model.inputSpec);
-        validateLabels(labels, images, this.model.inputSpec);
+        await validateImagesAsync(images, this.model.inputSpec);
+        await validateLabelsAsync(labels, images, this.model.inputSpec);
       }
       const seed = this.rng.nextSeed();
       const learningRate = learningRateAt(this.schedule, this.steps);
