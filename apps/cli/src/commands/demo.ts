@@ -1,7 +1,9 @@
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import * as tf from '@tensorflow/tfjs-core';
+import { availableParallelism } from 'node:os';
 import { formatBackendReport, initBackend, type BackendPreference } from '@probunet/backends';
+import { DataParallelTrainer } from '@probunet/backends/node';
 import { NonFiniteLossError, Trainer, createProbUNet, type StepMetrics } from '@probunet/core';
 import { saveCheckpoint, writeFileAtomic } from '@probunet/core/node';
 import { batches, createSyntheticLidc, prefetch, toTensors } from '@probunet/datasets';
@@ -23,6 +25,8 @@ Options:
   --test-images N    synthetic test images (default 32)
   --backend NAME     auto | wasm | cpu | node | node-gpu | webgpu (default auto)
   --seed N           seed of data, initialisation and sampling (default 0)
+  --workers N        data-parallel worker threads (default: one per core on the wasm backend, else 0;
+                     0 trains in this thread)
 `;
 
 export async function demo(argv: string[]): Promise<number> {
@@ -38,6 +42,7 @@ export async function demo(argv: string[]): Promise<number> {
       'test-images': { type: 'string', default: '32' },
       backend: { type: 'string', default: 'auto' },
       seed: { type: 'string', default: '0' },
+      workers: { type: 'string' },
       help: { type: 'boolean', default: false },
     },
     strict: true,
@@ -65,7 +70,11 @@ export async function demo(argv: string[]): Promise<number> {
   const test = createSyntheticLidc({ count: int('test-images', 1), size, graders: 4, seed: seed + 1_000_003 });
   const modelConfig = { inputChannels: 1, numClasses: 2, channels: [16, 32, 64], convsPerBlock: 2, latentDim: 6, num1x1Convs: 3, beta: 1, seed };
   const model = createProbUNet(modelConfig);
-  const trainer = new Trainer(model, { learningRate: { boundaries: [Math.floor(steps * 0.8)], values: [1e-3, 2.5e-4] }, seed });
+  const trainerOptions = { learningRate: { boundaries: [Math.floor(steps * 0.8)], values: [1e-3, 2.5e-4] }, seed };
+  // wasm is single-threaded in Node: one worker thread per core is the fast CPU path (docs/benchmarks.md).
+  const workers = values.workers !== undefined ? int('workers', 0) : report.selected === 'wasm' && availableParallelism() > 1 ? availableParallelism() : 0;
+  const trainer = workers > 0 ? await DataParallelTrainer.create(model, { ...trainerOptions, workers, backend: report.selected }) : new Trainer(model, trainerOptions);
+  process.stderr.write(workers > 0 ? `training: ${workers} data-parallel worker threads (${report.selected})\n` : `training: in this thread (${report.selected})\n`);
   const counts = model.parameterCounts();
   process.stderr.write(`model: ${counts.total.toLocaleString('en')} parameters (U-Net ${counts.unet.toLocaleString('en')}, prior ${counts.prior.toLocaleString('en')}, posterior ${counts.posterior.toLocaleString('en')}, fusion ${counts.fusion.toLocaleString('en')})\n`);
   process.stderr.write(`data: synthetic LIDC-like, ${size}×${size}, 4 graders per image, ${train.length} train / ${test.length} test images\n`);
@@ -94,12 +103,14 @@ export async function demo(argv: string[]): Promise<number> {
       if (last.step >= steps) break;
     }
   } catch (err) {
+    if (trainer instanceof DataParallelTrainer) await trainer.close();
     if (err instanceof NonFiniteLossError) {
       process.stderr.write(`training stopped: ${err.message}\nThe last good checkpoint, if any, is ${ckpt}\n`);
       return 1;
     }
     throw err;
   }
+  if (trainer instanceof DataParallelTrainer) await trainer.close();
   const trainSeconds = (performance.now() - t0) / 1000;
   await saveCheckpoint(ckpt, model, trainer, { ...meta(), step: trainer.step });
   process.stderr.write(`trained ${steps} steps in ${formatSeconds(trainSeconds)}; checkpoint ${ckpt}\n`);
@@ -112,7 +123,7 @@ export async function demo(argv: string[]): Promise<number> {
     backend: { selected: report.selected, tfBackend: report.tfBackend, threads: report.threads },
     data: { source: 'synthetic-lidc', size, graders: 4, train: train.length, test: test.length, seed },
     model: { config: modelConfig, parameters: counts },
-    training: { steps, batchSize, seconds: trainSeconds, msPerStep: (1000 * trainSeconds) / steps, final: last },
+    training: { steps, batchSize, workers, seconds: trainSeconds, msPerStep: (1000 * trainSeconds) / steps, final: last },
     evaluation: {
       samplesPerImage: n,
       gedVsDistribution: compactSummary(evaluation.gedVsDistribution),
