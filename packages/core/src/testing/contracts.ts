@@ -196,5 +196,11 @@ export function describeSamplerContract(
       x.dispose();
       sampler.dispose();
     });
+    it('dispose() frees every tensor it allocated', () => {
+      const before = tf.memory().numTensors;
+      const sampler = make();
+      sampler.dispose();
+      expect(tf.memory().numTensors).toBe(before);
+    });
   });
 }
