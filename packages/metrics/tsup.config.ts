@@ -1,11 +1,3 @@
-import { defineConfig } from 'tsup';
+import { probunetTsupConfig } from '../../tsup.shared.js';
 
-export default defineConfig({
-  entry: { index: 'src/index.ts' },
-  format: ['esm'],
-  dts: true,
-  clean: true,
-  sourcemap: true,
-  target: 'es2022',
-  tsconfig: 'tsconfig.build.json',
-});
+export default probunetTsupConfig({ index: 'src/index.ts' });

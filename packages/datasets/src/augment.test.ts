@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { augmentExample, augmented } from './augment.js';
 import type { Example } from './example.js';
-import { Rng } from './random.js';
+import { SeededRandom } from '@probunet/core';
 import { createSyntheticCityscapes } from './synthetic/cityscapes-like.js';
 
 /** A 16×16 image with a bright 4×4 square at rows 2–5, cols 3–6, labelled 1. */
@@ -20,7 +20,7 @@ function square(): Example {
 describe('augmentations', () => {
   it('no augmentation is the identity', () => {
     const ex = square();
-    const out = augmentExample(ex, new Rng(1), { mirror: false });
+    const out = augmentExample(ex, new SeededRandom(1), { mirror: false });
     expect(Array.from(out.image)).toEqual(Array.from(ex.image));
     expect(Array.from(out.annotations[0]!)).toEqual(Array.from(ex.annotations[0]!));
   });
@@ -28,7 +28,7 @@ describe('augmentations', () => {
   it('a mirror moves image and labels together', () => {
     const ex = square();
     let out: Example | undefined;
-    for (let s = 0; s < 20 && !(out?.meta.augmentation as { mirror?: boolean } | undefined)?.mirror; s++) out = augmentExample(ex, new Rng(s), {});
+    for (let s = 0; s < 20 && !(out?.meta.augmentation as { mirror?: boolean } | undefined)?.mirror; s++) out = augmentExample(ex, new SeededRandom(s), {});
     expect((out!.meta.augmentation as { mirror: boolean }).mirror).toBe(true);
     // Columns 3–6 become 9–12.
     for (let y = 0; y < 16; y++) for (let x = 0; x < 16; x++) expect(out!.annotations[0]![y * 16 + x]).toBe(y >= 2 && y < 6 && x >= 9 && x < 13 ? 1 : 0);
@@ -37,7 +37,7 @@ describe('augmentations', () => {
 
   it('rotation and zoom keep image and labels aligned, fill outside pixels with the ignore label', () => {
     const ex = square();
-    const out = augmentExample(ex, new Rng(3), { mirror: false, rotationDegrees: 30, scale: [0.6, 0.6] });
+    const out = augmentExample(ex, new SeededRandom(3), { mirror: false, rotationDegrees: 30, scale: [0.6, 0.6] });
     const labels = out.annotations[0]!;
     expect(new Set(labels)).toEqual(new Set([0, 1, 255]));
     for (let i = 0; i < 256; i++) if (labels[i] === 1) expect(out.image[i]!).toBeGreaterThan(0.25);
@@ -45,7 +45,7 @@ describe('augmentations', () => {
 
   it('crop, gamma and elastic produce the requested size and stay consistent across all modes', async () => {
     const ex = await createSyntheticCityscapes({ count: 1, height: 64, width: 128 }).get(0);
-    const out = augmentExample(ex, new Rng(5), { rotationDegrees: 10, scale: [0.9, 1.1], crop: [48, 96], gamma: [0.8, 1.2], elastic: { alpha: 1.5, grid: 4 } });
+    const out = augmentExample(ex, new SeededRandom(5), { rotationDegrees: 10, scale: [0.9, 1.1], crop: [48, 96], gamma: [0.8, 1.2], elastic: { alpha: 1.5, grid: 4 } });
     expect([out.height, out.width]).toEqual([48, 96]);
     expect(out.image).toHaveLength(48 * 96 * 3);
     // Annotations are still modes of the (augmented) distribution, and every mode is warped the same way.

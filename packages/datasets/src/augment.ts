@@ -1,5 +1,5 @@
 import { indexedDataset, type Example, type IndexedDataset } from './example.js';
-import { Rng } from './random.js';
+import { SeededRandom } from '@probunet/core';
 
 export interface AugmentOptions {
   /** Flip left–right with probability ½. Default true. */
@@ -24,7 +24,7 @@ export interface AugmentOptions {
  * resampled bilinearly, labels by nearest neighbour; pixels from outside get `fillLabel` (labels)
  * and 0 (image).
  */
-export function augmentExample(ex: Example, rng: Rng, options: AugmentOptions = {}): Example {
+export function augmentExample(ex: Example, rng: SeededRandom, options: AugmentOptions = {}): Example {
   const { height: h, width: w, channels: c } = ex;
   const [oh, ow] = options.crop ?? [h, w];
   if (oh > h || ow > w) throw new RangeError(`crop ${oh}×${ow} is larger than the ${h}×${w} image`);
@@ -99,7 +99,7 @@ export function augmentExample(ex: Example, rng: Rng, options: AugmentOptions = 
   };
 }
 
-function elasticField(rng: Rng, { alpha, grid }: { alpha: number; grid: number }, h: number, w: number) {
+function elasticField(rng: SeededRandom, { alpha, grid }: { alpha: number; grid: number }, h: number, w: number) {
   const g = Math.max(2, grid);
   const gy = Array.from({ length: g * g }, () => alpha * rng.normal());
   const gx = Array.from({ length: g * g }, () => alpha * rng.normal());
@@ -124,7 +124,7 @@ function elasticField(rng: Rng, { alpha, grid }: { alpha: number; grid: number }
 
 /**
  * A dataset whose examples are augmented on every fetch: the n-th fetch of index i draws from
- * Rng.derive(seed, i, n), so a deterministic training loop sees the same augmentations every run
+ * SeededRandom.derive(seed, i, n), so a deterministic training loop sees the same augmentations every run
  * and new ones every epoch.
  */
 export function augmented(dataset: IndexedDataset, options: AugmentOptions & { seed?: number }): IndexedDataset {
@@ -132,6 +132,6 @@ export function augmented(dataset: IndexedDataset, options: AugmentOptions & { s
   return indexedDataset(`${dataset.name}+augment`, dataset.length, dataset.spec, async (i) => {
     const n = visits.get(i) ?? 0;
     visits.set(i, n + 1);
-    return augmentExample(await dataset.get(i), Rng.derive(options.seed ?? 0, 7, i, n), options);
+    return augmentExample(await dataset.get(i), SeededRandom.derive(options.seed ?? 0, 7, i, n), options);
   });
 }

@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type { Example, IndexedDataset } from './example.js';
-import { Rng } from './random.js';
+import { SeededRandom } from '@probunet/core';
 
 export interface BatchOptions {
   batchSize: number;
@@ -18,7 +18,7 @@ export async function* batches(dataset: IndexedDataset, options: BatchOptions): 
   if (!Number.isInteger(batchSize) || batchSize < 1) throw new RangeError(`batchSize must be a positive integer, got ${batchSize}`);
   for (let epoch = 0; epoch < epochs; epoch++) {
     const order = Array.from({ length: dataset.length }, (_, i) => i);
-    if (shuffleSeed !== undefined) Rng.derive(shuffleSeed, 3, epoch).shuffle(order);
+    if (shuffleSeed !== undefined) SeededRandom.derive(shuffleSeed, 3, epoch).shuffle(order);
     for (let start = 0; start < order.length; start += batchSize) {
       const idx = order.slice(start, start + batchSize);
       if (idx.length < batchSize && dropRemainder) break;

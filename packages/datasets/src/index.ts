@@ -1,5 +1,4 @@
 export { indexedDataset, sampleFromDistribution, type Dataset, type DatasetSpec, type Example, type IndexedDataset, type Mode } from './example.js';
-export { Rng } from './random.js';
 export { batches, prefetch, toTensors, type BatchOptions } from './batching.js';
 export { createSyntheticLidc, DEFAULT_LESION_MODES, type LesionMode, type SyntheticLidcOptions } from './synthetic/lidc-like.js';
 export { createSyntheticCityscapes, type SyntheticCityscapesOptions } from './synthetic/cityscapes-like.js';

@@ -20,6 +20,13 @@ export class SeededRandom {
     return new SeededRandom(state);
   }
 
+  /** An independent stream for (seed, ...keys), e.g. one per dataset example: random access, reproducible. */
+  static derive(seed: number, ...keys: number[]): SeededRandom {
+    let h = seed >>> 0;
+    for (const k of keys) h = Math.imul(h ^ (k + 0x9e3779b9 + (h << 6) + (h >>> 2)), 0x85ebca6b) >>> 0;
+    return new SeededRandom(h);
+  }
+
   /** Uniform unsigned 32-bit integer. */
   nextUint32(): number {
     this.state = (this.state + 0x9e3779b9) >>> 0;
@@ -37,6 +44,36 @@ export class SeededRandom {
   /** Uniform integer in [0, n). */
   nextInt(n: number): number {
     return Math.floor(this.next() * n);
+  }
+
+  /** Uniform in [a, b). */
+  uniform(a: number, b: number): number {
+    return a + (b - a) * this.next();
+  }
+
+  /** Standard normal (Box–Muller). */
+  normal(): number {
+    const u = 1 - this.next();
+    return Math.sqrt(-2 * Math.log(u)) * Math.cos(2 * Math.PI * this.next());
+  }
+
+  /** An index drawn from a discrete distribution. */
+  categorical(probabilities: readonly number[]): number {
+    let u = this.next();
+    for (let i = 0; i < probabilities.length; i++) {
+      u -= probabilities[i]!;
+      if (u < 0) return i;
+    }
+    return probabilities.length - 1;
+  }
+
+  /** Fisher–Yates shuffle in place. */
+  shuffle<T>(xs: T[]): T[] {
+    for (let i = xs.length - 1; i > 0; i--) {
+      const j = this.nextInt(i + 1);
+      [xs[i], xs[j]] = [xs[j]!, xs[i]!];
+    }
+    return xs;
   }
 
   /** A seed for a TensorFlow.js random op (kept below 2^31 so every backend takes it). */

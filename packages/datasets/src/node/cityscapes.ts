@@ -4,7 +4,7 @@ import { indexedDataset, type IndexedDataset } from '../example.js';
 import { DataError, type SkipReport } from '../errors.js';
 import { CITYSCAPES_EVAL_CLASSES, flipDistribution } from '../flips.js';
 import { resizeBilinear, resizeNearest } from '../image-ops.js';
-import { Rng } from '../random.js';
+import { SeededRandom } from '@probunet/core';
 import { firstChannel, readPng } from './png.js';
 
 /** labelId → trainId of the Cityscapes scripts (labels.py); everything else → 255 (ignore). */
@@ -99,7 +99,7 @@ export async function openCityscapes(options: CityscapesOptions): Promise<Citysc
     const image = img.height === h && img.width === w ? rgb : resizeBilinear(rgb, img.height, img.width, 3, h, w);
     const base = img.height === h && img.width === w ? trainIds : resizeNearest(trainIds, img.height, img.width, h, w);
     const distribution = flipDistribution(base);
-    const rng = Rng.derive(seed, 4, i);
+    const rng = SeededRandom.derive(seed, 4, i);
     const annotations = graders === 0 ? [base] : Array.from({ length: graders }, () => distribution[rng.categorical(distribution.map((m) => m.probability))]!.labels);
     return { id: `${it.city}/${it.stem}`, height: h, width: w, channels: 3, image, annotations, distribution, meta: { source: 'cityscapes', city: it.city, unflipped: base } };
   });

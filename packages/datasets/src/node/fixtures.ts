@@ -1,7 +1,7 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { encode } from 'fast-png';
-import { Rng } from '../random.js';
+import { SeededRandom } from '@probunet/core';
 import { LABEL_ID_TO_TRAIN_ID } from './cityscapes.js';
 
 /**
@@ -24,7 +24,7 @@ export async function writeLidcFixture(root: string, options: { patients?: numbe
   for (let p = 0; p < patients; p++) {
     const patient = `LIDC-IDRI-${String(p + 1).padStart(4, '0')}`;
     for (let c = 0; c < cropsPerPatient; c++) {
-      const rng = Rng.derive(seed, p, c);
+      const rng = SeededRandom.derive(seed, p, c);
       const z = (-120.5 + 2.5 * c).toFixed(1);
       const stem = `z-${z}_c${c}`;
       const cy = S / 2 + rng.uniform(-10, 10);
@@ -62,7 +62,7 @@ export async function writeCityscapesFixture(
   const colors: Record<number, [number, number, number]> = { 0: [128, 64, 128], 1: [244, 35, 232], 2: [70, 70, 70], 8: [107, 142, 35], 10: [70, 130, 180], 11: [220, 20, 60], 13: [0, 0, 142] };
   for (const split of ['train', 'val'] as const) {
     for (const city of cities[split]) {
-      const rng = Rng.derive(options.seed ?? 0, city.length, split === 'train' ? 1 : 2);
+      const rng = SeededRandom.derive(options.seed ?? 0, city.length, split === 'train' ? 1 : 2);
       const stem = `${city}_000000_000019`;
       const ids = new Uint8Array(h * w);
       const rgb = new Uint8Array(h * w * 3);

@@ -2,7 +2,7 @@ import { readFile, writeFile } from 'node:fs/promises';
 import { indexedDataset, type Example, type IndexedDataset } from '../example.js';
 import { DataError, type SkipReport } from '../errors.js';
 import { NdArray, PickleError, unpickle } from '../pickle.js';
-import { Rng } from '../random.js';
+import { SeededRandom } from '@probunet/core';
 
 export interface LidcPickleOptions {
   /** The pickle file: a dict {key: {image: float HxW, masks: [binary HxW ×4], series_uid}}. */
@@ -48,7 +48,7 @@ export async function openLidcPickle(options: LidcPickleOptions): Promise<LidcPi
   let keep = new Set(uids);
   if (options.split) {
     const [ft, fv] = options.fractions ?? [0.7, 0.15, 0.15];
-    const order = Rng.derive(options.seed ?? 0, 5).shuffle([...uids]);
+    const order = SeededRandom.derive(options.seed ?? 0, 5).shuffle([...uids]);
     const nTrain = Math.round(ft * order.length);
     const nVal = Math.round(fv * order.length);
     const parts = { train: order.slice(0, nTrain), val: order.slice(nTrain, nTrain + nVal), test: order.slice(nTrain + nVal) };
@@ -123,7 +123,7 @@ export async function writeLidcPickleFixture(path: string, options: { entries?: 
     parts.push(Uint8Array.of(0x89), head, data, Uint8Array.of(0x74, 0x62)); // False, raw, TUPLE, BUILD
   };
   for (let i = 0; i < entries; i++) {
-    const rng = Rng.derive(seed, 6, i);
+    const rng = SeededRandom.derive(seed, 6, i);
     str(`LIDC-IDRI-${String(i).padStart(4, '0')}_slice_${i}.png`);
     parts.push(Uint8Array.of(0x7d, 0x28)); // EMPTY_DICT MARK
     str('image');

@@ -1,6 +1,6 @@
 import { indexedDataset, type Example, type IndexedDataset } from '../example.js';
 import { CITYSCAPES_EVAL_CLASSES, flipDistribution } from '../flips.js';
-import { Rng } from '../random.js';
+import { SeededRandom } from '@probunet/core';
 
 const COLORS: Record<number, [number, number, number]> = {
   0: [0.5, 0.25, 0.5], // road
@@ -43,7 +43,7 @@ export function createSyntheticCityscapes(options: SyntheticCityscapesOptions = 
   const spec = { channels: 3, numClasses: 24, ignoreLabel: 255, evalClasses: CITYSCAPES_EVAL_CLASSES, emptyPair: 'nan' as const };
 
   const make = async (index: number): Promise<Example> => {
-    const rng = Rng.derive(seed, 2, index);
+    const rng = SeededRandom.derive(seed, 2, index);
     const base = new Uint8Array(h * w);
     const horizon = Math.round(h * rng.uniform(0.35, 0.5));
     const sidewalkTop = Math.round(h * rng.uniform(0.55, 0.65));
@@ -61,20 +61,20 @@ export function createSyntheticCityscapes(options: SyntheticCityscapesOptions = 
         }
       }
     };
-    const trees = rng.int(4);
+    const trees = rng.nextInt(4);
     for (let k = 0; k < trees; k++) {
       const cx = rng.uniform(0, w);
       const r = h * rng.uniform(0.08, 0.18);
       fill(8, skyLine - r * 0.5, horizon + r * 0.2, cx - r, cx + r, 'ellipse');
     }
-    const cars = rng.int(4);
+    const cars = rng.nextInt(4);
     for (let k = 0; k < cars; k++) {
       const cx = rng.uniform(0, w);
       const cw = w * rng.uniform(0.1, 0.2);
       const y1 = rng.uniform(roadTop + 2, h - 2);
       fill(13, y1 - cw * 0.45, y1, cx - cw / 2, cx + cw / 2, 'rect');
     }
-    const persons = rng.int(4);
+    const persons = rng.nextInt(4);
     for (let k = 0; k < persons; k++) {
       const cx = rng.uniform(0, w);
       const ph = h * rng.uniform(0.15, 0.25);

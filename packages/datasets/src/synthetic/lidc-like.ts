@@ -1,5 +1,5 @@
 import { indexedDataset, type Example, type IndexedDataset, type Mode } from '../example.js';
-import { Rng } from '../random.js';
+import { SeededRandom } from '@probunet/core';
 
 export interface LesionMode {
   name: string;
@@ -55,7 +55,7 @@ export function createSyntheticLidc(options: SyntheticLidcOptions = {}): Indexed
   const spec = { channels: 1, numClasses: 2, ignoreLabel: 255, evalClasses: [1], emptyPair: 'one' as const };
 
   const make = async (index: number): Promise<Example> => {
-    const rng = Rng.derive(seed, 1, index);
+    const rng = SeededRandom.derive(seed, 1, index);
     const radius = size * rng.uniform(0.08, 0.15);
     const cy = size / 2 + rng.uniform(-0.15, 0.15) * size;
     const cx = size / 2 + rng.uniform(-0.15, 0.15) * size;
