@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { ConvLayer } from './conv-layer.js';
-import { DownPath, SeededRandom, checkChannels, positiveInt, seedOf } from './down-path.js';
+import { SeededRandom } from '../ops/random.js';
+import { DownPath, checkChannels, positiveInt, seedOf } from './down-path.js';
 import type { Parameter } from './parameter.js';
 import type { ComponentConfig, GaussianParams, LatentNet } from './types.js';
 

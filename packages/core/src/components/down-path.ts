@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { SeededRandom } from '../ops/random.js';
+import type { SeededRandom } from '../ops/random.js';
 import { ConvLayer } from './conv-layer.js';
 import type { Parameter } from './parameter.js';
 
@@ -66,4 +66,3 @@ export function seedOf(value: unknown): number {
   return typeof value === 'number' && Number.isFinite(value) ? value : 0;
 }
 
-export { SeededRandom };
