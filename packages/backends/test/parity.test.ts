@@ -66,14 +66,42 @@ describe('numerical parity with the cpu backend', () => {
     // Sampled label maps agree but for argmax near-ties.
     const same = got.samples.filter((v, i) => v === ref.samples[i]).length / ref.samples.length;
     expect(same).toBeGreaterThan(0.99);
-    // And a train step runs there (asynchronous validation, no synchronous reads).
-    const trainer = new Trainer(model, { learningRate: 1e-3 });
-    const images = tf.randomUniform([2, 16, 16, 1], 0, 1, 'float32', 3) as tf.Tensor4D;
-    const labels = tf.zeros([2, 16, 16], 'int32') as tf.Tensor3D;
-    const m = await trainer.trainStep({ images, labels });
-    expect(Number.isFinite(m.loss)).toBe(true);
-    tf.dispose([images, labels]);
-    trainer.dispose();
+    model.dispose();
+  });
+
+  it.each(['wasm', 'webgpu'] as const)('%s: a whole train step (loss, gradient norm, weight decay) matches cpu', async (name) => {
+    // A failing GPU pipeline does not throw: its output is silently wrong. Comparing a whole step
+    // (every op the trainer runs, the L2 term and the gradient norm included) catches that.
+    const step = async () => {
+      const model = createProbUNet(config);
+      const trainer = new Trainer(model, { learningRate: 1e-3, seed: 1 });
+      const images = tf.randomUniform([2, 16, 16, 1], 0, 1, 'float32', 3) as tf.Tensor4D;
+      const labels = tf.cast(tf.floor(tf.randomUniform([2, 2, 16, 16], 0, 3, 'float32', 4)), 'int32') as tf.Tensor4D;
+      const m = await trainer.trainStep({ images, labels });
+      tf.dispose([images, labels]);
+      trainer.dispose();
+      model.dispose();
+      return m;
+    };
+    await tf.setBackend('cpu');
+    const ref = await step();
+    if (!(await available(name))) return;
+    const got = await step();
+    for (const key of ['loss', 'gradNorm', 'weightDecay'] as const) {
+      expect(Math.abs(got[key] - ref[key]) / Math.abs(ref[key]), `${name}: ${key} ${got[key]} vs cpu ${ref[key]}`).toBeLessThan(1e-3);
+    }
+  });
+
+  it.each(['webgpu'] as const)('%s: 16 samples per image agree with cpu', async (name) => {
+    await tf.setBackend('cpu');
+    const model = createProbUNet(config);
+    const images = tf.randomUniform([2, 16, 16, 1], 0, 1, 'float32', 1) as tf.Tensor4D;
+    const ref = (await model.sample(images, 16, { seed: 3 }).data()) as Int32Array;
+    if (!(await available(name))) return model.dispose();
+    const out = model.sample(images, 16, { seed: 3 });
+    const got = (await out.data()) as Int32Array;
+    expect(got.filter((v, i) => v === ref[i]).length / ref.length).toBeGreaterThan(0.99);
+    tf.dispose([images, out]);
     model.dispose();
   });
 

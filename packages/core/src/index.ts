@@ -20,6 +20,7 @@ export { corePlugin, createRegistry, type ComponentFactory, type ProbUNetPlugin,
 export { conv2dSame, conv2dFilterGrad, conv2dInputGrad, type Activation } from './ops/conv.js';
 export { gaussianLogDensity, klDiagonalGaussians, sampleGaussian } from './ops/gaussian.js';
 export { SeededRandom } from './ops/random.js';
+export { sumAll } from './ops/sum.js';
 export {
   AUTHORS_DEFAULTS,
   DEFAULT_IGNORE_LABEL,

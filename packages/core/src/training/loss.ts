@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
+import { sumAll } from '../ops/sum.js';
 
 /**
  * One-hot encoding with ignore pixels as all-zero rows: [B,H,W] int32 → [B,H,W,K] float32.
@@ -26,7 +27,6 @@ export function labelLogLikelihood(logits: tf.Tensor4D, oneHot: tf.Tensor4D): tf
 /** Σ ½‖w‖² over the given kernels (the L2 term is weightDecay times this). */
 export function halfSquaredNorm(kernels: readonly tf.Tensor[]): tf.Scalar {
   return tf.tidy(() => {
-    if (kernels.length === 0) return tf.scalar(0);
-    return tf.mul(tf.addN(kernels.map((k) => tf.sum(tf.square(k)))), 0.5) as tf.Scalar;
+    return tf.mul(sumAll(kernels.map((k) => tf.sum(tf.square(k)))), 0.5) as tf.Scalar;
   });
 }

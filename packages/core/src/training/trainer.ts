@@ -4,6 +4,7 @@ import { InputError, NonFiniteLossError } from '../errors.js';
 import type { Parameter } from '../components/parameter.js';
 import { validateImagesAsync, validateLabelsAsync, type InputSpec } from '../model/validate-input.js';
 import { SeededRandom } from '../ops/random.js';
+import { sumAll } from '../ops/sum.js';
 import { Adam, type AdamOptions } from './adam.js';
 import { halfSquaredNorm } from './loss.js';
 import { AUTHORS_SCHEDULE, checkSchedule, learningRateAt, type PiecewiseSchedule } from './schedule.js';
@@ -221,7 +222,7 @@ export class Trainer<M extends TrainableModel = TrainableModel> {
 
 /** ‖g‖₂ over a list of tensors. */
 async function globalNorm(tensors: tf.Tensor[]): Promise<number> {
-  const t = tf.tidy(() => tf.sqrt(tf.addN(tensors.map((g) => tf.sum(tf.square(g))))));
+  const t = tf.tidy(() => tf.sqrt(sumAll(tensors.map((g) => tf.sum(tf.square(g))))));
   try {
     return (await t.data())[0]!;
   } finally {
