@@ -133,6 +133,12 @@ type BenchResult = typeof result;
 const stamp = result.date.replace(/[:.]/g, '-');
 await writeFileAtomic(join(root, 'bench/results', `bench-${stamp}${quick ? '-quick' : ''}.json`), `${JSON.stringify(result, null, 2)}\n`);
 const md = markdown(result);
+// A smoke run (CI) fails when any case failed; in a full run a failure (e.g. a heap abort) is a result.
+const failures = [...cases.filter((c) => c.failed), ...[metrics, datasets].filter((x) => x && 'failed' in x)];
+if (quick && failures.length > 0) {
+  log(`bench smoke run: ${failures.length} case(s) failed`);
+  process.exitCode = 1;
+}
 await writeFileAtomic(join(root, 'bench/results', quick ? 'latest-quick.md' : 'latest.md'), md);
 process.stdout.write(md);
 
