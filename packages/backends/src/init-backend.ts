@@ -69,7 +69,7 @@ export async function initBackend(preference: BackendPreference = 'auto'): Promi
       await tf.ready();
       c.status = 'selected';
       delete c.reason;
-      for (const later of order.slice(order.indexOf(name) + 1)) entry(later).reason = `not tried: ${name} was selected first`;
+      for (const later of order.slice(order.indexOf(name) + 1)) entry(later).reason = `${name} was selected first`;
       return {
         selected: name,
         tfBackend: tf.getBackend(),
