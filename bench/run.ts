@@ -13,8 +13,8 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { writeFileAtomic } from '@probunet/core/node';
 import { samplingFlopsPerImage, trainStepFlopsPerImage } from './flops.js';
+import { LIDC_CONFIG } from './lidc-config.js';
 
-const LIDC_CONFIG = { inputChannels: 1, numClasses: 2, channels: [32, 64, 128, 192], convsPerBlock: 3, latentDim: 6, num1x1Convs: 3 };
 const root = new URL('..', import.meta.url).pathname;
 
 const { values } = parseArgs({

@@ -9,8 +9,8 @@ import * as tf from '@tensorflow/tfjs-core';
 import { initBackend, type BackendPreference } from '@probunet/backends';
 import { Trainer, createProbUNet } from '@probunet/core';
 import { DataParallelTrainer } from '@probunet/backends/node';
+import { LIDC_CONFIG } from './lidc-config.js';
 
-export const LIDC_CONFIG = { inputChannels: 1, numClasses: 2, channels: [32, 64, 128, 192], convsPerBlock: 3, latentDim: 6, num1x1Convs: 3 };
 
 const { values } = parseArgs({
   options: {

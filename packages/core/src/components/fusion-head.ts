@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { ConvLayer } from './conv-layer.js';
 import { SeededRandom } from '../ops/random.js';
-import { positiveInt, seedOf } from './down-path.js';
+import { positiveInt, seedOf } from './options.js';
 import type { Parameter } from './parameter.js';
 import type { ComponentConfig, FusionHead, PreparedFusion } from './types.js';
 

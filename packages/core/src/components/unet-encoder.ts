@@ -1,7 +1,8 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { ConvLayer } from './conv-layer.js';
 import { SeededRandom } from '../ops/random.js';
-import { DownPath, checkChannels, positiveInt, seedOf } from './down-path.js';
+import { DownPath } from './down-path.js';
+import { checkChannels, positiveInt, seedOf } from './options.js';
 import type { Parameter } from './parameter.js';
 import type { ComponentConfig, Encoder } from './types.js';
 
