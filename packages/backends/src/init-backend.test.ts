@@ -6,15 +6,16 @@ describe('initBackend', () => {
   it('auto selects the first candidate that loads and says why the others did not', async () => {
     const r = await initBackend('auto');
     // tfjs-node cannot install from the npm registry alone (its postinstall downloads libtensorflow),
-    // so on these machines auto falls through to wasm.
-    expect(r.selected).toBe('wasm');
+    // so on these machines auto falls through to wasm with our native kernels (compiled at install).
+    expect(r.selected).toBe('wasm-native');
     expect(tf.getBackend()).toBe('wasm');
+    expect(r.notes.join(' ')).toMatch(/convolutions and matrix products run in @probunet\/native/);
     expect(r.floatPrecision).toBe(32);
     const node = r.candidates.find((c) => c.name === 'node')!;
     expect(node.status).toBe('failed');
     expect(node.reason).toMatch(/@tensorflow\/tfjs-node is not installed/);
-    expect(r.candidates.find((c) => c.name === 'cpu')!.reason).toMatch(/^wasm was selected first$/);
-    expect(formatBackendReport(r)).toMatch(/^backend: wasm/);
+    expect(r.candidates.find((c) => c.name === 'cpu')!.reason).toMatch(/^wasm-native was selected first$/);
+    expect(formatBackendReport(r)).toMatch(/^backend: wasm-native/);
   });
 
   it('an explicit name loads that backend', async () => {
@@ -28,7 +29,7 @@ describe('initBackend', () => {
 
   it('an unknown name lists the choices', async () => {
     await expect(initBackend('cuda' as never)).rejects.toThrow(BackendError);
-    await expect(initBackend('cuda' as never)).rejects.toThrow(/unknown backend "cuda"; choose one of: auto, node-gpu, node, webgpu, wasm, cpu/);
+    await expect(initBackend('cuda' as never)).rejects.toThrow(/unknown backend "cuda"; choose one of: auto, node-gpu, node, webgpu, wasm-native, wasm, cpu/);
   });
 
   it('a backend that cannot initialise fails with the reason', async () => {

@@ -3,8 +3,8 @@ import { activeFloatPrecision, BACKEND_NAMES, PROVIDERS, type BackendName } from
 
 export type BackendPreference = BackendName | 'auto';
 
-/** Tried in this order by 'auto': native GPU, native CPU, wasm, pure JS. */
-export const AUTO_ORDER: readonly BackendName[] = ['node-gpu', 'node', 'wasm', 'cpu'];
+/** Tried in this order by 'auto': native GPU, native CPU, wasm with native kernels, wasm, pure JS. */
+export const AUTO_ORDER: readonly BackendName[] = ['node-gpu', 'node', 'wasm-native', 'wasm', 'cpu'];
 
 export interface CandidateReport {
   name: BackendName;
@@ -116,6 +116,6 @@ async function checkSingleNativeBinding(order: readonly BackendName[], entry: (n
 /** A short human-readable form of a report, one line per candidate. */
 export function formatBackendReport(r: BackendReport): string {
   const head = `backend: ${r.selected} (tfjs '${r.tfBackend}', float${r.floatPrecision}, threads ${r.threads ?? 'n/a'})`;
-  const lines = r.candidates.map((c) => `  ${c.status === 'selected' ? '*' : ' '} ${c.name.padEnd(8)} ${c.status}${c.reason ? `: ${c.reason}` : ''}`);
+  const lines = r.candidates.map((c) => `  ${c.status === 'selected' ? '*' : ' '} ${c.name.padEnd(11)} ${c.status}${c.reason ? `: ${c.reason}` : ''}`);
   return [head, ...lines, ...r.notes.map((n) => `  note: ${n}`)].join('\n');
 }

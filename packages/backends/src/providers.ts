@@ -1,8 +1,10 @@
 import * as tf from '@tensorflow/tfjs-core';
+import type { NativeKernels } from '@probunet/native';
+import { installNativeKernels, setNativeKernelsEnabled } from './wasm-native.js';
 
-export type BackendName = 'node-gpu' | 'node' | 'webgpu' | 'wasm' | 'cpu';
+export type BackendName = 'node-gpu' | 'node' | 'webgpu' | 'wasm-native' | 'wasm' | 'cpu';
 
-export const BACKEND_NAMES: readonly BackendName[] = ['node-gpu', 'node', 'webgpu', 'wasm', 'cpu'];
+export const BACKEND_NAMES: readonly BackendName[] = ['node-gpu', 'node', 'webgpu', 'wasm-native', 'wasm', 'cpu'];
 
 /** What a provider found when it initialised. */
 export interface ProviderInfo {
@@ -107,11 +109,32 @@ export const PROVIDERS: Record<BackendName, Provider> = {
       return { tfBackend: 'webgpu', threads: null, notes };
     },
   },
+  'wasm-native': {
+    name: 'wasm-native',
+    packageName: '@probunet/native',
+    async load() {
+      if (!isNode) throw new Error('the native kernels run in Node.js only (use wasm or webgpu in a browser)');
+      const mod = (await importOptional('@probunet/native')) as { loadNativeKernels(): NativeKernels };
+      const native = mod.loadNativeKernels();
+      await importOptional('@tensorflow/tfjs-backend-wasm');
+      installNativeKernels(native);
+      setNativeKernelsEnabled(true);
+      const { avx2, threads } = native.info();
+      return {
+        tfBackend: 'wasm',
+        threads,
+        notes: [
+          `convolutions and matrix products run in @probunet/native (${avx2 ? 'AVX2 + FMA' : 'portable C++: this processor lacks AVX2/FMA'}, ${threads} thread${threads === 1 ? '' : 's'}; PROBUNET_NATIVE_THREADS sets the count); every other kernel is wasm's`,
+        ],
+      };
+    },
+  },
   wasm: {
     name: 'wasm',
     packageName: '@tensorflow/tfjs-backend-wasm',
     async load() {
       await importOptional('@tensorflow/tfjs-backend-wasm');
+      setNativeKernelsEnabled(false);
       const notes: string[] = [];
       // In Node the wasm backend runs single-threaded (its worker cannot start from a blob URL).
       return { tfBackend: 'wasm', threads: isNode ? 1 : null, notes };

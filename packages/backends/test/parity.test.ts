@@ -7,7 +7,8 @@ import { initBackend } from '../src/index.js';
 // Numerical parity: the same seeded model's −ELBO terms and every parameter's gradient on each
 // backend that loads here agree with the pure-JS cpu backend. webgpu runs in Node through Dawn on
 // Mesa's software OpenGL (scripts/install-mesa.sh); CI must run it, elsewhere it is skipped when
-// no adapter can be created.
+// no adapter can be created. wasm-native (wasm with @probunet/native's conv and matmul kernels) is
+// compiled at install wherever a C++ compiler exists; CI must load it.
 
 const config = { inputChannels: 1, numClasses: 3, channels: [4, 8, 8], convsPerBlock: 2, latentDim: 3, num1x1Convs: 2, seed: 4 };
 
@@ -36,7 +37,7 @@ async function evaluate(model: ProbUNet): Promise<Result> {
   return { reconstruction: rec!, kl: kl!, grads: out, samples: sampled };
 }
 
-async function available(name: 'wasm' | 'webgpu'): Promise<boolean> {
+async function available(name: 'wasm' | 'wasm-native' | 'webgpu'): Promise<boolean> {
   try {
     await initBackend(name);
     return true;
@@ -52,7 +53,7 @@ describe('numerical parity with the cpu backend', () => {
     await tf.setBackend('cpu');
   });
 
-  it.each(['wasm', 'webgpu'] as const)('%s: forward terms and every gradient', async (name) => {
+  it.each(['wasm', 'wasm-native', 'webgpu'] as const)('%s: forward terms and every gradient', async (name) => {
     await tf.setBackend('cpu');
     const model = createProbUNet(config);
     const ref = await evaluate(model);
@@ -69,7 +70,7 @@ describe('numerical parity with the cpu backend', () => {
     model.dispose();
   });
 
-  it.each(['wasm', 'webgpu'] as const)('%s: a whole train step (loss, gradient norm, weight decay) matches cpu', async (name) => {
+  it.each(['wasm', 'wasm-native', 'webgpu'] as const)('%s: a whole train step (loss, gradient norm, weight decay) matches cpu', async (name) => {
     // A failing GPU pipeline does not throw: its output is silently wrong. Comparing a whole step
     // (every op the trainer runs, the L2 term and the gradient norm included) catches that.
     const step = async () => {
@@ -92,7 +93,7 @@ describe('numerical parity with the cpu backend', () => {
     }
   });
 
-  it.each(['webgpu'] as const)('%s: 16 samples per image agree with cpu', async (name) => {
+  it.each(['wasm-native', 'webgpu'] as const)('%s: 16 samples per image agree with cpu', async (name) => {
     await tf.setBackend('cpu');
     const model = createProbUNet(config);
     const images = tf.randomUniform([2, 16, 16, 1], 0, 1, 'float32', 1) as tf.Tensor4D;

@@ -1,0 +1,87 @@
+import * as tf from '@tensorflow/tfjs-core';
+import { relativeL2Error } from '@probunet/core/testing';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { initBackend } from '../src/index.js';
+import { nativeKernelCounters } from '../src/wasm-native.js';
+
+// Kernel by kernel: wasm-native's replacements against wasm's own kernels (and cpu where wasm has
+// none), on the same inputs, including every fall-through case.
+
+type Case = () => tf.Tensor;
+
+async function onBoth(run: Case): Promise<{ native: Float32Array; wasm: Float32Array; nativeCalls: number; fallbacks: number }> {
+  await initBackend('wasm');
+  const wasm = (await tf.tidy(run).data()) as Float32Array;
+  await initBackend('wasm-native');
+  const before = nativeKernelCounters();
+  const t = tf.tidy(run);
+  const native = (await t.data()) as Float32Array;
+  t.dispose();
+  const after = nativeKernelCounters();
+  return { native, wasm, nativeCalls: after.native - before.native, fallbacks: after.fallback - before.fallback };
+}
+
+const rnd = (shape: number[], seed: number) => tf.randomNormal(shape, 0, 1, 'float32', seed);
+
+describe('wasm-native kernels', () => {
+  beforeAll(async () => {
+    await initBackend('wasm-native');
+  });
+  afterAll(async () => {
+    await tf.setBackend('cpu');
+  });
+
+  const convs: Array<[string, Case]> = [
+    ['conv2d 3×3 same', () => tf.conv2d(rnd([2, 9, 7, 5], 1) as tf.Tensor4D, rnd([3, 3, 5, 6], 2) as tf.Tensor4D, 1, 'same')],
+    ['conv2d 5×3 stride 2 valid', () => tf.conv2d(rnd([2, 11, 10, 3], 3) as tf.Tensor4D, rnd([5, 3, 3, 4], 4) as tf.Tensor4D, [2, 2], 'valid')],
+    ['conv2d dilation 2', () => tf.conv2d(rnd([1, 12, 9, 4], 5) as tf.Tensor4D, rnd([3, 3, 4, 3], 6) as tf.Tensor4D, 1, 'same', 'NHWC', 2)],
+    ['conv2d explicit padding', () => tf.conv2d(rnd([1, 6, 6, 2], 7) as tf.Tensor4D, rnd([3, 3, 2, 2], 8) as tf.Tensor4D, 1, [[0, 0], [2, 1], [0, 3], [0, 0]])],
+    ['fused conv2d bias + relu', () => tf.fused.conv2d({ x: rnd([2, 8, 8, 16], 9) as tf.Tensor4D, filter: rnd([3, 3, 16, 24], 10) as tf.Tensor4D, strides: 1, pad: 'same', bias: rnd([24], 11), activation: 'relu' })],
+    ['fused conv2d leakyrelu', () => tf.fused.conv2d({ x: rnd([1, 8, 8, 4], 12) as tf.Tensor4D, filter: rnd([3, 3, 4, 4], 13) as tf.Tensor4D, strides: 1, pad: 'same', bias: rnd([4], 14), activation: 'leakyrelu', leakyreluAlpha: 0.3 })],
+    ['fused conv2d elu, no bias', () => tf.fused.conv2d({ x: rnd([1, 8, 8, 4], 15) as tf.Tensor4D, filter: rnd([1, 1, 4, 4], 16) as tf.Tensor4D, strides: 1, pad: 'valid', activation: 'elu' })],
+    ['matMul', () => tf.matMul(rnd([37, 300], 17), rnd([300, 41], 18))],
+    ['matMul transposed both', () => tf.matMul(rnd([300, 37], 19), rnd([41, 300], 20), true, true)],
+    ['batched matMul', () => tf.matMul(rnd([3, 5, 7], 21), rnd([3, 7, 4], 22))],
+    ['batched matMul, b broadcast', () => tf.matMul(rnd([2, 3, 5, 7], 23), rnd([7, 4], 24))],
+    ['fused matMul bias + sigmoid', () => tf.fused.matMul({ a: rnd([20, 30], 25) as tf.Tensor2D, b: rnd([30, 10], 26) as tf.Tensor2D, bias: rnd([10], 27), activation: 'sigmoid' })],
+  ];
+  for (const [name, run] of convs) {
+    it(`${name} runs natively and matches wasm`, async () => {
+      const r = await onBoth(run);
+      expect(r.nativeCalls).toBeGreaterThan(0);
+      expect(r.fallbacks).toBe(0);
+      expect(relativeL2Error(r.native, r.wasm)).toBeLessThan(1e-5);
+    });
+  }
+
+  const fallThrough: Array<[string, Case]> = [
+    ['prelu activation', () => tf.fused.matMul({ a: rnd([4, 6], 28) as tf.Tensor2D, b: rnd([6, 5], 29) as tf.Tensor2D, activation: 'prelu', preluActivationWeights: rnd([5], 30) })],
+    ['batch dims that need true broadcasting', () => tf.matMul(rnd([2, 1, 3, 4], 34), rnd([1, 2, 4, 5], 35))],
+  ];
+  for (const [name, run] of fallThrough) {
+    it(`${name} falls through to wasm's kernel`, async () => {
+      const r = await onBoth(run);
+      expect(r.fallbacks).toBeGreaterThan(0);
+      expect(relativeL2Error(r.native, r.wasm)).toBeLessThan(1e-6);
+    });
+  }
+
+  it('selecting plain wasm switches the native kernels off', async () => {
+    await initBackend('wasm');
+    const before = nativeKernelCounters();
+    tf.tidy(() => tf.matMul(rnd([8, 8], 36), rnd([8, 8], 37)).dataSync());
+    expect(nativeKernelCounters()).toEqual(before);
+  });
+
+  it('allocates no tensor that outlives its kernel', async () => {
+    await initBackend('wasm-native');
+    const x = rnd([2, 16, 16, 8], 38) as tf.Tensor4D;
+    const w = rnd([3, 3, 8, 8], 39) as tf.Tensor4D;
+    const before = tf.memory().numTensors;
+    for (let i = 0; i < 3; i++) tf.tidy(() => void tf.conv2d(tf.reshape(tf.matMul(tf.reshape(x, [512, 8]), tf.slice(tf.reshape(w, [72, 8]), [0, 0], [8, 8])), [2, 16, 16, 8]) as tf.Tensor4D, w, 1, 'same'));
+    expect(tf.memory().numTensors).toBe(before);
+    // The backend's own bookkeeping, too: nothing left on the wasm heap.
+    expect((tf.backend() as unknown as { numDataIds(): number }).numDataIds()).toBe(before);
+    tf.dispose([x, w]);
+  });
+});

@@ -1,0 +1,15 @@
+{
+  "targets": [
+    {
+      "target_name": "probunet_native",
+      "sources": ["csrc/addon.cc", "csrc/gemm.cc"],
+      "cflags_cc!": ["-fno-exceptions", "-O2", "-O3"],
+      "cflags_cc": ["-O3", "-std=c++17", "-fno-math-errno", "-fPIC"],
+      "cflags!": ["-O2"],
+      "defines": ["NAPI_VERSION=8"],
+      "conditions": [
+        ["OS=='mac'", {"xcode_settings": {"OTHER_CPLUSPLUSFLAGS": ["-O3", "-std=c++17"]}}]
+      ]
+    }
+  ]
+}

@@ -1,0 +1,188 @@
+// N-API surface of the native kernels. Every size is checked against the typed arrays' lengths
+// before any pointer is touched: a wrong shape is a JavaScript RangeError, never a crash.
+#include <node_api.h>
+
+#include <cmath>
+#include <cstdint>
+#include <string>
+
+#include "gemm.h"
+
+namespace {
+
+struct ArgError {
+  std::string message;
+};
+
+napi_value throw_error(napi_env env, const std::string& msg) {
+  napi_throw_range_error(env, "PROBUNET_NATIVE_ARGS", msg.c_str());
+  return nullptr;
+}
+
+// A Float32Array argument, or null when allowNull and the value is null/undefined.
+const float* get_f32(napi_env env, napi_value v, const char* name, size_t* length, bool allowNull = false) {
+  napi_valuetype t;
+  napi_typeof(env, v, &t);
+  if (allowNull && (t == napi_null || t == napi_undefined)) {
+    *length = 0;
+    return nullptr;
+  }
+  bool isTyped = false;
+  napi_is_typedarray(env, v, &isTyped);
+  if (!isTyped) throw ArgError{std::string(name) + " must be a Float32Array"};
+  napi_typedarray_type type;
+  void* data = nullptr;
+  napi_value buffer;
+  size_t offset;
+  napi_get_typedarray_info(env, v, &type, length, &data, &buffer, &offset);
+  if (type != napi_float32_array) throw ArgError{std::string(name) + " must be a Float32Array"};
+  return static_cast<const float*>(data);
+}
+
+int64_t get_int(napi_env env, napi_value v, const char* name) {
+  double d;
+  if (napi_get_value_double(env, v, &d) != napi_ok || !std::isfinite(d) || d != std::floor(d) || d < 0 ||
+      d > 9.0e15) {
+    throw ArgError{std::string(name) + " must be a non-negative integer"};
+  }
+  return static_cast<int64_t>(d);
+}
+
+bool get_bool(napi_env env, napi_value v) {
+  bool b = false;
+  napi_get_value_bool(env, v, &b);
+  return b;
+}
+
+probunet::Epilogue get_epilogue(napi_env env, napi_value bias, napi_value act, napi_value alpha, int64_t n) {
+  probunet::Epilogue ep;
+  size_t len = 0;
+  ep.bias = get_f32(env, bias, "bias", &len, true);
+  if (ep.bias && static_cast<int64_t>(len) != n) {
+    throw ArgError{"bias has " + std::to_string(len) + " values, expected " + std::to_string(n)};
+  }
+  const int64_t a = get_int(env, act, "activation");
+  if (a > probunet::kElu) throw ArgError{"unknown activation code " + std::to_string(a)};
+  ep.activation = static_cast<int>(a);
+  double al = 0;
+  napi_get_value_double(env, alpha, &al);
+  ep.alpha = static_cast<float>(al);
+  return ep;
+}
+
+void need(const char* name, size_t have, int64_t want) {
+  if (static_cast<int64_t>(have) < want) {
+    throw ArgError{std::string(name) + " has " + std::to_string(have) + " values, the shapes need " +
+                   std::to_string(want)};
+  }
+}
+
+// gemm(a, b, c, batch, batchA, batchB, m, n, k, transA, transB, bias, activation, alpha)
+// a: [batchA, m, k] ([batchA, k, m] when transA), b: [batchB, k, n] ([batchB, n, k] when transB),
+// c: [batch, m, n]; batchA and batchB are 1 or batch (broadcast).
+napi_value Gemm(napi_env env, napi_callback_info info) {
+  size_t argc = 14;
+  napi_value argv[14];
+  napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr);
+  if (argc != 14) return throw_error(env, "gemm takes 14 arguments");
+  try {
+    size_t la, lb, lc;
+    const float* a = get_f32(env, argv[0], "a", &la);
+    const float* b = get_f32(env, argv[1], "b", &lb);
+    float* c = const_cast<float*>(get_f32(env, argv[2], "c", &lc));
+    const int64_t batch = get_int(env, argv[3], "batch"), batchA = get_int(env, argv[4], "batchA"),
+                  batchB = get_int(env, argv[5], "batchB");
+    const int64_t m = get_int(env, argv[6], "m"), n = get_int(env, argv[7], "n"), k = get_int(env, argv[8], "k");
+    const bool ta = get_bool(env, argv[9]), tb = get_bool(env, argv[10]);
+    const probunet::Epilogue ep = get_epilogue(env, argv[11], argv[12], argv[13], n);
+    if ((batchA != 1 && batchA != batch) || (batchB != 1 && batchB != batch)) {
+      throw ArgError{"batchA and batchB must be 1 or batch"};
+    }
+    need("a", la, batchA * m * k);
+    need("b", lb, batchB * k * n);
+    need("c", lc, batch * m * n);
+    for (int64_t i = 0; i < batch; ++i) {
+      const float* ai = a + (batchA == 1 ? 0 : i) * m * k;
+      const float* bi = b + (batchB == 1 ? 0 : i) * k * n;
+      probunet::sgemm(ta, tb, m, n, k, ai, ta ? m : k, bi, tb ? k : n, c + i * m * n, n, ep);
+    }
+  } catch (const ArgError& e) {
+    return throw_error(env, e.message);
+  }
+  return nullptr;
+}
+
+// conv2d(x, filter, out, shape: number[15], bias, activation, alpha)
+// shape = [batch, inH, inW, inC, outH, outW, outC, kh, kw, strideH, strideW, dilH, dilW, padTop, padLeft]
+napi_value Conv2d(napi_env env, napi_callback_info info) {
+  size_t argc = 7;
+  napi_value argv[7];
+  napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr);
+  if (argc != 7) return throw_error(env, "conv2d takes 7 arguments");
+  try {
+    size_t lx, lf, lo;
+    const float* x = get_f32(env, argv[0], "x", &lx);
+    const float* f = get_f32(env, argv[1], "filter", &lf);
+    float* out = const_cast<float*>(get_f32(env, argv[2], "out", &lo));
+    bool isArray = false;
+    napi_is_array(env, argv[3], &isArray);
+    uint32_t len = 0;
+    if (isArray) napi_get_array_length(env, argv[3], &len);
+    if (!isArray || len != 15) throw ArgError{"conv2d shape must be an array of 15 integers"};
+    int64_t v[15];
+    static const char* names[15] = {"batch",  "inH",    "inW",     "inC",  "outH",   "outW",   "outC",   "kh",
+                                    "kw",     "strideH", "strideW", "dilH", "dilW", "padTop", "padLeft"};
+    for (uint32_t i = 0; i < 15; ++i) {
+      napi_value e;
+      napi_get_element(env, argv[3], i, &e);
+      v[i] = get_int(env, e, names[i]);
+    }
+    probunet::ConvShape s{v[0], v[1], v[2], v[3], v[4], v[5], v[6], v[7], v[8], v[9], v[10], v[11], v[12], v[13], v[14]};
+    if (s.strideH < 1 || s.strideW < 1 || s.dilH < 1 || s.dilW < 1) throw ArgError{"strides and dilations must be ≥ 1"};
+    need("x", lx, s.batch * s.inH * s.inW * s.inC);
+    need("filter", lf, s.kh * s.kw * s.inC * s.outC);
+    need("out", lo, s.batch * s.outH * s.outW * s.outC);
+    const probunet::Epilogue ep = get_epilogue(env, argv[4], argv[5], argv[6], s.outC);
+    probunet::conv2d(s, x, f, out, ep);
+  } catch (const ArgError& e) {
+    return throw_error(env, e.message);
+  }
+  return nullptr;
+}
+
+napi_value Info(napi_env env, napi_callback_info) {
+  napi_value obj, avx2, threads;
+  napi_create_object(env, &obj);
+  napi_get_boolean(env, probunet::uses_avx2(), &avx2);
+  napi_create_int32(env, probunet::threads(), &threads);
+  napi_set_named_property(env, obj, "avx2", avx2);
+  napi_set_named_property(env, obj, "threads", threads);
+  return obj;
+}
+
+napi_value SetThreads(napi_env env, napi_callback_info info) {
+  size_t argc = 1;
+  napi_value argv[1];
+  napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr);
+  int32_t n = 0;
+  if (argc != 1 || napi_get_value_int32(env, argv[0], &n) != napi_ok || n < 0) {
+    return throw_error(env, "setThreads takes one integer ≥ 0 (0: as many as the processor has)");
+  }
+  probunet::set_threads(n);
+  return nullptr;
+}
+
+napi_value Init(napi_env env, napi_value exports) {
+  napi_property_descriptor props[] = {
+      {"gemm", nullptr, Gemm, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"conv2d", nullptr, Conv2d, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"info", nullptr, Info, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"setThreads", nullptr, SetThreads, nullptr, nullptr, nullptr, napi_default, nullptr},
+  };
+  napi_define_properties(env, exports, 4, props);
+  return exports;
+}
+
+}  // namespace
+
+NAPI_MODULE(NODE_GYP_MODULE_NAME, Init)

@@ -1,0 +1,368 @@
+// A BLIS-style blocked SGEMM: B is packed in KC×NR panels, A in MR×KC panels, and a 6×16
+// register-blocked micro-kernel (AVX2 + FMA where the processor has them, portable C++ otherwise)
+// does the arithmetic. Convolutions pack their A panels straight from the NHWC input (implicit
+// im2col), so no im2col matrix is ever materialised. Work is split across std::threads by rows
+// (or by columns when there are more columns than rows).
+#include "gemm.h"
+
+#include <immintrin.h>
+
+#include <algorithm>
+#include <cmath>
+#include <cstdlib>
+#include <cstring>
+#include <memory>
+#include <thread>
+#include <vector>
+
+namespace probunet {
+namespace {
+
+constexpr int MR = 6;
+constexpr int NR = 16;
+constexpr int64_t KC = 256;
+constexpr int64_t MC = 144;   // multiple of MR
+constexpr int64_t NC = 2048;  // multiple of NR
+
+struct AlignedFree {
+  void operator()(float* p) const { std::free(p); }
+};
+using Buffer = std::unique_ptr<float, AlignedFree>;
+Buffer alloc_floats(int64_t n) {
+  size_t bytes = static_cast<size_t>((n * 4 + 63) / 64 * 64);
+  return Buffer(static_cast<float*>(std::aligned_alloc(64, bytes ? bytes : 64)));
+}
+
+// ---------------------------------------------------------------- micro-kernels
+// acc[MR][NR] = Σ_p a[p*MR + r] * b[p*NR + j]; then C (+)= acc.
+__attribute__((target("avx2,fma"))) void ukernel_avx2(int64_t kc, const float* a, const float* b, float* c,
+                                                      int64_t ldc, bool accumulate) {
+  __m256 c00 = _mm256_setzero_ps(), c01 = _mm256_setzero_ps();
+  __m256 c10 = _mm256_setzero_ps(), c11 = _mm256_setzero_ps();
+  __m256 c20 = _mm256_setzero_ps(), c21 = _mm256_setzero_ps();
+  __m256 c30 = _mm256_setzero_ps(), c31 = _mm256_setzero_ps();
+  __m256 c40 = _mm256_setzero_ps(), c41 = _mm256_setzero_ps();
+  __m256 c50 = _mm256_setzero_ps(), c51 = _mm256_setzero_ps();
+  for (int64_t p = 0; p < kc; ++p) {
+    const __m256 b0 = _mm256_load_ps(b);
+    const __m256 b1 = _mm256_load_ps(b + 8);
+    __m256 ar;
+    ar = _mm256_broadcast_ss(a + 0); c00 = _mm256_fmadd_ps(ar, b0, c00); c01 = _mm256_fmadd_ps(ar, b1, c01);
+    ar = _mm256_broadcast_ss(a + 1); c10 = _mm256_fmadd_ps(ar, b0, c10); c11 = _mm256_fmadd_ps(ar, b1, c11);
+    ar = _mm256_broadcast_ss(a + 2); c20 = _mm256_fmadd_ps(ar, b0, c20); c21 = _mm256_fmadd_ps(ar, b1, c21);
+    ar = _mm256_broadcast_ss(a + 3); c30 = _mm256_fmadd_ps(ar, b0, c30); c31 = _mm256_fmadd_ps(ar, b1, c31);
+    ar = _mm256_broadcast_ss(a + 4); c40 = _mm256_fmadd_ps(ar, b0, c40); c41 = _mm256_fmadd_ps(ar, b1, c41);
+    ar = _mm256_broadcast_ss(a + 5); c50 = _mm256_fmadd_ps(ar, b0, c50); c51 = _mm256_fmadd_ps(ar, b1, c51);
+    a += MR;
+    b += NR;
+  }
+#define PROBUNET_STORE(r, lo, hi)                                                   \
+  {                                                                                 \
+    float* cr = c + (r) * ldc;                                                      \
+    if (accumulate) {                                                               \
+      _mm256_storeu_ps(cr, _mm256_add_ps(_mm256_loadu_ps(cr), lo));                 \
+      _mm256_storeu_ps(cr + 8, _mm256_add_ps(_mm256_loadu_ps(cr + 8), hi));         \
+    } else {                                                                        \
+      _mm256_storeu_ps(cr, lo);                                                     \
+      _mm256_storeu_ps(cr + 8, hi);                                                 \
+    }                                                                               \
+  }
+  PROBUNET_STORE(0, c00, c01)
+  PROBUNET_STORE(1, c10, c11)
+  PROBUNET_STORE(2, c20, c21)
+  PROBUNET_STORE(3, c30, c31)
+  PROBUNET_STORE(4, c40, c41)
+  PROBUNET_STORE(5, c50, c51)
+#undef PROBUNET_STORE
+}
+
+void ukernel_portable(int64_t kc, const float* a, const float* b, float* c, int64_t ldc, bool accumulate) {
+  float acc[MR][NR] = {};
+  for (int64_t p = 0; p < kc; ++p) {
+    for (int r = 0; r < MR; ++r) {
+      const float ar = a[r];
+      for (int j = 0; j < NR; ++j) acc[r][j] += ar * b[j];
+    }
+    a += MR;
+    b += NR;
+  }
+  for (int r = 0; r < MR; ++r) {
+    float* cr = c + r * ldc;
+    for (int j = 0; j < NR; ++j) cr[j] = accumulate ? cr[j] + acc[r][j] : acc[r][j];
+  }
+}
+
+bool detect_avx2() {
+#if defined(__x86_64__) || defined(__i386__)
+  __builtin_cpu_init();
+  if (std::getenv("PROBUNET_NATIVE_PORTABLE")) return false;
+  return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
+#else
+  return false;
+#endif
+}
+
+const bool kAvx2 = detect_avx2();
+
+using Ukernel = void (*)(int64_t, const float*, const float*, float*, int64_t, bool);
+const Ukernel kUkernel = kAvx2 ? ukernel_avx2 : ukernel_portable;
+
+// Full tiles go straight to C; edge tiles through a scratch tile.
+inline void run_tile(int64_t kc, const float* ap, const float* bp, float* c, int64_t ldc, bool accumulate,
+                     int64_t rows, int64_t cols) {
+  if (rows == MR && cols == NR) {
+    kUkernel(kc, ap, bp, c, ldc, accumulate);
+    return;
+  }
+  alignas(64) float tile[MR * NR];
+  kUkernel(kc, ap, bp, tile, NR, false);
+  for (int64_t r = 0; r < rows; ++r) {
+    float* cr = c + r * ldc;
+    const float* tr = tile + r * NR;
+    if (accumulate) {
+      for (int64_t j = 0; j < cols; ++j) cr[j] += tr[j];
+    } else {
+      for (int64_t j = 0; j < cols; ++j) cr[j] = tr[j];
+    }
+  }
+}
+
+// ---------------------------------------------------------------- operand packers
+// A dense matrix, A[i,p] = a[i*rs + p*cs].
+struct DenseA {
+  const float* a;
+  int64_t rs, cs;
+  // dst: ceil(mc/MR) panels, each kc × MR, zero rows past mc.
+  void pack(int64_t i0, int64_t mc, int64_t p0, int64_t kc, float* dst) const {
+    for (int64_t ir = 0; ir < mc; ir += MR) {
+      const int64_t rows = std::min<int64_t>(MR, mc - ir);
+      float* panel = dst + ir * kc;
+      if (cs == 1) {
+        // Six sequential reads, one sequential write.
+        const float* src[MR];
+        for (int r = 0; r < MR; ++r) src[r] = r < rows ? a + (i0 + ir + r) * rs + p0 : nullptr;
+        if (rows == MR) {
+          for (int64_t p = 0; p < kc; ++p) {
+            float* d = panel + p * MR;
+            d[0] = src[0][p]; d[1] = src[1][p]; d[2] = src[2][p];
+            d[3] = src[3][p]; d[4] = src[4][p]; d[5] = src[5][p];
+          }
+        } else {
+          for (int64_t p = 0; p < kc; ++p)
+            for (int r = 0; r < MR; ++r) panel[p * MR + r] = src[r] ? src[r][p] : 0.f;
+        }
+      } else {
+        for (int64_t p = 0; p < kc; ++p) {
+          const float* src = a + (p0 + p) * cs + (i0 + ir) * rs;
+          float* d = panel + p * MR;
+          int64_t r = 0;
+          for (; r < rows; ++r) d[r] = src[r * rs];
+          for (; r < MR; ++r) d[r] = 0.f;
+        }
+      }
+    }
+  }
+};
+
+// The im2col matrix of an NHWC convolution, never materialised: row i = (b, oy, ox), column
+// p = (ky, kx, ci) with ci fastest, matching a [kh, kw, inC, outC] filter read as [kh*kw*inC, outC].
+struct ConvA {
+  const ConvShape* s;
+  const float* x;
+  void pack(int64_t i0, int64_t mc, int64_t p0, int64_t kc, float* dst) const {
+    const ConvShape& g = *s;
+    for (int64_t ir = 0; ir < mc; ir += MR) {
+      const int64_t rows = std::min<int64_t>(MR, mc - ir);
+      float* panel = dst + ir * kc;
+      int64_t oy[MR], ox[MR];
+      const float* xb[MR];
+      for (int r = 0; r < MR; ++r) {
+        int64_t i = i0 + ir + std::min<int64_t>(r, rows - 1);
+        ox[r] = i % g.outW;
+        i /= g.outW;
+        oy[r] = i % g.outH;
+        xb[r] = x + (i / g.outH) * g.inH * g.inW * g.inC;
+      }
+      int64_t p = p0;
+      int64_t ci = p % g.inC;
+      int64_t tap = p / g.inC;
+      while (p < p0 + kc) {
+        const int64_t ky = tap / g.kw, kx = tap % g.kw;
+        const int64_t run = std::min(g.inC - ci, p0 + kc - p);
+        const float* src[MR];
+        for (int r = 0; r < MR; ++r) {
+          const int64_t y = oy[r] * g.strideH - g.padTop + ky * g.dilH;
+          const int64_t xx = ox[r] * g.strideW - g.padLeft + kx * g.dilW;
+          src[r] = (r >= rows || y < 0 || y >= g.inH || xx < 0 || xx >= g.inW) ? nullptr
+                                                                               : xb[r] + (y * g.inW + xx) * g.inC + ci;
+        }
+        float* d = panel + (p - p0) * MR;
+        for (int64_t q = 0; q < run; ++q, d += MR)
+          for (int r = 0; r < MR; ++r) d[r] = src[r] ? src[r][q] : 0.f;
+        p += run;
+        ci = 0;
+        ++tap;
+      }
+    }
+  }
+};
+
+// B[p,j] = b[p*rs + j*cs], packed in NR-column panels, each kc × NR, zero columns past nc.
+void pack_b(const float* b, int64_t rs, int64_t cs, int64_t p0, int64_t kc, int64_t j0, int64_t nc, float* dst) {
+  for (int64_t jr = 0; jr < nc; jr += NR) {
+    const int64_t cols = std::min<int64_t>(NR, nc - jr);
+    float* panel = dst + jr * kc;
+    if (cs == 1) {
+      for (int64_t p = 0; p < kc; ++p) {
+        const float* src = b + (p0 + p) * rs + j0 + jr;
+        float* d = panel + p * NR;
+        int64_t j = 0;
+        for (; j < cols; ++j) d[j] = src[j];
+        for (; j < NR; ++j) d[j] = 0.f;
+      }
+    } else {
+      for (int64_t j = 0; j < NR; ++j) {
+        if (j < cols) {
+          const float* src = b + (j0 + jr + j) * cs + p0 * rs;
+          for (int64_t p = 0; p < kc; ++p) panel[p * NR + j] = src[p * rs];
+        } else {
+          for (int64_t p = 0; p < kc; ++p) panel[p * NR + j] = 0.f;
+        }
+      }
+    }
+  }
+}
+
+void apply_epilogue(float* c, int64_t ldc, int64_t rows, int64_t j0, int64_t cols, const Epilogue& ep) {
+  if (!ep.bias && ep.activation == kLinear) return;
+  for (int64_t r = 0; r < rows; ++r) {
+    float* cr = c + r * ldc + j0;
+    if (ep.bias)
+      for (int64_t j = 0; j < cols; ++j) cr[j] += ep.bias[j0 + j];
+    switch (ep.activation) {
+      case kRelu:
+        for (int64_t j = 0; j < cols; ++j) cr[j] = cr[j] > 0.f ? cr[j] : 0.f;
+        break;
+      case kRelu6:
+        for (int64_t j = 0; j < cols; ++j) cr[j] = std::min(6.f, std::max(0.f, cr[j]));
+        break;
+      case kLeakyRelu:
+        for (int64_t j = 0; j < cols; ++j) cr[j] = cr[j] > 0.f ? cr[j] : ep.alpha * cr[j];
+        break;
+      case kSigmoid:
+        for (int64_t j = 0; j < cols; ++j) cr[j] = 1.f / (1.f + std::exp(-cr[j]));
+        break;
+      case kElu:
+        for (int64_t j = 0; j < cols; ++j) cr[j] = cr[j] > 0.f ? cr[j] : std::expm1(cr[j]);
+        break;
+      default:
+        break;
+    }
+  }
+}
+
+// One thread's share: rows [m0,m1) × columns [n0,n1) of C.
+template <typename APacker>
+void gemm_block(const APacker& A, const float* b, int64_t brs, int64_t bcs, int64_t k, float* c, int64_t ldc,
+                int64_t m0, int64_t m1, int64_t n0, int64_t n1, const Epilogue& ep) {
+  if (m1 <= m0 || n1 <= n0) return;
+  if (k == 0) {
+    for (int64_t i = m0; i < m1; ++i) std::fill(c + i * ldc + n0, c + i * ldc + n1, 0.f);
+  } else {
+    const int64_t kcMax = std::min(KC, k);
+    Buffer ap = alloc_floats(((std::min(MC, m1 - m0) + MR - 1) / MR) * MR * kcMax);
+    Buffer bp = alloc_floats(((std::min(NC, n1 - n0) + NR - 1) / NR) * NR * kcMax);
+    for (int64_t jc = n0; jc < n1; jc += NC) {
+      const int64_t nc = std::min(NC, n1 - jc);
+      for (int64_t pc = 0; pc < k; pc += KC) {
+        const int64_t kc = std::min(KC, k - pc);
+        pack_b(b, brs, bcs, pc, kc, jc, nc, bp.get());
+        for (int64_t ic = m0; ic < m1; ic += MC) {
+          const int64_t mc = std::min(MC, m1 - ic);
+          A.pack(ic, mc, pc, kc, ap.get());
+          for (int64_t jr = 0; jr < nc; jr += NR) {
+            for (int64_t ir = 0; ir < mc; ir += MR) {
+              run_tile(kc, ap.get() + ir * kc, bp.get() + jr * kc, c + (ic + ir) * ldc + jc + jr, ldc, pc > 0,
+                       std::min<int64_t>(MR, mc - ir), std::min<int64_t>(NR, nc - jr));
+            }
+          }
+        }
+      }
+    }
+  }
+  apply_epilogue(c + m0 * ldc, ldc, m1 - m0, n0, n1 - n0, ep);
+}
+
+int initial_threads() {
+  if (const char* env = std::getenv("PROBUNET_NATIVE_THREADS")) {
+    const int n = std::atoi(env);
+    if (n > 0) return n;
+  }
+  const unsigned hw = std::thread::hardware_concurrency();
+  return hw ? static_cast<int>(std::min(hw, 64u)) : 1;
+}
+
+int g_threads = initial_threads();
+
+template <typename APacker>
+void gemm_parallel(const APacker& A, const float* b, int64_t brs, int64_t bcs, int64_t m, int64_t n, int64_t k,
+                   float* c, int64_t ldc, const Epilogue& ep) {
+  // Below ~4 MFLOP a thread costs more than it saves.
+  const double flops = 2.0 * static_cast<double>(m) * static_cast<double>(n) * static_cast<double>(k);
+  const bool byRows = m >= n;
+  const int64_t unit = byRows ? MR : NR;
+  const int64_t units = ((byRows ? m : n) + unit - 1) / unit;
+  int64_t t = std::min<int64_t>({static_cast<int64_t>(g_threads), units, static_cast<int64_t>(flops / 4e6) + 1});
+  if (t <= 1) {
+    gemm_block(A, b, brs, bcs, k, c, ldc, 0, m, 0, n, ep);
+    return;
+  }
+  std::vector<std::thread> pool;
+  pool.reserve(t - 1);
+  const int64_t per = (units + t - 1) / t;
+  auto range = [&](int64_t w, int64_t total) {
+    const int64_t lo = std::min(total, w * per * unit);
+    const int64_t hi = std::min(total, (w + 1) * per * unit);
+    return std::make_pair(lo, hi);
+  };
+  for (int64_t w = 1; w < t; ++w) {
+    pool.emplace_back([&, w] {
+      if (byRows) {
+        auto [lo, hi] = range(w, m);
+        gemm_block(A, b, brs, bcs, k, c, ldc, lo, hi, 0, n, ep);
+      } else {
+        auto [lo, hi] = range(w, n);
+        gemm_block(A, b, brs, bcs, k, c, ldc, 0, m, lo, hi, ep);
+      }
+    });
+  }
+  if (byRows) {
+    auto [lo, hi] = range(0, m);
+    gemm_block(A, b, brs, bcs, k, c, ldc, lo, hi, 0, n, ep);
+  } else {
+    auto [lo, hi] = range(0, n);
+    gemm_block(A, b, brs, bcs, k, c, ldc, 0, m, lo, hi, ep);
+  }
+  for (auto& th : pool) th.join();
+}
+
+}  // namespace
+
+void sgemm(bool transA, bool transB, int64_t m, int64_t n, int64_t k, const float* a, int64_t lda,
+           const float* b, int64_t ldb, float* c, int64_t ldc, const Epilogue& ep) {
+  const DenseA A{a, transA ? 1 : lda, transA ? lda : 1};
+  gemm_parallel(A, b, transB ? 1 : ldb, transB ? ldb : 1, m, n, k, c, ldc, ep);
+}
+
+void conv2d(const ConvShape& s, const float* x, const float* filter, float* out, const Epilogue& ep) {
+  const ConvA A{&s, x};
+  const int64_t m = s.batch * s.outH * s.outW;
+  const int64_t k = s.kh * s.kw * s.inC;
+  gemm_parallel(A, filter, s.outC, 1, m, s.outC, k, out, s.outC, ep);
+}
+
+int threads() { return g_threads; }
+void set_threads(int n) { g_threads = n > 0 ? n : initial_threads(); }
+bool uses_avx2() { return kAvx2; }
+
+}  // namespace probunet

@@ -1,0 +1,33 @@
+// Single-precision matrix products and convolutions for probunet's native kernels.
+// Row-major float32 throughout; no allocation is visible to the caller.
+#pragma once
+#include <cstdint>
+
+namespace probunet {
+
+enum Activation : int { kLinear = 0, kRelu = 1, kRelu6 = 2, kLeakyRelu = 3, kSigmoid = 4, kElu = 5 };
+
+struct Epilogue {
+  const float* bias = nullptr;  // [n] or null
+  int activation = kLinear;
+  float alpha = 0.f;  // leaky-relu slope
+};
+
+// C[m,n] = op(A)[m,k] · op(B)[k,n] (+ bias, activation), C overwritten.
+// A[i,p] = a[i*lda + p] (transA: a[p*lda + i]); B[p,j] = b[p*ldb + j] (transB: b[j*ldb + p]).
+void sgemm(bool transA, bool transB, int64_t m, int64_t n, int64_t k, const float* a, int64_t lda,
+           const float* b, int64_t ldb, float* c, int64_t ldc, const Epilogue& ep);
+
+// NHWC convolution, filter [kh, kw, inC, outC], output [batch, outH, outW, outC], overwritten.
+struct ConvShape {
+  int64_t batch, inH, inW, inC, outH, outW, outC, kh, kw, strideH, strideW, dilH, dilW, padTop, padLeft;
+};
+void conv2d(const ConvShape& s, const float* x, const float* filter, float* out, const Epilogue& ep);
+
+// Threads used by one call (default: hardware concurrency, or PROBUNET_NATIVE_THREADS).
+int threads();
+void set_threads(int n);
+// Whether the AVX2+FMA micro-kernel is in use on this processor.
+bool uses_avx2();
+
+}  // namespace probunet

@@ -1,0 +1,68 @@
+#!/usr/bin/env node
+// Compiles the native kernels with node-gyp at install time. Installing must never fail because a
+// native build cannot run (no compiler, no Node headers, another platform): on failure this prints
+// why, records it in build/status.json (the loader reports it) and exits 0. `--required` (or
+// PROBUNET_NATIVE_REQUIRED=1) makes a failed build an error; PROBUNET_NATIVE=off skips the build.
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, renameSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+const required = process.argv.includes('--required') || process.env.PROBUNET_NATIVE_REQUIRED === '1';
+
+function record(status) {
+  mkdirSync(join(root, 'build'), { recursive: true });
+  const file = join(root, 'build', 'status.json');
+  writeFileSync(`${file}.tmp`, JSON.stringify({ ...status, node: process.version, platform: `${process.platform}-${process.arch}`, date: new Date().toISOString() }, null, 2));
+  renameSync(`${file}.tmp`, file);
+}
+
+/** node-gyp: npm's own copy when run by npm, else one on the module path. */
+function findNodeGyp() {
+  if (process.env.npm_config_node_gyp && existsSync(process.env.npm_config_node_gyp)) return process.env.npm_config_node_gyp;
+  const candidates = [join(dirname(process.execPath), '../lib/node_modules/npm/node_modules/node-gyp/bin/node-gyp.js')];
+  try {
+    candidates.unshift(createRequire(import.meta.url).resolve('node-gyp/bin/node-gyp.js'));
+  } catch {
+    /* not installed as a package */
+  }
+  return candidates.find((c) => existsSync(c));
+}
+
+/** Node's headers: the ones installed beside this node binary if present (no download needed). */
+function nodeDirArgs() {
+  if (process.env.npm_config_nodedir) return [`--nodedir=${process.env.npm_config_nodedir}`];
+  const prefix = join(dirname(process.execPath), '..');
+  return existsSync(join(prefix, 'include', 'node', 'node_api.h')) ? [`--nodedir=${prefix}`] : [];
+}
+
+if (process.env.PROBUNET_NATIVE === 'off') {
+  record({ ok: false, reason: 'skipped: PROBUNET_NATIVE=off at install time' });
+  console.log('@probunet/native: build skipped (PROBUNET_NATIVE=off)');
+  process.exit(0);
+}
+
+const gyp = findNodeGyp();
+let reason;
+let log = '';
+if (!gyp) {
+  reason = 'node-gyp was not found (it ships with npm; or `npm i -D node-gyp`)';
+} else {
+  const started = Date.now();
+  const r = spawnSync(process.execPath, [gyp, 'rebuild', ...nodeDirArgs()], { cwd: root, encoding: 'utf8', env: process.env });
+  log = `${r.stdout ?? ''}${r.stderr ?? ''}`;
+  if (r.status === 0 && existsSync(join(root, 'build', 'Release', 'probunet_native.node'))) {
+    record({ ok: true, seconds: (Date.now() - started) / 1000 });
+    console.log(`@probunet/native: compiled in ${((Date.now() - started) / 1000).toFixed(1)} s`);
+    process.exit(0);
+  }
+  const errLines = log.split('\n').filter((l) => /error|not found|ERR!/i.test(l)).slice(0, 8);
+  reason = `node-gyp rebuild failed (exit ${r.status ?? r.signal}): ${errLines.join(' | ') || 'see build/build.log'}`;
+}
+mkdirSync(join(root, 'build'), { recursive: true });
+writeFileSync(join(root, 'build', 'build.log'), log);
+record({ ok: false, reason });
+console.warn(`@probunet/native: not compiled — ${reason}\n  The wasm-native backend will be unavailable; everything else works. Full log: ${join(root, 'build', 'build.log')}`);
+process.exit(required ? 1 : 0);

@@ -1,0 +1,164 @@
+import { execFileSync, spawnSync } from 'node:child_process';
+import { describe, expect, it } from 'vitest';
+import { loadNativeKernels, NativeUnavailableError, type NativeKernels } from '../src/index.js';
+import { maxRelError, randomArray, refConv, refGemm, type Geometry } from './reference.js';
+
+/** Whether this machine can compile the addon; where it can, the addon must have been built. */
+const compilerPresent = (() => {
+  try {
+    execFileSync('c++', ['--version'], { stdio: 'ignore' });
+    return true;
+  } catch {
+    return false;
+  }
+})();
+
+function same(g: Partial<Geometry> & Pick<Geometry, 'batch' | 'inH' | 'inW' | 'inC' | 'outC' | 'kh' | 'kw'>): Geometry {
+  const strideH = g.strideH ?? 1, strideW = g.strideW ?? 1, dilH = g.dilH ?? 1, dilW = g.dilW ?? 1;
+  const outH = Math.ceil(g.inH / strideH), outW = Math.ceil(g.inW / strideW);
+  const effH = (g.kh - 1) * dilH + 1, effW = (g.kw - 1) * dilW + 1;
+  const padH = Math.max(0, (outH - 1) * strideH + effH - g.inH), padW = Math.max(0, (outW - 1) * strideW + effW - g.inW);
+  return { ...g, strideH, strideW, dilH, dilW, outH, outW, padTop: Math.floor(padH / 2), padLeft: Math.floor(padW / 2) };
+}
+
+describe.skipIf(!compilerPresent)('@probunet/native kernels', () => {
+  let native: NativeKernels;
+  it('loads (compiled at install by scripts/build.mjs)', () => {
+    native = loadNativeKernels();
+    const info = native.info();
+    expect(info.threads).toBeGreaterThanOrEqual(1);
+    expect(typeof info.avx2).toBe('boolean');
+  });
+
+  const gemmCases: Array<[number, number, number]> = [[1, 1, 1], [7, 17, 3], [6, 16, 256], [13, 33, 257], [50, 40, 300], [145, 2050, 70], [300, 5, 600]];
+  for (const [m, n, k] of gemmCases) {
+    for (const transA of [false, true]) {
+      for (const transB of [false, true]) {
+        it(`gemm ${m}×${k} · ${k}×${n} transA=${transA} transB=${transB} matches float64 loops`, () => {
+          const a = randomArray(m * k, m * 31 + k);
+          const b = randomArray(k * n, n * 17 + k);
+          const c = new Float32Array(m * n).fill(Number.NaN);
+          native.gemm({ a, b, c, m, n, k, transA, transB });
+          expect(maxRelError(c, refGemm(a, b, m, n, k, transA, transB))).toBeLessThan(1e-5);
+        });
+      }
+    }
+  }
+
+  it('gemm with k = 0 writes zeros (plus bias)', () => {
+    const c = new Float32Array(6).fill(7);
+    native.gemm({ a: new Float32Array(0), b: new Float32Array(0), c, m: 2, n: 3, k: 0, bias: new Float32Array([1, 2, 3]) });
+    expect(Array.from(c)).toEqual([1, 2, 3, 1, 2, 3]);
+  });
+
+  it('batched gemm broadcasts a single b over the batch', () => {
+    const [batch, m, n, k] = [3, 5, 4, 6];
+    const a = randomArray(batch * m * k, 1);
+    const b = randomArray(k * n, 2);
+    const c = new Float32Array(batch * m * n);
+    native.gemm({ a, b, c, m, n, k, batch, batchA: batch, batchB: 1 });
+    for (let i = 0; i < batch; i++) {
+      const want = refGemm(a.subarray(i * m * k, (i + 1) * m * k), b, m, n, k, false, false);
+      expect(maxRelError(c.subarray(i * m * n, (i + 1) * m * n), want)).toBeLessThan(1e-5);
+    }
+  });
+
+  it('epilogues: bias then relu, relu6, leakyrelu, sigmoid, elu', () => {
+    // 1×1 product so each output is exactly a·b + bias.
+    const a = new Float32Array([1]);
+    const values = [-3, -0.5, 0, 0.5, 7];
+    const b = new Float32Array(values);
+    const bias = new Float32Array([0.25, 0.25, 0.25, 0.25, 0.25]);
+    const pre = values.map((v) => v + 0.25);
+    const expected: Record<string, (v: number) => number> = {
+      linear: (v) => v,
+      relu: (v) => Math.max(0, v),
+      relu6: (v) => Math.min(6, Math.max(0, v)),
+      leakyrelu: (v) => (v > 0 ? v : 0.2 * v),
+      sigmoid: (v) => 1 / (1 + Math.exp(-v)),
+      elu: (v) => (v > 0 ? v : Math.expm1(v)),
+    };
+    for (const [activation, f] of Object.entries(expected)) {
+      const c = new Float32Array(5);
+      native.gemm({ a, b, c, m: 1, n: 5, k: 1, bias, activation: activation as 'relu', alpha: 0.2 });
+      expect(maxRelError(c, pre.map(f))).toBeLessThan(1e-6);
+    }
+  });
+
+  const convCases: Array<[string, Geometry]> = [
+    ['3×3 SAME', same({ batch: 2, inH: 9, inW: 7, inC: 5, outC: 6, kh: 3, kw: 3 })],
+    ['3×3 SAME, 32 channels (whole micro-tiles)', same({ batch: 1, inH: 8, inW: 8, inC: 32, outC: 32, kh: 3, kw: 3 })],
+    ['5×3 stride 2', same({ batch: 2, inH: 11, inW: 10, inC: 3, outC: 4, kh: 5, kw: 3, strideH: 2, strideW: 2 })],
+    ['3×3 dilation 2', same({ batch: 1, inH: 12, inW: 9, inC: 4, outC: 3, kh: 3, kw: 3, dilH: 2, dilW: 2 })],
+    ['1×1', same({ batch: 3, inH: 4, inW: 5, inC: 7, outC: 9, kh: 1, kw: 1 })],
+    // The shape of probunet's filter gradient: a VALID conv whose "filter" covers the whole image.
+    ['VALID with an image-sized filter', { batch: 4, inH: 10, inW: 10, inC: 3, outH: 3, outW: 3, outC: 5, kh: 8, kw: 8, strideH: 1, strideW: 1, dilH: 1, dilW: 1, padTop: 0, padLeft: 0 }],
+    ['300 input channels (K blocks split inside a tap)', same({ batch: 1, inH: 5, inW: 4, inC: 300, outC: 17, kh: 3, kw: 3 })],
+  ];
+  for (const [name, g] of convCases) {
+    it(`conv2d ${name} matches float64 loops`, () => {
+      const x = randomArray(g.batch * g.inH * g.inW * g.inC, g.inC * 7 + 1);
+      const f = randomArray(g.kh * g.kw * g.inC * g.outC, g.outC * 13 + 2);
+      const out = new Float32Array(g.batch * g.outH * g.outW * g.outC).fill(Number.NaN);
+      native.conv2d(x, f, out, g);
+      expect(maxRelError(out, refConv(x, f, g))).toBeLessThan(1e-5);
+    });
+  }
+
+  it('gives bit-identical results with 1 and 2 threads', () => {
+    const g = same({ batch: 2, inH: 32, inW: 32, inC: 16, outC: 24, kh: 3, kw: 3 });
+    const x = randomArray(g.batch * g.inH * g.inW * g.inC, 5);
+    const f = randomArray(g.kh * g.kw * g.inC * g.outC, 6);
+    const runs = [1, 2].map((t) => {
+      native.setThreads(t);
+      const out = new Float32Array(g.batch * g.outH * g.outW * g.outC);
+      native.conv2d(x, f, out, g, { bias: randomArray(g.outC, 7), activation: 'relu' });
+      return out;
+    });
+    native.setThreads(0);
+    expect(Buffer.from(runs[0]!.buffer).equals(Buffer.from(runs[1]!.buffer))).toBe(true);
+  });
+
+  it('rejects arrays shorter than the shapes need, naming the argument', () => {
+    const c = new Float32Array(4);
+    expect(() => native.gemm({ a: new Float32Array(3), b: new Float32Array(4), c, m: 2, n: 2, k: 2 })).toThrow(/a has 3 values, the shapes need 4/);
+    expect(() => native.gemm({ a: new Float32Array(4), b: new Float32Array(4), c: new Float32Array(3), m: 2, n: 2, k: 2 })).toThrow(/c has 3 values/);
+    expect(() => native.gemm({ a: new Float64Array(4) as unknown as Float32Array, b: new Float32Array(4), c, m: 2, n: 2, k: 2 })).toThrow(/a must be a Float32Array/);
+    expect(() => native.gemm({ a: new Float32Array(4), b: new Float32Array(4), c, m: 2, n: 2, k: 2, bias: new Float32Array(3) })).toThrow(/bias has 3 values, expected 2/);
+    expect(() => native.gemm({ a: new Float32Array(4), b: new Float32Array(4), c, m: -2, n: 2, k: 2 })).toThrow(/m must be a non-negative integer/);
+    const g = same({ batch: 1, inH: 4, inW: 4, inC: 2, outC: 2, kh: 3, kw: 3 });
+    expect(() => native.conv2d(new Float32Array(31), new Float32Array(36), new Float32Array(32), g)).toThrow(/x has 31 values, the shapes need 32/);
+    expect(() => native.conv2d(new Float32Array(32), new Float32Array(36), new Float32Array(32), { ...g, strideH: 0 })).toThrow(/strides and dilations/);
+    expect(() => native.gemm({ a: new Float32Array(4), b: new Float32Array(4), c, m: 2, n: 2, k: 2, activation: 'swish' as 'relu' })).toThrow(/unknown activation "swish"/);
+  });
+
+  it('the portable (non-AVX2) micro-kernel gives the same products', () => {
+    // A fresh process: the kernel is chosen once, when the addon loads.
+    const script = `
+      import { loadNativeKernels } from './src/index.ts';
+      const n = loadNativeKernels();
+      const m = 37, k = 300, nn = 41;
+      const a = Float32Array.from({ length: m * k }, (_, i) => Math.sin(i));
+      const b = Float32Array.from({ length: k * nn }, (_, i) => Math.cos(i));
+      const c = new Float32Array(m * nn);
+      n.gemm({ a, b, c, m, n: nn, k });
+      let s = 0; for (let i = 0; i < m; i++) for (let j = 0; j < nn; j++) { let r = 0; for (let p = 0; p < k; p++) r += a[i * k + p] * b[p * nn + j]; s = Math.max(s, Math.abs(r - c[i * nn + j])); }
+      console.log(JSON.stringify({ avx2: n.info().avx2, err: s }));`;
+    const r = spawnSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], {
+      cwd: new URL('..', import.meta.url).pathname,
+      env: { ...process.env, PROBUNET_NATIVE_PORTABLE: '1' },
+      encoding: 'utf8',
+    });
+    expect(r.status, r.stderr).toBe(0);
+    const out = JSON.parse(r.stdout.trim().split('\n').pop()!) as { avx2: boolean; err: number };
+    expect(out.avx2).toBe(false);
+    expect(out.err).toBeLessThan(1e-3);
+  });
+});
+
+describe('@probunet/native when not compiled', () => {
+  it('says why and how to rebuild', () => {
+    const err = new NativeUnavailableError('x');
+    expect(err.name).toBe('NativeUnavailableError');
+  });
+});
