@@ -41,7 +41,7 @@ describe('probunet CLI', () => {
     expect(await main(['backends', '--json', '--backend', 'cpu'])).toBe(0);
     const report = JSON.parse(out);
     expect(report.selected).toBe('cpu');
-    expect(report.candidates).toHaveLength(5);
+    expect(report.candidates).toHaveLength(6);
   });
 
   it.each(['lidc', 'cityscapes', 'lidc-pickle'])('data fixtures + data check --source %s', async (source) => {

@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
+import { setConvBackpropKernels } from '@probunet/core';
 import type { NativeKernels } from '@probunet/native';
 import { installNativeKernels, setNativeKernelsEnabled } from './wasm-native.js';
 
@@ -119,6 +120,7 @@ export const PROVIDERS: Record<BackendName, Provider> = {
       await importOptional('@tensorflow/tfjs-backend-wasm');
       installNativeKernels(native);
       setNativeKernelsEnabled(true);
+      setConvBackpropKernels('wasm', true);
       const { avx2, threads } = native.info();
       return {
         tfBackend: 'wasm',
@@ -135,6 +137,7 @@ export const PROVIDERS: Record<BackendName, Provider> = {
     async load() {
       await importOptional('@tensorflow/tfjs-backend-wasm');
       setNativeKernelsEnabled(false);
+      setConvBackpropKernels('wasm', false);
       const notes: string[] = [];
       // In Node the wasm backend runs single-threaded (its worker cannot start from a blob URL).
       return { tfBackend: 'wasm', threads: isNode ? 1 : null, notes };

@@ -3,7 +3,10 @@ import type { ConvGeometry, NativeActivation, NativeKernels } from '@probunet/na
 
 /**
  * The `wasm-native` backend: TensorFlow.js's wasm backend with its convolution and matrix-product
- * kernels (Conv2D, FusedConv2D, BatchMatMul, _FusedMatMul) run by @probunet/native — our own C++,
+ * kernels (Conv2D, FusedConv2D, BatchMatMul, _FusedMatMul, Conv2DBackpropInput, and the
+ * Conv2DBackpropFilter wasm does not have) and three memory-bound kernels wasm runs slowly on a
+ * U-Net's layouts (Sum over leading axes — every bias gradient —, SplitV along the channel axis,
+ * AvgPoolGrad without padding) run by @probunet/native — our own C++,
  * compiled at install, multi-threaded, AVX2 + FMA where the processor has them — on the wasm heap's
  * memory in place (no copies). Every other kernel stays wasm's own.
  *
@@ -24,16 +27,21 @@ interface WasmBackendLike extends tf.KernelBackend {
   typedArrayFromHeap(info: tf.TensorInfo): Float32Array;
 }
 
-type KernelFunc = (args: { inputs: tf.NamedTensorInfoMap; backend: WasmBackendLike; attrs?: tf.NamedAttrMap }) => tf.TensorInfo;
+type KernelFunc = (args: { inputs: tf.NamedTensorInfoMap; backend: WasmBackendLike; attrs?: tf.NamedAttrMap }) => tf.TensorInfo | tf.TensorInfo[];
 
-const REPLACED = ['Conv2D', 'FusedConv2D', 'BatchMatMul', '_FusedMatMul'] as const;
+const REPLACED = ['Conv2D', 'FusedConv2D', 'BatchMatMul', '_FusedMatMul', 'Conv2DBackpropInput', 'Sum', 'SplitV', 'AvgPoolGrad'] as const;
+/** Kernels wasm lacks altogether (training a stock tf.conv2d on wasm needs the first). */
+const ADDED = ['Conv2DBackpropFilter'] as const;
 
 let enabled = false;
 let installedWith: NativeKernels | null = null;
-const counters = { native: 0, fallback: 0 };
+const counters = { native: 0, fallback: 0, nativeMs: 0 };
 
-/** Counts of kernel calls run natively and passed back to wasm since installation (for tests and reports). */
-export function nativeKernelCounters(): { native: number; fallback: number } {
+/**
+ * Kernel calls run natively and passed back to wasm since installation, and the wall time spent in
+ * the native ones (for tests, benchmarks and reports).
+ */
+export function nativeKernelCounters(): { native: number; fallback: number; nativeMs: number } {
   return { ...counters };
 }
 
@@ -89,7 +97,16 @@ function conv(native: NativeKernels, args: Parameters<KernelFunc>[0], fused: boo
   const out = backend.makeOutput(info.outShape, 'float32');
   if (tf.util.sizeFromShape(info.outShape) === 0) return out;
   // Views after makeOutput: allocating may grow (and so replace) the wasm memory.
-  const g: ConvGeometry = {
+  native.conv2d(backend.typedArrayFromHeap(x), backend.typedArrayFromHeap(filter), backend.typedArrayFromHeap(out), geometry(info), {
+    bias: bias ? backend.typedArrayFromHeap(bias) : null,
+    activation,
+    alpha: attrs.leakyreluAlpha ?? 0,
+  });
+  return out;
+}
+
+function geometry(info: tf.backend_util.Conv2DInfo): ConvGeometry {
+  return {
     batch: info.batchSize,
     inH: info.inHeight,
     inW: info.inWidth,
@@ -106,12 +123,142 @@ function conv(native: NativeKernels, args: Parameters<KernelFunc>[0], fused: boo
     padTop: info.padInfo.top,
     padLeft: info.padInfo.left,
   };
-  native.conv2d(backend.typedArrayFromHeap(x), backend.typedArrayFromHeap(filter), backend.typedArrayFromHeap(out), g, {
-    bias: bias ? backend.typedArrayFromHeap(bias) : null,
-    activation,
-    alpha: attrs.leakyreluAlpha ?? 0,
+}
+
+interface BackpropAttrs {
+  strides: number | [number, number];
+  pad: 'valid' | 'same' | number | tf.backend_util.ExplicitPadding;
+  dataFormat?: 'NHWC' | 'NCHW';
+  dimRoundingMode?: 'floor' | 'round' | 'ceil';
+  filterShape?: [number, number, number, number];
+  inputShape?: [number, number, number, number];
+}
+
+function conv2dBackpropFilter(native: NativeKernels, args: Parameters<KernelFunc>[0]): tf.TensorInfo | null {
+  const { inputs, backend } = args;
+  const attrs = (args.attrs ?? {}) as unknown as BackpropAttrs;
+  const x = inputs.x as tf.TensorInfo;
+  const dy = inputs.dy as tf.TensorInfo;
+  if ((attrs.dataFormat ?? 'NHWC') !== 'NHWC' || !isF32(x, dy) || !attrs.filterShape) return null;
+  const info = tf.backend_util.computeConv2DInfo(x.shape as [number, number, number, number], attrs.filterShape, attrs.strides, 1, attrs.pad, attrs.dimRoundingMode);
+  const out = backend.makeOutput(attrs.filterShape, 'float32');
+  if (tf.util.sizeFromShape(attrs.filterShape) === 0) return out;
+  native.conv2dBackpropFilter(backend.typedArrayFromHeap(x), backend.typedArrayFromHeap(dy), backend.typedArrayFromHeap(out), geometry(info));
+  return out;
+}
+
+function conv2dBackpropInput(native: NativeKernels, args: Parameters<KernelFunc>[0]): tf.TensorInfo | null {
+  const { inputs, backend } = args;
+  const attrs = (args.attrs ?? {}) as unknown as BackpropAttrs;
+  const dy = inputs.dy as tf.TensorInfo;
+  const filter = inputs.filter as tf.TensorInfo;
+  if ((attrs.dataFormat ?? 'NHWC') !== 'NHWC' || !isF32(dy, filter) || !attrs.inputShape) return null;
+  const info = tf.backend_util.computeConv2DInfo(attrs.inputShape, filter.shape as [number, number, number, number], attrs.strides, 1, attrs.pad, attrs.dimRoundingMode);
+  if (info.strideHeight !== 1 || info.strideWidth !== 1) return null;
+  if (info.padInfo.top > info.filterHeight - 1 || info.padInfo.left > info.filterWidth - 1) return null;
+  const out = backend.makeOutput(attrs.inputShape, 'float32');
+  if (tf.util.sizeFromShape(attrs.inputShape) === 0) return out;
+  native.conv2dBackpropInput(backend.typedArrayFromHeap(dy), backend.typedArrayFromHeap(filter), backend.typedArrayFromHeap(out), geometry(info));
+  return out;
+}
+
+function sum(native: NativeKernels, args: Parameters<KernelFunc>[0]): tf.TensorInfo | null {
+  const { inputs, backend } = args;
+  const attrs = (args.attrs ?? {}) as { axis: number | number[]; keepDims?: boolean };
+  const x = inputs.x as tf.TensorInfo;
+  if (!isF32(x)) return null;
+  const axes = [...new Set(tf.util.parseAxisParam(attrs.axis, x.shape))].sort((a, b) => a - b);
+  // Only a leading run of axes (0, 1, …, r-1): wasm does trailing reductions well itself.
+  if (axes.length === 0 || axes.some((a, i) => a !== i)) return null;
+  const r = axes.length;
+  const rows = tf.util.sizeFromShape(x.shape.slice(0, r));
+  const cols = tf.util.sizeFromShape(x.shape.slice(r));
+  const outShape = attrs.keepDims ? x.shape.map((d, i) => (i < r ? 1 : d)) : x.shape.slice(r);
+  const out = backend.makeOutput(outShape, 'float32');
+  if (cols === 0) return out;
+  if (rows === 0) {
+    backend.typedArrayFromHeap(out).fill(0);
+    return out;
+  }
+  native.sumLeading(backend.typedArrayFromHeap(x), rows, cols, backend.typedArrayFromHeap(out));
+  return out;
+}
+
+function splitV(native: NativeKernels, args: Parameters<KernelFunc>[0]): tf.TensorInfo[] | null {
+  const { inputs, backend } = args;
+  const attrs = (args.attrs ?? {}) as { numOrSizeSplits: number | number[]; axis: number };
+  const x = inputs.x as tf.TensorInfo;
+  if (!isF32(x) || x.shape.length === 0) return null;
+  const axis = tf.util.parseAxisParam(attrs.axis, x.shape)[0]!;
+  if (axis !== x.shape.length - 1) return null; // along other axes the pieces are contiguous: wasm's slices do well
+  const sizes = tf.backend_util.prepareSplitSize(x, attrs.numOrSizeSplits, axis);
+  const srcCols = x.shape[axis]!;
+  const rows = tf.util.sizeFromShape(x.shape.slice(0, -1));
+  const outs = sizes.map((size) => backend.makeOutput([...x.shape.slice(0, -1), size], 'float32'));
+  // Views only after every allocation (the wasm memory may have grown).
+  const src = backend.typedArrayFromHeap(x);
+  let start = 0;
+  outs.forEach((o, i) => {
+    const width = sizes[i]!;
+    if (rows > 0 && width > 0) native.copyColumns(src, rows, srcCols, start, width, backend.typedArrayFromHeap(o));
+    start += width;
+  });
+  return outs;
+}
+
+function avgPoolGrad(native: NativeKernels, args: Parameters<KernelFunc>[0]): tf.TensorInfo | null {
+  const { inputs, backend } = args;
+  const attrs = (args.attrs ?? {}) as unknown as {
+    filterSize: number | [number, number];
+    strides: number | [number, number];
+    pad: 'valid' | 'same' | number | tf.backend_util.ExplicitPadding;
+    dimRoundingMode?: 'floor' | 'round' | 'ceil';
+  };
+  const dy = inputs.dy as tf.TensorInfo;
+  const input = inputs.input as tf.TensorInfo;
+  if (!isF32(dy, input) || input.shape.length !== 4) return null;
+  const info = tf.backend_util.computePool2DInfo(input.shape as [number, number, number, number], attrs.filterSize, attrs.strides, 1, attrs.pad, attrs.dimRoundingMode);
+  const { top, bottom, left, right } = info.padInfo;
+  if (top || bottom || left || right) return null;
+  if (!tf.util.arraysEqual(dy.shape, info.outShape)) return null;
+  const out = backend.makeOutput(input.shape, 'float32');
+  if (tf.util.sizeFromShape(input.shape) === 0) return out;
+  native.avgPoolGradValid(backend.typedArrayFromHeap(dy), backend.typedArrayFromHeap(out), {
+    batch: info.batchSize,
+    inH: info.inHeight,
+    inW: info.inWidth,
+    channels: info.inChannels,
+    outH: info.outHeight,
+    outW: info.outWidth,
+    filterH: info.filterHeight,
+    filterW: info.filterWidth,
+    strideH: info.strideHeight,
+    strideW: info.strideWidth,
   });
   return out;
+}
+
+function runNative(name: string, native: NativeKernels, args: Parameters<KernelFunc>[0]): tf.TensorInfo | tf.TensorInfo[] | null {
+  switch (name) {
+    case 'Conv2D':
+    case 'FusedConv2D':
+      return conv(native, args, name === 'FusedConv2D');
+    case 'BatchMatMul':
+    case '_FusedMatMul':
+      return matMul(native, args, name === '_FusedMatMul');
+    case 'Conv2DBackpropFilter':
+      return conv2dBackpropFilter(native, args);
+    case 'Conv2DBackpropInput':
+      return conv2dBackpropInput(native, args);
+    case 'Sum':
+      return sum(native, args);
+    case 'SplitV':
+      return splitV(native, args);
+    case 'AvgPoolGrad':
+      return avgPoolGrad(native, args);
+    default:
+      return null;
+  }
 }
 
 function matMul(native: NativeKernels, args: Parameters<KernelFunc>[0], fused: boolean): tf.TensorInfo | null {
@@ -178,26 +325,30 @@ export function installNativeKernels(native: NativeKernels): void {
     installedWith = native;
     return;
   }
-  for (const name of REPLACED) {
+  for (const name of [...REPLACED, ...ADDED]) {
     const original = tf.getKernel(name, 'wasm');
-    if (!original) throw new Error(`the wasm backend registers no ${name} kernel: import @tensorflow/tfjs-backend-wasm first`);
-    const wasmKernel = original.kernelFunc as unknown as KernelFunc;
+    if (!original && (REPLACED as readonly string[]).includes(name)) {
+      throw new Error(`the wasm backend registers no ${name} kernel: import @tensorflow/tfjs-backend-wasm first`);
+    }
+    const wasmKernel = original?.kernelFunc as unknown as KernelFunc | undefined;
     const run: KernelFunc = (args) => {
       if (enabled && installedWith) {
-        const r =
-          name === 'Conv2D' || name === 'FusedConv2D'
-            ? conv(installedWith, args, name === 'FusedConv2D')
-            : matMul(installedWith, args, name === '_FusedMatMul');
+        const t0 = performance.now();
+        const r = runNative(name, installedWith, args);
         if (r) {
           counters.native++;
+          counters.nativeMs += performance.now() - t0;
           return r;
         }
         counters.fallback++;
       }
+      if (!wasmKernel) {
+        throw new Error(`the wasm backend has no ${name} kernel${enabled ? ' for these arguments' : ''} (initBackend('wasm-native') provides one for NHWC float32)`);
+      }
       return wasmKernel(args);
     };
-    tf.unregisterKernel(name, 'wasm');
-    tf.registerKernel({ ...original, kernelFunc: run as unknown as tf.KernelFunc });
+    if (original) tf.unregisterKernel(name, 'wasm');
+    tf.registerKernel({ ...(original ?? {}), kernelName: name, backendName: 'wasm', kernelFunc: run as unknown as tf.KernelFunc });
   }
   installedWith = native;
 }

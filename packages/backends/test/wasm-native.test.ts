@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
+import { conv2dSame, usesConvBackpropKernels } from '@probunet/core';
 import { relativeL2Error } from '@probunet/core/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { initBackend } from '../src/index.js';
@@ -11,7 +12,9 @@ type Case = () => tf.Tensor;
 
 async function onBoth(run: Case): Promise<{ native: Float32Array; wasm: Float32Array; nativeCalls: number; fallbacks: number }> {
   await initBackend('wasm');
-  const wasm = (await tf.tidy(run).data()) as Float32Array;
+  const ref = tf.tidy(run);
+  const wasm = (await ref.data()) as Float32Array;
+  ref.dispose();
   await initBackend('wasm-native');
   const before = nativeKernelCounters();
   const t = tf.tidy(run);
@@ -43,6 +46,12 @@ describe('wasm-native kernels', () => {
     ['matMul transposed both', () => tf.matMul(rnd([300, 37], 19), rnd([41, 300], 20), true, true)],
     ['batched matMul', () => tf.matMul(rnd([3, 5, 7], 21), rnd([3, 7, 4], 22))],
     ['batched matMul, b broadcast', () => tf.matMul(rnd([2, 3, 5, 7], 23), rnd([7, 4], 24))],
+    ['sum over the leading axes (a bias gradient)', () => tf.sum(rnd([4, 16, 16, 24], 70), [0, 1, 2])],
+    ['sum over leading axes, keepDims, axes unordered', () => tf.sum(rnd([3, 5, 7], 71), [1, 0], true)],
+    ['sum over every axis', () => tf.sum(rnd([6, 300, 5], 72))],
+    ['split along the channel axis', () => tf.concat(tf.split(rnd([2, 8, 8, 10], 73), [3, -1, 2], -1).map((t, i) => tf.mul(t, i + 1)), 3)],
+    ['avg-pool gradient 2×2 stride 2', () => tf.grad((x: tf.Tensor) => tf.sum(tf.square(tf.avgPool(x as tf.Tensor4D, 2, 2, 'valid'))))(rnd([2, 8, 8, 3], 74))],
+    ['avg-pool gradient 3×3 stride 2 (overlapping windows)', () => tf.grad((x: tf.Tensor) => tf.sum(tf.square(tf.avgPool(x as tf.Tensor4D, 3, 2, 'valid'))))(rnd([2, 9, 9, 3], 75))],
     ['fused matMul bias + sigmoid', () => tf.fused.matMul({ a: rnd([20, 30], 25) as tf.Tensor2D, b: rnd([30, 10], 26) as tf.Tensor2D, bias: rnd([10], 27), activation: 'sigmoid' })],
   ];
   for (const [name, run] of convs) {
@@ -56,6 +65,9 @@ describe('wasm-native kernels', () => {
 
   const fallThrough: Array<[string, Case]> = [
     ['prelu activation', () => tf.fused.matMul({ a: rnd([4, 6], 28) as tf.Tensor2D, b: rnd([6, 5], 29) as tf.Tensor2D, activation: 'prelu', preluActivationWeights: rnd([5], 30) })],
+    ['a sum over trailing axes', () => tf.sum(rnd([4, 6, 5], 76), [2])],
+    ['a split along a leading axis', () => tf.concat(tf.split(rnd([6, 4, 3], 77), 3, 0).map((t, i) => tf.mul(t, i + 1)), 0)],
+    ['a padded (SAME) avg-pool gradient', () => tf.grad((x: tf.Tensor) => tf.sum(tf.square(tf.avgPool(x as tf.Tensor4D, 3, 2, 'same'))))(rnd([1, 7, 7, 2], 78))],
     ['batch dims that need true broadcasting', () => tf.matMul(rnd([2, 1, 3, 4], 34), rnd([1, 2, 4, 5], 35))],
   ];
   for (const [name, run] of fallThrough) {
@@ -66,22 +78,83 @@ describe('wasm-native kernels', () => {
     });
   }
 
+  // wasm has no Conv2DBackpropFilter at all, so the gradients are checked against cpu's kernels.
+  async function againstCpu(run: Case): Promise<{ native: Float32Array; cpu: Float32Array; nativeCalls: number; fallbacks: number }> {
+    await initBackend('cpu');
+    const ref = tf.tidy(run);
+    const cpu = (await ref.data()) as Float32Array;
+    ref.dispose();
+    await initBackend('wasm-native');
+    const before = nativeKernelCounters();
+    const t = tf.tidy(run);
+    const native = (await t.data()) as Float32Array;
+    t.dispose();
+    const after = nativeKernelCounters();
+    return { native, cpu, nativeCalls: after.native - before.native, fallbacks: after.fallback - before.fallback };
+  }
+  const filterGrad = (xShape: number[], fShape: number[], strides: number, pad: 'same' | 'valid' | [[0, 0], [number, number], [number, number], [0, 0]], seed: number): Case => () => {
+    const x = rnd(xShape, seed) as tf.Tensor4D;
+    return tf.grad((f: tf.Tensor) => tf.sum(tf.mul(tf.conv2d(x, f as tf.Tensor4D, strides, pad), 0.5)))(rnd(fShape, seed + 1));
+  };
+  const inputGrad = (xShape: number[], fShape: number[], strides: number, pad: 'same' | 'valid', seed: number): Case => () => {
+    const f = rnd(fShape, seed + 1) as tf.Tensor4D;
+    return tf.grad((x: tf.Tensor) => tf.sum(tf.square(tf.conv2d(x as tf.Tensor4D, f, strides, pad))))(rnd(xShape, seed));
+  };
+  const grads: Array<[string, Case, boolean]> = [
+    ['filter gradient, 3×3 same', filterGrad([2, 9, 8, 5], [3, 3, 5, 4], 1, 'same', 40), true],
+    ['filter gradient, stride 2 valid', filterGrad([2, 11, 10, 3], [3, 3, 3, 4], 2, 'valid', 42), true],
+    ['filter gradient, explicit padding', filterGrad([1, 7, 7, 2], [3, 3, 2, 3], 1, [[0, 0], [2, 0], [1, 2], [0, 0]], 44), true],
+    ['input gradient, 3×3 same', inputGrad([2, 9, 8, 5], [3, 3, 5, 4], 1, 'same', 46), true],
+    ['input gradient, 5×5 valid', inputGrad([1, 9, 9, 3], [5, 5, 3, 2], 1, 'valid', 48), true],
+    ['input gradient, stride 2 (wasm kernel)', inputGrad([1, 10, 10, 3], [3, 3, 3, 2], 2, 'same', 50), false],
+  ];
+  for (const [name, run, nativeBackprop] of grads) {
+    it(`${name} matches cpu`, async () => {
+      const r = await againstCpu(run);
+      expect(r.nativeCalls).toBeGreaterThan(0);
+      if (!nativeBackprop) expect(r.fallbacks).toBeGreaterThan(0);
+      expect(relativeL2Error(r.native, r.cpu)).toBeLessThan(1e-5);
+    });
+  }
+
+  it("core's conv gradient runs the native backprop kernels and agrees with its forward-conv form on cpu", async () => {
+    const run: Case = () => {
+      const x = rnd([2, 12, 12, 6], 60) as tf.Tensor4D;
+      const w = rnd([3, 3, 6, 5], 61) as tf.Tensor4D;
+      const b = rnd([5], 62) as tf.Tensor1D;
+      const g = tf.grads((xi: tf.Tensor, wi: tf.Tensor, bi: tf.Tensor) => tf.sum(tf.square(conv2dSame(xi as tf.Tensor4D, wi as tf.Tensor4D, bi as tf.Tensor1D, 'relu'))))([x, w, b]);
+      return tf.concat(g.map((t) => tf.reshape(t, [-1])));
+    };
+    await initBackend('cpu');
+    expect(usesConvBackpropKernels()).toBe(false);
+    await initBackend('wasm-native');
+    expect(usesConvBackpropKernels()).toBe(true);
+    const r = await againstCpu(run);
+    expect(r.nativeCalls).toBeGreaterThanOrEqual(3); // forward conv, input and filter gradients
+    expect(relativeL2Error(r.native, r.cpu)).toBeLessThan(1e-5);
+  });
+
   it('selecting plain wasm switches the native kernels off', async () => {
     await initBackend('wasm');
     const before = nativeKernelCounters();
     tf.tidy(() => tf.matMul(rnd([8, 8], 36), rnd([8, 8], 37)).dataSync());
     expect(nativeKernelCounters()).toEqual(before);
+    expect(usesConvBackpropKernels()).toBe(false);
+    // ...and wasm is back to having no filter gradient, as without the native kernels.
+    expect(() => tf.tidy(() => tf.grad((f: tf.Tensor) => tf.sum(tf.conv2d(rnd([1, 4, 4, 1], 1) as tf.Tensor4D, f as tf.Tensor4D, 1, 'same')))(rnd([3, 3, 1, 1], 2)))).toThrow(/no Conv2DBackpropFilter kernel/);
   });
 
   it('allocates no tensor that outlives its kernel', async () => {
     await initBackend('wasm-native');
     const x = rnd([2, 16, 16, 8], 38) as tf.Tensor4D;
     const w = rnd([3, 3, 8, 8], 39) as tf.Tensor4D;
+    const numDataIds = () => (tf.backend() as unknown as { numDataIds(): number }).numDataIds();
     const before = tf.memory().numTensors;
+    const idsBefore = numDataIds();
     for (let i = 0; i < 3; i++) tf.tidy(() => void tf.conv2d(tf.reshape(tf.matMul(tf.reshape(x, [512, 8]), tf.slice(tf.reshape(w, [72, 8]), [0, 0], [8, 8])), [2, 16, 16, 8]) as tf.Tensor4D, w, 1, 'same'));
     expect(tf.memory().numTensors).toBe(before);
     // The backend's own bookkeeping, too: nothing left on the wasm heap.
-    expect((tf.backend() as unknown as { numDataIds(): number }).numDataIds()).toBe(before);
+    expect(numDataIds()).toBe(idsBefore);
     tf.dispose([x, w]);
   });
 });

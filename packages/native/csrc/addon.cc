@@ -7,6 +7,7 @@
 #include <string>
 
 #include "gemm.h"
+#include "ops.h"
 
 namespace {
 
@@ -114,6 +115,64 @@ napi_value Gemm(napi_env env, napi_callback_info info) {
 
 // conv2d(x, filter, out, shape: number[15], bias, activation, alpha)
 // shape = [batch, inH, inW, inC, outH, outW, outC, kh, kw, strideH, strideW, dilH, dilW, padTop, padLeft]
+probunet::ConvShape get_shape(napi_env env, napi_value arr) {
+  bool isArray = false;
+  napi_is_array(env, arr, &isArray);
+  uint32_t len = 0;
+  if (isArray) napi_get_array_length(env, arr, &len);
+  if (!isArray || len != 15) throw ArgError{"conv2d shape must be an array of 15 integers"};
+  int64_t v[15];
+  static const char* names[15] = {"batch",   "inH",     "inW",  "inC",  "outH",   "outW",   "outC", "kh",
+                                  "kw",      "strideH", "strideW", "dilH", "dilW", "padTop", "padLeft"};
+  for (uint32_t i = 0; i < 15; ++i) {
+    napi_value e;
+    napi_get_element(env, arr, i, &e);
+    v[i] = get_int(env, e, names[i]);
+  }
+  probunet::ConvShape s{v[0], v[1], v[2], v[3], v[4], v[5], v[6], v[7], v[8], v[9], v[10], v[11], v[12], v[13], v[14]};
+  if (s.strideH < 1 || s.strideW < 1 || s.dilH < 1 || s.dilW < 1) throw ArgError{"strides and dilations must be ≥ 1"};
+  return s;
+}
+
+// conv2dBackpropFilter(x, dy, dw, shape) / conv2dBackpropInput(dy, filter, dx, shape): shape is the
+// forward convolution's, as for conv2d.
+napi_value Conv2dBackprop(napi_env env, napi_callback_info info, bool filterGrad) {
+  size_t argc = 4;
+  napi_value argv[4];
+  napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr);
+  if (argc != 4) return throw_error(env, "conv2d backprop takes 4 arguments");
+  try {
+    size_t l0, l1, l2;
+    const float* a0 = get_f32(env, argv[0], filterGrad ? "x" : "dy", &l0);
+    const float* a1 = get_f32(env, argv[1], filterGrad ? "dy" : "filter", &l1);
+    float* out = const_cast<float*>(get_f32(env, argv[2], filterGrad ? "dw" : "dx", &l2));
+    const probunet::ConvShape s = get_shape(env, argv[3]);
+    const int64_t nx = s.batch * s.inH * s.inW * s.inC, ny = s.batch * s.outH * s.outW * s.outC,
+                  nw = s.kh * s.kw * s.inC * s.outC;
+    if (filterGrad) {
+      need("x", l0, nx);
+      need("dy", l1, ny);
+      need("dw", l2, nw);
+      probunet::conv2d_backprop_filter(s, a0, a1, out);
+    } else {
+      if (s.strideH != 1 || s.strideW != 1) throw ArgError{"conv2dBackpropInput needs stride 1"};
+      if (s.padTop > (s.kh - 1) * s.dilH || s.padLeft > (s.kw - 1) * s.dilW) {
+        throw ArgError{"conv2dBackpropInput needs padding no larger than the dilated kernel"};
+      }
+      need("dy", l0, ny);
+      need("filter", l1, nw);
+      need("dx", l2, nx);
+      probunet::conv2d_backprop_input(s, a0, a1, out);
+    }
+  } catch (const ArgError& e) {
+    return throw_error(env, e.message);
+  }
+  return nullptr;
+}
+
+napi_value Conv2dBackpropFilter(napi_env env, napi_callback_info info) { return Conv2dBackprop(env, info, true); }
+napi_value Conv2dBackpropInput(napi_env env, napi_callback_info info) { return Conv2dBackprop(env, info, false); }
+
 napi_value Conv2d(napi_env env, napi_callback_info info) {
   size_t argc = 7;
   napi_value argv[7];
@@ -124,26 +183,90 @@ napi_value Conv2d(napi_env env, napi_callback_info info) {
     const float* x = get_f32(env, argv[0], "x", &lx);
     const float* f = get_f32(env, argv[1], "filter", &lf);
     float* out = const_cast<float*>(get_f32(env, argv[2], "out", &lo));
-    bool isArray = false;
-    napi_is_array(env, argv[3], &isArray);
-    uint32_t len = 0;
-    if (isArray) napi_get_array_length(env, argv[3], &len);
-    if (!isArray || len != 15) throw ArgError{"conv2d shape must be an array of 15 integers"};
-    int64_t v[15];
-    static const char* names[15] = {"batch",  "inH",    "inW",     "inC",  "outH",   "outW",   "outC",   "kh",
-                                    "kw",     "strideH", "strideW", "dilH", "dilW", "padTop", "padLeft"};
-    for (uint32_t i = 0; i < 15; ++i) {
-      napi_value e;
-      napi_get_element(env, argv[3], i, &e);
-      v[i] = get_int(env, e, names[i]);
-    }
-    probunet::ConvShape s{v[0], v[1], v[2], v[3], v[4], v[5], v[6], v[7], v[8], v[9], v[10], v[11], v[12], v[13], v[14]};
-    if (s.strideH < 1 || s.strideW < 1 || s.dilH < 1 || s.dilW < 1) throw ArgError{"strides and dilations must be ≥ 1"};
+    const probunet::ConvShape s = get_shape(env, argv[3]);
     need("x", lx, s.batch * s.inH * s.inW * s.inC);
     need("filter", lf, s.kh * s.kw * s.inC * s.outC);
     need("out", lo, s.batch * s.outH * s.outW * s.outC);
     const probunet::Epilogue ep = get_epilogue(env, argv[4], argv[5], argv[6], s.outC);
     probunet::conv2d(s, x, f, out, ep);
+  } catch (const ArgError& e) {
+    return throw_error(env, e.message);
+  }
+  return nullptr;
+}
+
+// Reads argc integers from argv[from..] into v.
+void get_ints(napi_env env, napi_value* argv, size_t from, size_t count, const char* const* names, int64_t* v) {
+  for (size_t i = 0; i < count; ++i) v[i] = get_int(env, argv[from + i], names[i]);
+}
+
+// sumLeading(x, rows, cols, out)
+napi_value SumLeading(napi_env env, napi_callback_info info) {
+  size_t argc = 4;
+  napi_value argv[4];
+  napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr);
+  if (argc != 4) return throw_error(env, "sumLeading takes 4 arguments");
+  try {
+    size_t lx, lo;
+    const float* x = get_f32(env, argv[0], "x", &lx);
+    int64_t v[2];
+    static const char* names[2] = {"rows", "cols"};
+    get_ints(env, argv, 1, 2, names, v);
+    float* out = const_cast<float*>(get_f32(env, argv[3], "out", &lo));
+    need("x", lx, v[0] * v[1]);
+    need("out", lo, v[1]);
+    probunet::sum_leading(x, v[0], v[1], out);
+  } catch (const ArgError& e) {
+    return throw_error(env, e.message);
+  }
+  return nullptr;
+}
+
+// copyColumns(src, rows, srcCols, colStart, width, dst)
+napi_value CopyColumns(napi_env env, napi_callback_info info) {
+  size_t argc = 6;
+  napi_value argv[6];
+  napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr);
+  if (argc != 6) return throw_error(env, "copyColumns takes 6 arguments");
+  try {
+    size_t ls, ld;
+    const float* src = get_f32(env, argv[0], "src", &ls);
+    int64_t v[4];
+    static const char* names[4] = {"rows", "srcCols", "colStart", "width"};
+    get_ints(env, argv, 1, 4, names, v);
+    float* dst = const_cast<float*>(get_f32(env, argv[5], "dst", &ld));
+    if (v[2] + v[3] > v[1]) throw ArgError{"colStart + width exceeds srcCols"};
+    need("src", ls, v[0] * v[1]);
+    need("dst", ld, v[0] * v[3]);
+    probunet::copy_columns(src, v[0], v[1], v[2], v[3], dst);
+  } catch (const ArgError& e) {
+    return throw_error(env, e.message);
+  }
+  return nullptr;
+}
+
+// avgPoolGradValid(dy, dx, batch, outH, outW, channels, inH, inW, fh, fw, sh, sw)
+napi_value AvgPoolGradValid(napi_env env, napi_callback_info info) {
+  size_t argc = 12;
+  napi_value argv[12];
+  napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr);
+  if (argc != 12) return throw_error(env, "avgPoolGradValid takes 12 arguments");
+  try {
+    size_t ly, lx;
+    const float* dy = get_f32(env, argv[0], "dy", &ly);
+    float* dx = const_cast<float*>(get_f32(env, argv[1], "dx", &lx));
+    int64_t v[10];
+    static const char* names[10] = {"batch", "outH", "outW", "channels", "inH", "inW", "fh", "fw", "sh", "sw"};
+    get_ints(env, argv, 2, 10, names, v);
+    const int64_t batch = v[0], outH = v[1], outW = v[2], ch = v[3], inH = v[4], inW = v[5], fh = v[6], fw = v[7],
+                  sh = v[8], sw = v[9];
+    if (fh < 1 || fw < 1 || sh < 1 || sw < 1) throw ArgError{"pool sizes and strides must be ≥ 1"};
+    if ((outH > 0 && (outH - 1) * sh + fh > inH) || (outW > 0 && (outW - 1) * sw + fw > inW)) {
+      throw ArgError{"the pooling windows reach outside the input (VALID pooling only)"};
+    }
+    need("dy", ly, batch * outH * outW * ch);
+    need("dx", lx, batch * inH * inW * ch);
+    probunet::avg_pool_grad_valid(dy, batch, outH, outW, ch, inH, inW, fh, fw, sh, sw, dx);
   } catch (const ArgError& e) {
     return throw_error(env, e.message);
   }
@@ -176,10 +299,15 @@ napi_value Init(napi_env env, napi_value exports) {
   napi_property_descriptor props[] = {
       {"gemm", nullptr, Gemm, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"conv2d", nullptr, Conv2d, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"conv2dBackpropFilter", nullptr, Conv2dBackpropFilter, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"conv2dBackpropInput", nullptr, Conv2dBackpropInput, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"sumLeading", nullptr, SumLeading, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"copyColumns", nullptr, CopyColumns, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"avgPoolGradValid", nullptr, AvgPoolGradValid, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"info", nullptr, Info, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"setThreads", nullptr, SetThreads, nullptr, nullptr, nullptr, napi_default, nullptr},
   };
-  napi_define_properties(env, exports, 4, props);
+  napi_define_properties(env, exports, sizeof(props) / sizeof(props[0]), props);
   return exports;
 }
 

@@ -207,6 +207,66 @@ struct ConvA {
   }
 };
 
+// The transposed im2col matrix: row i = (ky, kx, ci), column p = (b, oy, ox). Six consecutive
+// rows are (mostly) six consecutive input channels of one tap: contiguous in the input.
+struct ConvAT {
+  const ConvShape* s;
+  const float* x;
+  void pack(int64_t i0, int64_t mc, int64_t p0, int64_t kc, float* dst) const {
+    const ConvShape& g = *s;
+    // Per column p: the image and the top-left input position of its receptive field.
+    std::vector<int64_t> base(kc), y0(kc), x0(kc);
+    for (int64_t q = 0; q < kc; ++q) {
+      int64_t p = p0 + q;
+      const int64_t ox = p % g.outW;
+      p /= g.outW;
+      const int64_t oy = p % g.outH;
+      base[q] = (p / g.outH) * g.inH * g.inW * g.inC;
+      y0[q] = oy * g.strideH - g.padTop;
+      x0[q] = ox * g.strideW - g.padLeft;
+    }
+    for (int64_t ir = 0; ir < mc; ir += MR) {
+      const int64_t rows = std::min<int64_t>(MR, mc - ir);
+      float* panel = dst + ir * kc;
+      int64_t dy_[MR], dx_[MR], ci_[MR];
+      bool valid[MR];
+      for (int r = 0; r < MR; ++r) {
+        const int64_t i = i0 + ir + r;
+        valid[r] = r < rows;
+        ci_[r] = i % g.inC;
+        const int64_t tap = i / g.inC;
+        dy_[r] = (tap / g.kw) * g.dilH;
+        dx_[r] = (tap % g.kw) * g.dilW;
+      }
+      // Offsets of the six rows inside a receptive field, and its extent.
+      int64_t off[MR];
+      int64_t maxDy = 0, maxDx = 0;
+      for (int r = 0; r < MR; ++r) {
+        off[r] = (dy_[r] * g.inW + dx_[r]) * g.inC + ci_[r];
+        if (valid[r]) {
+          maxDy = std::max(maxDy, dy_[r]);
+          maxDx = std::max(maxDx, dx_[r]);
+        }
+      }
+      for (int64_t q = 0; q < kc; ++q) {
+        float* d = panel + q * MR;
+        const bool interior = y0[q] >= 0 && x0[q] >= 0 && y0[q] + maxDy < g.inH && x0[q] + maxDx < g.inW;
+        if (interior && rows == MR) {
+          const float* src = x + base[q] + (y0[q] * g.inW + x0[q]) * g.inC;
+          d[0] = src[off[0]]; d[1] = src[off[1]]; d[2] = src[off[2]];
+          d[3] = src[off[3]]; d[4] = src[off[4]]; d[5] = src[off[5]];
+          continue;
+        }
+        for (int r = 0; r < MR; ++r) {
+          const int64_t y = y0[q] + dy_[r], xx = x0[q] + dx_[r];
+          d[r] = (valid[r] && y >= 0 && y < g.inH && xx >= 0 && xx < g.inW) ? x[base[q] + (y * g.inW + xx) * g.inC + ci_[r]]
+                                                                           : 0.f;
+        }
+      }
+    }
+  }
+};
+
 // B[p,j] = b[p*rs + j*cs], packed in NR-column panels, each kc × NR, zero columns past nc.
 void pack_b(const float* b, int64_t rs, int64_t cs, int64_t p0, int64_t kc, int64_t j0, int64_t nc, float* dst) {
   for (int64_t jr = 0; jr < nc; jr += NR) {
@@ -262,27 +322,28 @@ void apply_epilogue(float* c, int64_t ldc, int64_t rows, int64_t j0, int64_t col
 }
 
 // One thread's share: rows [m0,m1) × columns [n0,n1) of C.
+// C rows [m0,m1) × columns [n0,n1) = the product over k in [k0,k1), then the epilogue.
 template <typename APacker>
-void gemm_block(const APacker& A, const float* b, int64_t brs, int64_t bcs, int64_t k, float* c, int64_t ldc,
-                int64_t m0, int64_t m1, int64_t n0, int64_t n1, const Epilogue& ep) {
+void gemm_block(const APacker& A, const float* b, int64_t brs, int64_t bcs, int64_t k0, int64_t k1, float* c,
+                int64_t ldc, int64_t m0, int64_t m1, int64_t n0, int64_t n1, const Epilogue& ep) {
   if (m1 <= m0 || n1 <= n0) return;
-  if (k == 0) {
+  if (k1 <= k0) {
     for (int64_t i = m0; i < m1; ++i) std::fill(c + i * ldc + n0, c + i * ldc + n1, 0.f);
   } else {
-    const int64_t kcMax = std::min(KC, k);
+    const int64_t kcMax = std::min(KC, k1 - k0);
     Buffer ap = alloc_floats(((std::min(MC, m1 - m0) + MR - 1) / MR) * MR * kcMax);
     Buffer bp = alloc_floats(((std::min(NC, n1 - n0) + NR - 1) / NR) * NR * kcMax);
     for (int64_t jc = n0; jc < n1; jc += NC) {
       const int64_t nc = std::min(NC, n1 - jc);
-      for (int64_t pc = 0; pc < k; pc += KC) {
-        const int64_t kc = std::min(KC, k - pc);
+      for (int64_t pc = k0; pc < k1; pc += KC) {
+        const int64_t kc = std::min(KC, k1 - pc);
         pack_b(b, brs, bcs, pc, kc, jc, nc, bp.get());
         for (int64_t ic = m0; ic < m1; ic += MC) {
           const int64_t mc = std::min(MC, m1 - ic);
           A.pack(ic, mc, pc, kc, ap.get());
           for (int64_t jr = 0; jr < nc; jr += NR) {
             for (int64_t ir = 0; ir < mc; ir += MR) {
-              run_tile(kc, ap.get() + ir * kc, bp.get() + jr * kc, c + (ic + ir) * ldc + jc + jr, ldc, pc > 0,
+              run_tile(kc, ap.get() + ir * kc, bp.get() + jr * kc, c + (ic + ir) * ldc + jc + jr, ldc, pc > k0,
                        std::min<int64_t>(MR, mc - ir), std::min<int64_t>(NR, nc - jr));
             }
           }
@@ -309,40 +370,55 @@ void gemm_parallel(const APacker& A, const float* b, int64_t brs, int64_t bcs, i
                    float* c, int64_t ldc, const Epilogue& ep) {
   // Below ~4 MFLOP a thread costs more than it saves.
   const double flops = 2.0 * static_cast<double>(m) * static_cast<double>(n) * static_cast<double>(k);
-  const bool byRows = m >= n;
-  const int64_t unit = byRows ? MR : NR;
-  const int64_t units = ((byRows ? m : n) + unit - 1) / unit;
-  int64_t t = std::min<int64_t>({static_cast<int64_t>(g_threads), units, static_cast<int64_t>(flops / 4e6) + 1});
-  if (t <= 1) {
-    gemm_block(A, b, brs, bcs, k, c, ldc, 0, m, 0, n, ep);
+  const int64_t byWork = static_cast<int64_t>(flops / 4e6) + 1;
+  const int64_t maxThreads = std::min<int64_t>(g_threads, byWork);
+  if (maxThreads <= 1) {
+    gemm_block(A, b, brs, bcs, 0, k, c, ldc, 0, m, 0, n, ep);
     return;
   }
   std::vector<std::thread> pool;
-  pool.reserve(t - 1);
+  // A long reduction into a small C (a filter gradient: K = batch·H·W): split K, so that each
+  // thread packs only its share of both operands, then add the partial products.
+  if (k >= 8 * std::max(m, n)) {
+    const int64_t t = std::min<int64_t>(maxThreads, (k + KC - 1) / KC);
+    const int64_t per = ((k + t - 1) / t + KC - 1) / KC * KC;
+    std::vector<Buffer> partial;
+    for (int64_t w = 1; w < t; ++w) partial.push_back(alloc_floats(m * n));
+    for (int64_t w = 1; w < t; ++w) {
+      pool.emplace_back([&, w] {
+        gemm_block(A, b, brs, bcs, std::min(k, w * per), std::min(k, (w + 1) * per), partial[w - 1].get(), n, 0, m, 0,
+                   n, Epilogue{});
+      });
+    }
+    gemm_block(A, b, brs, bcs, 0, std::min(k, per), c, ldc, 0, m, 0, n, Epilogue{});
+    for (auto& th : pool) th.join();
+    for (const Buffer& part : partial)
+      for (int64_t i = 0; i < m; ++i)
+        for (int64_t j = 0; j < n; ++j) c[i * ldc + j] += part.get()[i * n + j];
+    apply_epilogue(c, ldc, m, 0, n, ep);
+    return;
+  }
+  const bool byRows = m >= n;
+  const int64_t unit = byRows ? MR : NR;
+  const int64_t units = ((byRows ? m : n) + unit - 1) / unit;
+  const int64_t t = std::min<int64_t>(maxThreads, units);
+  if (t <= 1) {
+    gemm_block(A, b, brs, bcs, 0, k, c, ldc, 0, m, 0, n, ep);
+    return;
+  }
   const int64_t per = (units + t - 1) / t;
-  auto range = [&](int64_t w, int64_t total) {
+  auto run = [&](int64_t w) {
+    const int64_t total = byRows ? m : n;
     const int64_t lo = std::min(total, w * per * unit);
     const int64_t hi = std::min(total, (w + 1) * per * unit);
-    return std::make_pair(lo, hi);
+    if (byRows) {
+      gemm_block(A, b, brs, bcs, 0, k, c, ldc, lo, hi, 0, n, ep);
+    } else {
+      gemm_block(A, b, brs, bcs, 0, k, c, ldc, 0, m, lo, hi, ep);
+    }
   };
-  for (int64_t w = 1; w < t; ++w) {
-    pool.emplace_back([&, w] {
-      if (byRows) {
-        auto [lo, hi] = range(w, m);
-        gemm_block(A, b, brs, bcs, k, c, ldc, lo, hi, 0, n, ep);
-      } else {
-        auto [lo, hi] = range(w, n);
-        gemm_block(A, b, brs, bcs, k, c, ldc, 0, m, lo, hi, ep);
-      }
-    });
-  }
-  if (byRows) {
-    auto [lo, hi] = range(0, m);
-    gemm_block(A, b, brs, bcs, k, c, ldc, lo, hi, 0, n, ep);
-  } else {
-    auto [lo, hi] = range(0, n);
-    gemm_block(A, b, brs, bcs, k, c, ldc, 0, m, lo, hi, ep);
-  }
+  for (int64_t w = 1; w < t; ++w) pool.emplace_back(run, w);
+  run(0);
   for (auto& th : pool) th.join();
 }
 
@@ -359,6 +435,29 @@ void conv2d(const ConvShape& s, const float* x, const float* filter, float* out,
   const int64_t m = s.batch * s.outH * s.outW;
   const int64_t k = s.kh * s.kw * s.inC;
   gemm_parallel(A, filter, s.outC, 1, m, s.outC, k, out, s.outC, ep);
+}
+
+void conv2d_backprop_filter(const ConvShape& s, const float* x, const float* dy, float* dw) {
+  const ConvAT A{&s, x};
+  const int64_t m = s.kh * s.kw * s.inC;
+  const int64_t k = s.batch * s.outH * s.outW;
+  gemm_parallel(A, dy, s.outC, 1, m, s.outC, k, dw, s.outC, Epilogue{});
+}
+
+void conv2d_backprop_input(const ConvShape& s, const float* dy, const float* filter, float* dx) {
+  // dx = conv(dy, W rotated by 180° with its channel axes swapped), padded so that
+  // oy = y - ((kh-1)·dil - padTop) + ky'·dil.
+  const int64_t kk = s.kh * s.kw;
+  Buffer rotated = alloc_floats(kk * s.inC * s.outC);
+  for (int64_t t = 0; t < kk; ++t) {
+    const float* src = filter + (kk - 1 - t) * s.inC * s.outC;  // [ci, co]
+    float* dst = rotated.get() + t * s.outC * s.inC;           // [co, ci]
+    for (int64_t ci = 0; ci < s.inC; ++ci)
+      for (int64_t co = 0; co < s.outC; ++co) dst[co * s.inC + ci] = src[ci * s.outC + co];
+  }
+  ConvShape t{s.batch, s.outH, s.outW, s.outC, s.inH, s.inW, s.inC, s.kh, s.kw, 1, 1, s.dilH, s.dilW,
+              (s.kh - 1) * s.dilH - s.padTop, (s.kw - 1) * s.dilW - s.padLeft};
+  conv2d(t, dy, rotated.get(), dx, Epilogue{});
 }
 
 int threads() { return g_threads; }

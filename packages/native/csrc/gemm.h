@@ -24,6 +24,12 @@ struct ConvShape {
 };
 void conv2d(const ConvShape& s, const float* x, const float* filter, float* out, const Epilogue& ep);
 
+// Gradients of conv2d with respect to the filter (dw [kh, kw, inC, outC], overwritten) and to the
+// input (dx [batch, inH, inW, inC], overwritten), from dy [batch, outH, outW, outC]. The input
+// gradient needs stride 1 (any dilation).
+void conv2d_backprop_filter(const ConvShape& s, const float* x, const float* dy, float* dw);
+void conv2d_backprop_input(const ConvShape& s, const float* dy, const float* filter, float* dx);
+
 // Threads used by one call (default: hardware concurrency, or PROBUNET_NATIVE_THREADS).
 int threads();
 void set_threads(int n);

@@ -26,6 +26,20 @@ export interface ConvGeometry {
   padLeft: number;
 }
 
+/** An NHWC pooling window: input [batch, inH, inW, channels] → output [batch, outH, outW, channels]. */
+export interface PoolGeometry {
+  batch: number;
+  inH: number;
+  inW: number;
+  channels: number;
+  outH: number;
+  outW: number;
+  filterH: number;
+  filterW: number;
+  strideH: number;
+  strideW: number;
+}
+
 export interface Epilogue {
   /** [n] (gemm) or [outC] (conv2d), added to every row. */
   bias?: Float32Array | null;
@@ -63,6 +77,16 @@ export interface NativeInfo {
 export interface NativeKernels {
   gemm(args: GemmArgs): void;
   conv2d(x: Float32Array, filter: Float32Array, out: Float32Array, geometry: ConvGeometry, epilogue?: Epilogue): void;
+  /** The filter gradient [kh, kw, inC, outC] of `conv2d` with this geometry, from x and dy. */
+  conv2dBackpropFilter(x: Float32Array, dy: Float32Array, dw: Float32Array, geometry: ConvGeometry): void;
+  /** The input gradient [batch, inH, inW, inC] from dy and the filter; stride 1 only (any dilation). */
+  conv2dBackpropInput(dy: Float32Array, filter: Float32Array, dx: Float32Array, geometry: ConvGeometry): void;
+  /** out[c] = Σ_r x[r·cols + c]: a sum over the leading axes (float sums of 256 rows, carried in double). */
+  sumLeading(x: Float32Array, rows: number, cols: number, out: Float32Array): void;
+  /** dst[r, :] = src[r, colStart : colStart + width]: a slice along the last axis of a [rows, srcCols] array. */
+  copyColumns(src: Float32Array, rows: number, srcCols: number, colStart: number, width: number, dst: Float32Array): void;
+  /** The gradient of a VALID (unpadded, undilated) NHWC average pool. */
+  avgPoolGradValid(dy: Float32Array, dx: Float32Array, p: PoolGeometry): void;
   info(): NativeInfo;
   /** Threads per call; 0 restores the default (hardware concurrency or PROBUNET_NATIVE_THREADS). */
   setThreads(n: number): void;
@@ -78,6 +102,11 @@ export class NativeUnavailableError extends Error {
 interface RawAddon {
   gemm(a: Float32Array, b: Float32Array, c: Float32Array, batch: number, batchA: number, batchB: number, m: number, n: number, k: number, transA: boolean, transB: boolean, bias: Float32Array | null, act: number, alpha: number): void;
   conv2d(x: Float32Array, f: Float32Array, out: Float32Array, shape: number[], bias: Float32Array | null, act: number, alpha: number): void;
+  conv2dBackpropFilter(x: Float32Array, dy: Float32Array, dw: Float32Array, shape: number[]): void;
+  conv2dBackpropInput(dy: Float32Array, f: Float32Array, dx: Float32Array, shape: number[]): void;
+  sumLeading(x: Float32Array, rows: number, cols: number, out: Float32Array): void;
+  copyColumns(src: Float32Array, rows: number, srcCols: number, colStart: number, width: number, dst: Float32Array): void;
+  avgPoolGradValid(dy: Float32Array, dx: Float32Array, batch: number, outH: number, outW: number, channels: number, inH: number, inW: number, fh: number, fw: number, sh: number, sw: number): void;
   info(): NativeInfo;
   setThreads(n: number): void;
 }
@@ -104,6 +133,10 @@ function activationCode(name: NativeActivation | undefined): number {
   return code;
 }
 
+function shapeArray(s: ConvGeometry): number[] {
+  return [s.batch, s.inH, s.inW, s.inC, s.outH, s.outW, s.outC, s.kh, s.kw, s.strideH, s.strideW, s.dilH, s.dilW, s.padTop, s.padLeft];
+}
+
 let cached: NativeKernels | null = null;
 
 /**
@@ -128,9 +161,13 @@ export function loadNativeKernels(): NativeKernels {
       raw.gemm(g.a, g.b, g.c, g.batch ?? 1, g.batchA ?? g.batch ?? 1, g.batchB ?? g.batch ?? 1, g.m, g.n, g.k, !!g.transA, !!g.transB, g.bias ?? null, activationCode(g.activation), g.alpha ?? 0);
     },
     conv2d(x, filter, out, s, ep = {}) {
-      const shape = [s.batch, s.inH, s.inW, s.inC, s.outH, s.outW, s.outC, s.kh, s.kw, s.strideH, s.strideW, s.dilH, s.dilW, s.padTop, s.padLeft];
-      raw.conv2d(x, filter, out, shape, ep.bias ?? null, activationCode(ep.activation), ep.alpha ?? 0);
+      raw.conv2d(x, filter, out, shapeArray(s), ep.bias ?? null, activationCode(ep.activation), ep.alpha ?? 0);
     },
+    conv2dBackpropFilter: (x, dy, dw, s) => raw.conv2dBackpropFilter(x, dy, dw, shapeArray(s)),
+    conv2dBackpropInput: (dy, filter, dx, s) => raw.conv2dBackpropInput(dy, filter, dx, shapeArray(s)),
+    sumLeading: (x, rows, cols, out) => raw.sumLeading(x, rows, cols, out),
+    copyColumns: (src, rows, srcCols, colStart, width, dst) => raw.copyColumns(src, rows, srcCols, colStart, width, dst),
+    avgPoolGradValid: (dy, dx, p) => raw.avgPoolGradValid(dy, dx, p.batch, p.outH, p.outW, p.channels, p.inH, p.inW, p.filterH, p.filterW, p.strideH, p.strideW),
     info: () => raw.info(),
     setThreads: (n) => raw.setThreads(n),
   };

@@ -1,7 +1,7 @@
 import { execFileSync, spawnSync } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
 import { loadNativeKernels, NativeUnavailableError, type NativeKernels } from '../src/index.js';
-import { maxRelError, randomArray, refConv, refGemm, type Geometry } from './reference.js';
+import { maxRelError, randomArray, refConv, refConvFilterGrad, refConvInputGrad, refGemm, type Geometry } from './reference.js';
 
 /** Whether this machine can compile the addon; where it can, the addon must have been built. */
 const compilerPresent = (() => {
@@ -30,7 +30,7 @@ describe.skipIf(!compilerPresent)('@probunet/native kernels', () => {
     expect(typeof info.avx2).toBe('boolean');
   });
 
-  const gemmCases: Array<[number, number, number]> = [[1, 1, 1], [7, 17, 3], [6, 16, 256], [13, 33, 257], [50, 40, 300], [145, 2050, 70], [300, 5, 600]];
+  const gemmCases: Array<[number, number, number]> = [[1, 1, 1], [7, 17, 3], [6, 16, 256], [13, 33, 257], [50, 40, 300], [145, 2050, 70], [300, 5, 600], [16, 20, 20000]];
   for (const [m, n, k] of gemmCases) {
     for (const transA of [false, true]) {
       for (const transB of [false, true]) {
@@ -93,6 +93,8 @@ describe.skipIf(!compilerPresent)('@probunet/native kernels', () => {
     ['1×1', same({ batch: 3, inH: 4, inW: 5, inC: 7, outC: 9, kh: 1, kw: 1 })],
     // The shape of probunet's filter gradient: a VALID conv whose "filter" covers the whole image.
     ['VALID with an image-sized filter', { batch: 4, inH: 10, inW: 10, inC: 3, outH: 3, outW: 3, outC: 5, kh: 8, kw: 8, strideH: 1, strideW: 1, dilH: 1, dilW: 1, padTop: 0, padLeft: 0 }],
+    // Its filter gradient is a long reduction (K = 18,432) into a small C: split over K across threads.
+    ['3×3 SAME, batch 8 at 48×48', same({ batch: 8, inH: 48, inW: 48, inC: 8, outC: 16, kh: 3, kw: 3 })],
     ['300 input channels (K blocks split inside a tap)', same({ batch: 1, inH: 5, inW: 4, inC: 300, outC: 17, kh: 3, kw: 3 })],
   ];
   for (const [name, g] of convCases) {
@@ -105,6 +107,31 @@ describe.skipIf(!compilerPresent)('@probunet/native kernels', () => {
     });
   }
 
+  for (const [name, g] of convCases) {
+    it(`conv2d ${name}: filter gradient matches float64 loops`, () => {
+      const x = randomArray(g.batch * g.inH * g.inW * g.inC, g.inC * 3 + 5);
+      const dy = randomArray(g.batch * g.outH * g.outW * g.outC, g.outC * 5 + 3);
+      const dw = new Float32Array(g.kh * g.kw * g.inC * g.outC).fill(Number.NaN);
+      native.conv2dBackpropFilter(x, dy, dw, g);
+      expect(maxRelError(dw, refConvFilterGrad(x, dy, g))).toBeLessThan(1e-5);
+    });
+    if (g.strideH !== 1 || g.strideW !== 1) continue;
+    it(`conv2d ${name}: input gradient matches float64 loops`, () => {
+      const dy = randomArray(g.batch * g.outH * g.outW * g.outC, g.outC * 11 + 1);
+      const f = randomArray(g.kh * g.kw * g.inC * g.outC, g.inC * 2 + 9);
+      const dx = new Float32Array(g.batch * g.inH * g.inW * g.inC).fill(Number.NaN);
+      native.conv2dBackpropInput(dy, f, dx, g);
+      expect(maxRelError(dx, refConvInputGrad(dy, f, g))).toBeLessThan(1e-5);
+    });
+  }
+
+  it('the input gradient refuses strides it does not implement', () => {
+    const g = same({ batch: 1, inH: 6, inW: 6, inC: 2, outC: 2, kh: 3, kw: 3, strideH: 2, strideW: 2 });
+    expect(() => native.conv2dBackpropInput(new Float32Array(18), new Float32Array(36), new Float32Array(72), g)).toThrow(/needs stride 1/);
+  });
+
+  // Splitting rows or columns across threads leaves each output's summation order alone (a long
+  // reduction split over K does not: there the last bits may differ with the thread count).
   it('gives bit-identical results with 1 and 2 threads', () => {
     const g = same({ batch: 2, inH: 32, inW: 32, inC: 16, outC: 24, kh: 3, kw: 3 });
     const x = randomArray(g.batch * g.inH * g.inW * g.inC, 5);
@@ -117,6 +144,54 @@ describe.skipIf(!compilerPresent)('@probunet/native kernels', () => {
     });
     native.setThreads(0);
     expect(Buffer.from(runs[0]!.buffer).equals(Buffer.from(runs[1]!.buffer))).toBe(true);
+  });
+
+  it('sumLeading sums over the leading axes (to float accuracy over 200,000 rows)', () => {
+    const [rows, cols] = [200_000, 7];
+    const x = randomArray(rows * cols, 99);
+    const out = new Float32Array(cols);
+    native.sumLeading(x, rows, cols, out);
+    for (let c = 0; c < cols; c++) {
+      let s = 0;
+      let abs = 0;
+      for (let r = 0; r < rows; r++) {
+        s += x[r * cols + c]!;
+        abs += Math.abs(x[r * cols + c]!);
+      }
+      expect(Math.abs(out[c]! - s)).toBeLessThan(1e-6 * abs);
+    }
+  });
+
+  it('copyColumns copies a slice along the last axis exactly', () => {
+    const [rows, srcCols] = [5000, 9];
+    const src = randomArray(rows * srcCols, 3);
+    const dst = new Float32Array(rows * 4);
+    native.copyColumns(src, rows, srcCols, 3, 4, dst);
+    for (let r = 0; r < rows; r++) expect(Array.from(dst.subarray(r * 4, r * 4 + 4))).toEqual(Array.from(src.subarray(r * srcCols + 3, r * srcCols + 7)));
+    expect(() => native.copyColumns(src, rows, srcCols, 6, 4, dst)).toThrow(/colStart \+ width exceeds srcCols/);
+  });
+
+  for (const [fh, sh, inH] of [[2, 2, 8], [3, 2, 9], [2, 1, 5]] as const) {
+    it(`avgPoolGradValid ${fh}×${fh} stride ${sh} spreads dy/${fh * fh} over each window`, () => {
+      const p = { batch: 3, inH, inW: inH, channels: 5, outH: Math.floor((inH - fh) / sh) + 1, outW: Math.floor((inH - fh) / sh) + 1, filterH: fh, filterW: fh, strideH: sh, strideW: sh };
+      const dy = randomArray(p.batch * p.outH * p.outW * p.channels, 4);
+      const dx = new Float32Array(p.batch * inH * inH * p.channels).fill(Number.NaN);
+      native.avgPoolGradValid(dy, dx, p);
+      const want = new Float64Array(dx.length);
+      for (let b = 0; b < p.batch; b++)
+        for (let oy = 0; oy < p.outH; oy++)
+          for (let ox = 0; ox < p.outW; ox++)
+            for (let ky = 0; ky < fh; ky++)
+              for (let kx = 0; kx < fh; kx++)
+                for (let c = 0; c < p.channels; c++)
+                  { const i = ((b * inH + oy * sh + ky) * inH + ox * sh + kx) * p.channels + c; want[i] = want[i]! + dy[((b * p.outH + oy) * p.outW + ox) * p.channels + c]! / (fh * fh); }
+      expect(maxRelError(dx, want)).toBeLessThan(1e-6);
+    });
+  }
+
+  it('avgPoolGradValid refuses windows that reach outside the input', () => {
+    const p = { batch: 1, inH: 4, inW: 4, channels: 1, outH: 3, outW: 3, filterH: 2, filterW: 2, strideH: 2, strideW: 2 };
+    expect(() => native.avgPoolGradValid(new Float32Array(9), new Float32Array(16), p)).toThrow(/VALID pooling only/);
   });
 
   it('rejects arrays shorter than the shapes need, naming the argument', () => {

@@ -57,3 +57,43 @@ export function maxRelError(a: ArrayLike<number>, b: ArrayLike<number>): number 
   for (let i = 0; i < b.length; i++) err = Math.max(err, Math.abs(a[i]! - b[i]!));
   return err / scale;
 }
+
+/** dL/dW of refConv for upstream gradient dy, from the definition. */
+export function refConvFilterGrad(x: Float32Array, dy: Float32Array, g: Geometry): Float64Array {
+  const dw = new Float64Array(g.kh * g.kw * g.inC * g.outC);
+  for (let b = 0; b < g.batch; b++)
+    for (let oy = 0; oy < g.outH; oy++)
+      for (let ox = 0; ox < g.outW; ox++)
+        for (let ky = 0; ky < g.kh; ky++)
+          for (let kx = 0; kx < g.kw; kx++) {
+            const y = oy * g.strideH - g.padTop + ky * g.dilH;
+            const xx = ox * g.strideW - g.padLeft + kx * g.dilW;
+            if (y < 0 || y >= g.inH || xx < 0 || xx >= g.inW) continue;
+            for (let ci = 0; ci < g.inC; ci++) {
+              const xv = x[((b * g.inH + y) * g.inW + xx) * g.inC + ci]!;
+              for (let co = 0; co < g.outC; co++) {
+                { const i = ((ky * g.kw + kx) * g.inC + ci) * g.outC + co; dw[i] = dw[i]! + xv * dy[((b * g.outH + oy) * g.outW + ox) * g.outC + co]!; }
+              }
+            }
+          }
+  return dw;
+}
+
+/** dL/dx of refConv for upstream gradient dy, from the definition. */
+export function refConvInputGrad(dy: Float32Array, f: Float32Array, g: Geometry): Float64Array {
+  const dx = new Float64Array(g.batch * g.inH * g.inW * g.inC);
+  for (let b = 0; b < g.batch; b++)
+    for (let oy = 0; oy < g.outH; oy++)
+      for (let ox = 0; ox < g.outW; ox++)
+        for (let ky = 0; ky < g.kh; ky++)
+          for (let kx = 0; kx < g.kw; kx++) {
+            const y = oy * g.strideH - g.padTop + ky * g.dilH;
+            const xx = ox * g.strideW - g.padLeft + kx * g.dilW;
+            if (y < 0 || y >= g.inH || xx < 0 || xx >= g.inW) continue;
+            for (let ci = 0; ci < g.inC; ci++)
+              for (let co = 0; co < g.outC; co++) {
+                { const i = ((b * g.inH + y) * g.inW + xx) * g.inC + ci; dx[i] = dx[i]! + dy[((b * g.outH + oy) * g.outW + ox) * g.outC + co]! * f[((ky * g.kw + kx) * g.inC + ci) * g.outC + co]!; }
+              }
+          }
+  return dx;
+}

@@ -23,10 +23,10 @@ Options:
   --samples N        samples per test image (default 16)
   --train-images N   synthetic training images (default 512)
   --test-images N    synthetic test images (default 32)
-  --backend NAME     auto | wasm | cpu | node | node-gpu | webgpu (default auto)
+  --backend NAME     auto | wasm-native | wasm | cpu | node | node-gpu | webgpu (default auto)
   --seed N           seed of data, initialisation and sampling (default 0)
-  --workers N        data-parallel worker threads (default: one per core on the wasm backend, else 0;
-                     0 trains in this thread)
+  --workers N        data-parallel worker threads (default: one per core on the wasm and wasm-native
+                     backends, else 0; 0 trains in this thread)
 `;
 
 export async function demo(argv: string[]): Promise<number> {
@@ -71,8 +71,10 @@ export async function demo(argv: string[]): Promise<number> {
   const modelConfig = { inputChannels: 1, numClasses: 2, channels: [16, 32, 64], convsPerBlock: 2, latentDim: 6, num1x1Convs: 3, beta: 1, seed };
   const model = createProbUNet(modelConfig);
   const trainerOptions = { learningRate: { boundaries: [Math.floor(steps * 0.8)], values: [1e-3, 2.5e-4] }, seed };
-  // wasm is single-threaded in Node: one worker thread per core is the fast CPU path (docs/benchmarks.md).
-  const workers = values.workers !== undefined ? int('workers', 0) : report.selected === 'wasm' && availableParallelism() > 1 ? availableParallelism() : 0;
+  // wasm is single-threaded in Node: one worker thread per core is the fast CPU path, with or
+  // without the native kernels (which then run one thread per worker; docs/benchmarks.md).
+  const perCore = report.selected === 'wasm' || report.selected === 'wasm-native';
+  const workers = values.workers !== undefined ? int('workers', 0) : perCore && availableParallelism() > 1 ? availableParallelism() : 0;
   const trainer = workers > 0 ? await DataParallelTrainer.create(model, { ...trainerOptions, workers, backend: report.selected }) : new Trainer(model, trainerOptions);
   process.stderr.write(workers > 0 ? `training: ${workers} data-parallel worker threads (${report.selected})\n` : `training: in this thread (${report.selected})\n`);
   const counts = model.parameterCounts();

@@ -24,6 +24,10 @@ port.on('message', async (m: ToWorker) => {
     if (m.type === 'init') {
       tf.env().set('PROD', true);
       const report = await initBackend(m.backend);
+      if (report.selected === 'wasm-native') {
+        const native = (await import('@probunet/native')).loadNativeKernels();
+        native.setThreads(m.nativeThreads);
+      }
       model = createProbUNet(m.config);
       trainer = new ShardGradients(model, { weightDecay: m.weightDecay, validate: false });
       names = m.names;

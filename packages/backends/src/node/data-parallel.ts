@@ -12,6 +12,11 @@ export interface DataParallelOptions extends TrainerOptions {
   workers?: number;
   /** The workers' backend. Default 'wasm' (single-threaded in Node, so one per core scales). */
   backend?: BackendName;
+  /**
+   * Threads each worker's native kernels use on the wasm-native backend. Default: the cores
+   * divided among the workers (at least 1), so that workers × threads does not oversubscribe.
+   */
+  nativeThreads?: number;
 }
 
 interface Handle {
@@ -67,6 +72,7 @@ export class DataParallelTrainer extends Trainer<ProbUNet> {
             type: 'init',
             config: model.getConfig(),
             backend: options.backend ?? 'wasm',
+            nativeThreads: options.nativeThreads ?? Math.max(1, Math.floor(availableParallelism() / n)),
             weightDecay: trainer.weightDecay,
             names: trainer.names,
           }),

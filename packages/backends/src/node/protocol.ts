@@ -3,7 +3,7 @@ import type { BackendName } from '../providers.js';
 
 /** Messages between the data-parallel trainer and its workers. */
 export type ToWorker =
-  | { type: 'init'; config: ProbUNetModelConfig; backend: BackendName; weightDecay: number; names: string[] }
+  | { type: 'init'; config: ProbUNetModelConfig; backend: BackendName; nativeThreads: number; weightDecay: number; names: string[] }
   | {
       type: 'step';
       /** All parameters, flat, in `names` order (shared, read-only for workers). */

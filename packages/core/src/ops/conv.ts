@@ -3,6 +3,25 @@ import * as tf from '@tensorflow/tfjs-core';
 
 export type Activation = 'relu' | 'linear';
 
+const trustedBackpropBackends = new Set<string>();
+
+/**
+ * Declares whether `backendName`'s Conv2DBackpropInput and Conv2DBackpropFilter kernels are exact
+ * at every size. When they are, conv2dSame's gradient runs them directly instead of its forward-conv
+ * formulation (which needs transposed, reversed and padded copies of the activations). Off for
+ * every backend by default; @probunet/backends turns it on for its wasm-native backend, whose
+ * kernels its parity tests check against cpu.
+ */
+export function setConvBackpropKernels(backendName: string, trusted: boolean): void {
+  if (trusted) trustedBackpropBackends.add(backendName);
+  else trustedBackpropBackends.delete(backendName);
+}
+
+/** Whether conv2dSame's gradient uses the active backend's backprop kernels. */
+export function usesConvBackpropKernels(): boolean {
+  return trustedBackpropBackends.has(tf.getBackend());
+}
+
 /**
  * 2-D convolution, stride 1, SAME padding, odd square kernel, with bias and activation, whose
  * gradient uses only *forward* convolutions, so it trains on every backend:
@@ -51,6 +70,16 @@ export function conv2dSame(
           const dPre = (ys ? tf.mul(dy, tf.step(ys)) : dy) as tf.Tensor4D;
           const db = tf.sum(dPre, [0, 1, 2]);
           if (k === 1) return [...conv1x1Grads(xs, ws, dPre), db];
+          if (usesConvBackpropKernels()) {
+            const attrs = { strides: 1, pad: 'same', dataFormat: 'NHWC', dimRoundingMode: undefined };
+            const run = (name: string, inputs: tf.NamedTensorMap, extra: tf.NamedAttrMap) =>
+              tf.engine().runKernel(name, inputs, { ...attrs, ...extra } as unknown as tf.NamedAttrMap) as tf.Tensor4D;
+            return [
+              run('Conv2DBackpropInput', { dy: dPre, filter: ws }, { inputShape: xs.shape }),
+              run('Conv2DBackpropFilter', { x: xs, dy: dPre }, { filterShape: ws.shape }),
+              db,
+            ];
+          }
           return [conv2dInputGrad(dPre, ws), conv2dFilterGrad(xs, dPre, k), db];
         }),
     };
