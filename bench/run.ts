@@ -4,7 +4,8 @@
  * bench/results/latest.md, and prints the table.
  *
  * Options: --quick (a smoke run: 32×32, 1 step, small metrics workload, no PyTorch install),
- *          --backends wasm,cpu (default: wasm; cpu is pure JS and takes minutes per LIDC step),
+ *          --backends wasm-native,wasm,cpu (default: wasm-native,wasm; cpu is pure JS and takes
+ *          minutes per LIDC step),
  *          --batches 8,32, --steps N, --no-pytorch.
  */
 import { spawnSync } from 'node:child_process';
@@ -20,7 +21,7 @@ const root = new URL('..', import.meta.url).pathname;
 const { values } = parseArgs({
   options: {
     quick: { type: 'boolean', default: false },
-    backends: { type: 'string', default: 'wasm' },
+    backends: { type: 'string', default: 'wasm-native,wasm' },
     batches: { type: 'string', default: '8,32' },
     'no-parallel': { type: 'boolean', default: false },
     steps: { type: 'string', default: '3' },
@@ -71,13 +72,14 @@ for (const backend of values.backends!.split(',')) {
     cases.push(r.ok ? { kind: 'train', ...r.json } : { kind: 'train', backend, batch, size, failed: r.reason });
     log(`  ${r.ok ? JSON.stringify(r.json) : `failed: ${r.reason}`}`);
   }
-  if (backend === 'wasm' && !values['no-parallel']) {
-    // Data parallel: one single-threaded wasm instance per worker thread; 4 workers at batch 32 keep
-    // each worker's shard (8 images) inside its own 4 GiB wasm heap.
+  if ((backend === 'wasm' || backend === 'wasm-native') && !values['no-parallel']) {
+    // Data parallel: one single-threaded wasm instance per worker thread (on wasm-native, the cores
+    // are shared out among the workers' native kernels); 4 workers at batch 32 keep each worker's
+    // shard (8 images) inside its own 4 GiB wasm heap.
     for (const [batch, workers] of quick ? [[2, 2]] : batches.map((b) => [b, Math.max(cpus().length, Math.ceil(b / 8))])) {
-      log(`train step: wasm × ${workers} workers, batch ${batch}…`);
-      const r = child(tsx, ['bench/train-step.ts', '--backend', 'wasm', '--workers', String(workers), '--batch', String(batch), '--steps', String(steps), '--size', String(size)], 30 * 60_000);
-      cases.push(r.ok ? { kind: 'train', ...r.json, backend: `wasm × ${workers} workers` } : { kind: 'train', backend: `wasm × ${workers} workers`, batch, size, failed: r.reason });
+      log(`train step: ${backend} × ${workers} workers, batch ${batch}…`);
+      const r = child(tsx, ['bench/train-step.ts', '--backend', backend, '--workers', String(workers), '--batch', String(batch), '--steps', String(steps), '--size', String(size)], 30 * 60_000);
+      cases.push(r.ok ? { kind: 'train', ...r.json, backend: `${backend} × ${workers} workers` } : { kind: 'train', backend: `${backend} × ${workers} workers`, batch, size, failed: r.reason });
       log(`  ${r.ok ? JSON.stringify(r.json) : `failed: ${r.reason}`}`);
     }
   }
@@ -152,21 +154,22 @@ function markdown(r: BenchResult): string {
     `LIDC configuration (channels ${LIDC_CONFIG.channels.join("/")}, ${r.config.size}×${r.config.size}, 1 channel, 2 classes, latent 6): ` +
       `${f(r.flops.trainStepGflopPerImage, 2)} GFLOP per image per train step (counted from the architecture).`,
     '',
-    '| train step | batch | ms / image | vs PyTorch | GFLOP/s | tensor growth / step | peak RSS (MB) |',
-    '|---|---|---|---|---|---|---|',
+    '| train step | batch | ms / image | vs PyTorch | GFLOP/s | tensor growth / step | peak RSS (MB) | in native kernels |',
+    '|---|---|---|---|---|---|---|---|',
   ];
   for (const c of r.cases.filter((c) => c.kind === 'train')) {
-    const t = c.train as { msPerImage: number; tensorGrowthPerStep: number } | undefined;
+    const t = c.train as { msPerImage: number; msPerStep: number; tensorGrowthPerStep: number; nativeMsPerStep?: number } | undefined;
     const ref = pt?.train?.find((p) => p.batch === c.batch)?.msPerImage;
     if (!t) {
-      lines.push(`| ${c.backend} | ${c.batch} | failed: ${cell(c.failed)} | | | | |`);
+      lines.push(`| ${c.backend} | ${c.batch} | failed: ${cell(c.failed)} | | | | | |`);
       continue;
     }
     const gflops = r.flops.trainStepGflopPerImage / (t.msPerImage / 1000);
-    lines.push(`| ${c.backend} | ${c.batch} | ${f(t.msPerImage)} | ${ref ? `${f(t.msPerImage / ref, 2)}×` : '–'} | ${f(gflops)} | ${t.tensorGrowthPerStep} | ${f(c.peakRssMB, 0)} |`);
+    const native = t.nativeMsPerStep !== undefined ? `${f((100 * t.nativeMsPerStep) / t.msPerStep, 0)} %` : '';
+    lines.push(`| ${c.backend} | ${c.batch} | ${f(t.msPerImage)} | ${ref ? `${f(t.msPerImage / ref, 2)}×` : '–'} | ${f(gflops)} | ${t.tensorGrowthPerStep} | ${f(c.peakRssMB, 0)} | ${native} |`);
   }
-  for (const p of pt?.train ?? []) lines.push(`| PyTorch ${pt?.version ?? ''} | ${p.batch} | ${f(p.msPerImage)} | 1× | ${f(r.flops.trainStepGflopPerImage / (p.msPerImage / 1000))} | | |`);
-  if (pt?.failed) lines.push(`| PyTorch | | ${pt.failed} | | | | |`);
+  for (const p of pt?.train ?? []) lines.push(`| PyTorch ${pt?.version ?? ''} | ${p.batch} | ${f(p.msPerImage)} | 1× | ${f(r.flops.trainStepGflopPerImage / (p.msPerImage / 1000))} | | | |`);
+  if (pt?.failed) lines.push(`| PyTorch | | ${pt.failed} | | | | | |`);
   lines.push('', '| sampling (batch of 8 or 2) | 1 sample (ms) | 16 samples (ms) | 16 / 1 | naive 16 (ms) | naive / shared | matmul GFLOP/s |', '|---|---|---|---|---|---|---|');
   for (const c of r.cases.filter((c) => c.kind === 'sampling')) {
     const s = c.sampling as Record<string, number> | undefined;

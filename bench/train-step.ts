@@ -6,7 +6,7 @@
  */
 import { parseArgs } from 'node:util';
 import * as tf from '@tensorflow/tfjs-core';
-import { initBackend, type BackendPreference } from '@probunet/backends';
+import { initBackend, nativeKernelCounters, type BackendPreference } from '@probunet/backends';
 import { Trainer, createProbUNet } from '@probunet/core';
 import { DataParallelTrainer } from '@probunet/backends/node';
 import { LIDC_CONFIG } from './lidc-config.js';
@@ -55,12 +55,15 @@ if (steps > 0) {
   if (workers > 0) out.workers = workers;
   await trainer.trainStep({ images, labels });
   const tensorsAfterWarmup = tf.memory().numTensors;
+  const nativeBefore = nativeKernelCounters().nativeMs;
   const ms = await median(() => trainer.trainStep({ images, labels }), 0, steps);
   out.train = {
     steps,
     msPerStep: ms,
     msPerImage: ms / batch,
     tensorGrowthPerStep: (tf.memory().numTensors - tensorsAfterWarmup) / steps,
+    // In-process wasm-native only: the wall time its native kernels took, per step.
+    ...(report.selected === 'wasm-native' && workers === 0 ? { nativeMsPerStep: (nativeKernelCounters().nativeMs - nativeBefore) / steps } : {}),
   };
   if (values.profile) {
     // Which kernels a train step spends its time in (kernel time as the backend reports it).

@@ -8,3 +8,4 @@ export {
   type BackendReport,
   type CandidateReport,
 } from './init-backend.js';
+export { nativeKernelCounters } from './wasm-native.js';

@@ -71,11 +71,16 @@ describe('DataParallelTrainer', () => {
     }
   });
 
-  it('trains (the loss falls) without growing the main thread\u2019s tensors', async () => {
+  it.each(['wasm', 'wasm-native'] as const)('trains on %s workers (the loss falls) without growing the main thread\u2019s tensors', async (backend) => {
     const model = createProbUNet(config);
-    const dp = await DataParallelTrainer.create(model, { workers: 2, backend: 'wasm', learningRate: 1e-2 });
+    const dp = await DataParallelTrainer.create(model, { workers: 2, backend, learningRate: 1e-2, seed: 9 });
+    const refModel = createProbUNet(config);
+    const ref = new ShardedReference(refModel, 2);
     try {
       const first = await dp.trainStep({ images, labels });
+      // The first step's loss comes from identical weights: the workers' backend agrees with cpu.
+      const refFirst = await ref.trainStep({ images, labels });
+      expect(Math.abs(first.loss - refFirst.loss) / refFirst.loss).toBeLessThan(1e-4);
       const before = tf.memory().numTensors;
       let last = first;
       for (let i = 0; i < 15; i++) last = await dp.trainStep({ images, labels });
@@ -84,8 +89,7 @@ describe('DataParallelTrainer', () => {
       expect(dp.workerCount).toBe(2);
     } finally {
       await dp.close();
-      dp.dispose();
-      model.dispose();
+      for (const x of [dp, ref, model, refModel]) x.dispose();
     }
   });
 
