@@ -13,6 +13,7 @@
 #include <cstring>
 #include <memory>
 #include <thread>
+#include <type_traits>
 #include <vector>
 
 namespace probunet {
@@ -92,6 +93,63 @@ void ukernel_portable(int64_t kc, const float* a, const float* b, float* c, int6
   }
 }
 
+// The same, reading A straight from six row pointers (unpacked A: a_rows[r][p]).
+__attribute__((target("avx2,fma"))) void ukernel_direct_avx2(int64_t kc, const float* const* ar_, const float* b,
+                                                             float* c, int64_t ldc, bool accumulate) {
+  const float *a0 = ar_[0], *a1 = ar_[1], *a2 = ar_[2], *a3 = ar_[3], *a4 = ar_[4], *a5 = ar_[5];
+  __m256 c00 = _mm256_setzero_ps(), c01 = _mm256_setzero_ps();
+  __m256 c10 = _mm256_setzero_ps(), c11 = _mm256_setzero_ps();
+  __m256 c20 = _mm256_setzero_ps(), c21 = _mm256_setzero_ps();
+  __m256 c30 = _mm256_setzero_ps(), c31 = _mm256_setzero_ps();
+  __m256 c40 = _mm256_setzero_ps(), c41 = _mm256_setzero_ps();
+  __m256 c50 = _mm256_setzero_ps(), c51 = _mm256_setzero_ps();
+  for (int64_t p = 0; p < kc; ++p) {
+    const __m256 b0 = _mm256_load_ps(b);
+    const __m256 b1 = _mm256_load_ps(b + 8);
+    __m256 ar;
+    ar = _mm256_broadcast_ss(a0 + p); c00 = _mm256_fmadd_ps(ar, b0, c00); c01 = _mm256_fmadd_ps(ar, b1, c01);
+    ar = _mm256_broadcast_ss(a1 + p); c10 = _mm256_fmadd_ps(ar, b0, c10); c11 = _mm256_fmadd_ps(ar, b1, c11);
+    ar = _mm256_broadcast_ss(a2 + p); c20 = _mm256_fmadd_ps(ar, b0, c20); c21 = _mm256_fmadd_ps(ar, b1, c21);
+    ar = _mm256_broadcast_ss(a3 + p); c30 = _mm256_fmadd_ps(ar, b0, c30); c31 = _mm256_fmadd_ps(ar, b1, c31);
+    ar = _mm256_broadcast_ss(a4 + p); c40 = _mm256_fmadd_ps(ar, b0, c40); c41 = _mm256_fmadd_ps(ar, b1, c41);
+    ar = _mm256_broadcast_ss(a5 + p); c50 = _mm256_fmadd_ps(ar, b0, c50); c51 = _mm256_fmadd_ps(ar, b1, c51);
+    b += NR;
+  }
+#define PROBUNET_STORE(r, lo, hi)                                                   \
+  {                                                                                 \
+    float* cr = c + (r) * ldc;                                                      \
+    if (accumulate) {                                                               \
+      _mm256_storeu_ps(cr, _mm256_add_ps(_mm256_loadu_ps(cr), lo));                 \
+      _mm256_storeu_ps(cr + 8, _mm256_add_ps(_mm256_loadu_ps(cr + 8), hi));         \
+    } else {                                                                        \
+      _mm256_storeu_ps(cr, lo);                                                     \
+      _mm256_storeu_ps(cr + 8, hi);                                                 \
+    }                                                                               \
+  }
+  PROBUNET_STORE(0, c00, c01)
+  PROBUNET_STORE(1, c10, c11)
+  PROBUNET_STORE(2, c20, c21)
+  PROBUNET_STORE(3, c30, c31)
+  PROBUNET_STORE(4, c40, c41)
+  PROBUNET_STORE(5, c50, c51)
+#undef PROBUNET_STORE
+}
+
+void ukernel_direct_portable(int64_t kc, const float* const* a, const float* b, float* c, int64_t ldc, bool accumulate) {
+  float acc[MR][NR] = {};
+  for (int64_t p = 0; p < kc; ++p) {
+    for (int r = 0; r < MR; ++r) {
+      const float ar = a[r][p];
+      for (int j = 0; j < NR; ++j) acc[r][j] += ar * b[j];
+    }
+    b += NR;
+  }
+  for (int r = 0; r < MR; ++r) {
+    float* cr = c + r * ldc;
+    for (int j = 0; j < NR; ++j) cr[j] = accumulate ? cr[j] + acc[r][j] : acc[r][j];
+  }
+}
+
 bool detect_avx2() {
 #if defined(__x86_64__) || defined(__i386__)
   __builtin_cpu_init();
@@ -106,6 +164,8 @@ const bool kAvx2 = detect_avx2();
 
 using Ukernel = void (*)(int64_t, const float*, const float*, float*, int64_t, bool);
 const Ukernel kUkernel = kAvx2 ? ukernel_avx2 : ukernel_portable;
+using DirectUkernel = void (*)(int64_t, const float* const*, const float*, float*, int64_t, bool);
+const DirectUkernel kDirectUkernel = kAvx2 ? ukernel_direct_avx2 : ukernel_direct_portable;
 
 // Full tiles go straight to C; edge tiles through a scratch tile.
 inline void run_tile(int64_t kc, const float* ap, const float* bp, float* c, int64_t ldc, bool accumulate,
@@ -116,6 +176,25 @@ inline void run_tile(int64_t kc, const float* ap, const float* bp, float* c, int
   }
   alignas(64) float tile[MR * NR];
   kUkernel(kc, ap, bp, tile, NR, false);
+  for (int64_t r = 0; r < rows; ++r) {
+    float* cr = c + r * ldc;
+    const float* tr = tile + r * NR;
+    if (accumulate) {
+      for (int64_t j = 0; j < cols; ++j) cr[j] += tr[j];
+    } else {
+      for (int64_t j = 0; j < cols; ++j) cr[j] = tr[j];
+    }
+  }
+}
+
+inline void run_direct_tile(int64_t kc, const float* const* rows_, const float* bp, float* c, int64_t ldc,
+                            bool accumulate, int64_t rows, int64_t cols) {
+  if (rows == MR && cols == NR) {
+    kDirectUkernel(kc, rows_, bp, c, ldc, accumulate);
+    return;
+  }
+  alignas(64) float tile[MR * NR];
+  kDirectUkernel(kc, rows_, bp, tile, NR, false);
   for (int64_t r = 0; r < rows; ++r) {
     float* cr = c + r * ldc;
     const float* tr = tile + r * NR;
@@ -338,6 +417,22 @@ void gemm_block(const APacker& A, const float* b, int64_t brs, int64_t bcs, int6
       for (int64_t pc = k0; pc < k1; pc += KC) {
         const int64_t kc = std::min(KC, k1 - pc);
         pack_b(b, brs, bcs, pc, kc, jc, nc, bp.get());
+        if constexpr (std::is_same_v<APacker, DenseA>) {
+          // Few columns or a short reduction: packing A would cost more than it saves (each of its
+          // elements is used by at most a couple of micro-tiles). Read its rows in place.
+          if (A.cs == 1 && (nc <= 2 * NR || k1 - k0 <= 64)) {
+            for (int64_t ir = m0; ir < m1; ir += MR) {
+              const int64_t rows = std::min<int64_t>(MR, m1 - ir);
+              const float* rp[MR];
+              for (int r = 0; r < MR; ++r) rp[r] = A.a + (ir + std::min<int64_t>(r, rows - 1)) * A.rs + pc;
+              for (int64_t jr = 0; jr < nc; jr += NR) {
+                run_direct_tile(kc, rp, bp.get() + jr * kc, c + ir * ldc + jc + jr, ldc, pc > k0, rows,
+                                std::min<int64_t>(NR, nc - jr));
+              }
+            }
+            continue;
+          }
+        }
         for (int64_t ic = m0; ic < m1; ic += MC) {
           const int64_t mc = std::min(MC, m1 - ic);
           A.pack(ic, mc, pc, kc, ap.get());
