@@ -6,7 +6,8 @@ import type { ConvGeometry, NativeActivation, NativeKernels } from '@probunet/na
  * kernels (Conv2D, FusedConv2D, BatchMatMul, _FusedMatMul, Conv2DBackpropInput, and the
  * Conv2DBackpropFilter wasm does not have) and three memory-bound kernels wasm runs slowly on a
  * U-Net's layouts (Sum over leading axes — every bias gradient —, SplitV along the channel axis,
- * AvgPoolGrad without padding) run by @probunet/native — our own C++,
+ * AvgPoolGrad without padding) run by @probunet/native (and Identity shares its input's data
+ * instead of copying it) — our own C++,
  * compiled at install, multi-threaded, AVX2 + FMA where the processor has them — on the wasm heap's
  * memory in place (no copies). Every other kernel stays wasm's own.
  *
@@ -22,6 +23,7 @@ interface WasmTensorData {
   shape: number[];
 }
 interface WasmBackendLike extends tf.KernelBackend {
+  incRef(dataId: object): void;
   dataIdMap: { get(dataId: object): WasmTensorData };
   makeOutput(shape: number[], dtype: tf.DataType): tf.TensorInfo;
   typedArrayFromHeap(info: tf.TensorInfo): Float32Array;
@@ -29,7 +31,7 @@ interface WasmBackendLike extends tf.KernelBackend {
 
 type KernelFunc = (args: { inputs: tf.NamedTensorInfoMap; backend: WasmBackendLike; attrs?: tf.NamedAttrMap }) => tf.TensorInfo | tf.TensorInfo[];
 
-const REPLACED = ['Conv2D', 'FusedConv2D', 'BatchMatMul', '_FusedMatMul', 'Conv2DBackpropInput', 'Sum', 'SplitV', 'AvgPoolGrad'] as const;
+const REPLACED = ['Conv2D', 'FusedConv2D', 'BatchMatMul', '_FusedMatMul', 'Conv2DBackpropInput', 'Sum', 'SplitV', 'AvgPoolGrad', 'Identity'] as const;
 /** Kernels wasm lacks altogether (training a stock tf.conv2d on wasm needs the first). */
 const ADDED = ['Conv2DBackpropFilter'] as const;
 
@@ -256,6 +258,14 @@ function runNative(name: string, native: NativeKernels, args: Parameters<KernelF
       return splitV(native, args);
     case 'AvgPoolGrad':
       return avgPoolGrad(native, args);
+    case 'Identity': {
+      // wasm copies; tensors are immutable, so the output can share the input's data (as wasm's
+      // own Reshape and the cpu backend's Identity do).
+      const x = args.inputs.x as tf.TensorInfo;
+      if (x.dtype === 'string') return null;
+      args.backend.incRef(x.dataId);
+      return { dataId: x.dataId, shape: [...x.shape], dtype: x.dtype };
+    }
     default:
       return null;
   }
