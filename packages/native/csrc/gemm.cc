@@ -93,27 +93,38 @@ void ukernel_portable(int64_t kc, const float* a, const float* b, float* c, int6
   }
 }
 
-// The same, reading A straight from six row pointers (unpacked A: a_rows[r][p]).
-__attribute__((target("avx2,fma"))) void ukernel_direct_avx2(int64_t kc, const float* const* ar_, const float* b,
-                                                             float* c, int64_t ldc, bool accumulate) {
-  const float *a0 = ar_[0], *a1 = ar_[1], *a2 = ar_[2], *a3 = ar_[3], *a4 = ar_[4], *a5 = ar_[5];
+// The same with A unpacked, as segments: within segment s, row r's values are segs[s].p[r][0..len).
+// A dense matrix is one segment of six row pointers; a convolution is one segment per filter tap
+// (six pointers into the NHWC input, or into zeros where the tap falls in the padding).
+struct Segment {
+  const float* p[MR];
+  int64_t len;
+};
+
+__attribute__((target("avx2,fma"))) void ukernel_segments_avx2(const Segment* segs, int64_t nseg, const float* b,
+                                                               float* c, int64_t ldc, bool accumulate) {
   __m256 c00 = _mm256_setzero_ps(), c01 = _mm256_setzero_ps();
   __m256 c10 = _mm256_setzero_ps(), c11 = _mm256_setzero_ps();
   __m256 c20 = _mm256_setzero_ps(), c21 = _mm256_setzero_ps();
   __m256 c30 = _mm256_setzero_ps(), c31 = _mm256_setzero_ps();
   __m256 c40 = _mm256_setzero_ps(), c41 = _mm256_setzero_ps();
   __m256 c50 = _mm256_setzero_ps(), c51 = _mm256_setzero_ps();
-  for (int64_t p = 0; p < kc; ++p) {
-    const __m256 b0 = _mm256_load_ps(b);
-    const __m256 b1 = _mm256_load_ps(b + 8);
-    __m256 ar;
-    ar = _mm256_broadcast_ss(a0 + p); c00 = _mm256_fmadd_ps(ar, b0, c00); c01 = _mm256_fmadd_ps(ar, b1, c01);
-    ar = _mm256_broadcast_ss(a1 + p); c10 = _mm256_fmadd_ps(ar, b0, c10); c11 = _mm256_fmadd_ps(ar, b1, c11);
-    ar = _mm256_broadcast_ss(a2 + p); c20 = _mm256_fmadd_ps(ar, b0, c20); c21 = _mm256_fmadd_ps(ar, b1, c21);
-    ar = _mm256_broadcast_ss(a3 + p); c30 = _mm256_fmadd_ps(ar, b0, c30); c31 = _mm256_fmadd_ps(ar, b1, c31);
-    ar = _mm256_broadcast_ss(a4 + p); c40 = _mm256_fmadd_ps(ar, b0, c40); c41 = _mm256_fmadd_ps(ar, b1, c41);
-    ar = _mm256_broadcast_ss(a5 + p); c50 = _mm256_fmadd_ps(ar, b0, c50); c51 = _mm256_fmadd_ps(ar, b1, c51);
-    b += NR;
+  for (int64_t s = 0; s < nseg; ++s) {
+    const float *a0 = segs[s].p[0], *a1 = segs[s].p[1], *a2 = segs[s].p[2], *a3 = segs[s].p[3],
+                *a4 = segs[s].p[4], *a5 = segs[s].p[5];
+    const int64_t len = segs[s].len;
+    for (int64_t q = 0; q < len; ++q) {
+      const __m256 b0 = _mm256_load_ps(b);
+      const __m256 b1 = _mm256_load_ps(b + 8);
+      __m256 ar;
+      ar = _mm256_broadcast_ss(a0 + q); c00 = _mm256_fmadd_ps(ar, b0, c00); c01 = _mm256_fmadd_ps(ar, b1, c01);
+      ar = _mm256_broadcast_ss(a1 + q); c10 = _mm256_fmadd_ps(ar, b0, c10); c11 = _mm256_fmadd_ps(ar, b1, c11);
+      ar = _mm256_broadcast_ss(a2 + q); c20 = _mm256_fmadd_ps(ar, b0, c20); c21 = _mm256_fmadd_ps(ar, b1, c21);
+      ar = _mm256_broadcast_ss(a3 + q); c30 = _mm256_fmadd_ps(ar, b0, c30); c31 = _mm256_fmadd_ps(ar, b1, c31);
+      ar = _mm256_broadcast_ss(a4 + q); c40 = _mm256_fmadd_ps(ar, b0, c40); c41 = _mm256_fmadd_ps(ar, b1, c41);
+      ar = _mm256_broadcast_ss(a5 + q); c50 = _mm256_fmadd_ps(ar, b0, c50); c51 = _mm256_fmadd_ps(ar, b1, c51);
+      b += NR;
+    }
   }
 #define PROBUNET_STORE(r, lo, hi)                                                   \
   {                                                                                 \
@@ -135,14 +146,17 @@ __attribute__((target("avx2,fma"))) void ukernel_direct_avx2(int64_t kc, const f
 #undef PROBUNET_STORE
 }
 
-void ukernel_direct_portable(int64_t kc, const float* const* a, const float* b, float* c, int64_t ldc, bool accumulate) {
+void ukernel_segments_portable(const Segment* segs, int64_t nseg, const float* b, float* c, int64_t ldc,
+                               bool accumulate) {
   float acc[MR][NR] = {};
-  for (int64_t p = 0; p < kc; ++p) {
-    for (int r = 0; r < MR; ++r) {
-      const float ar = a[r][p];
-      for (int j = 0; j < NR; ++j) acc[r][j] += ar * b[j];
+  for (int64_t s = 0; s < nseg; ++s) {
+    for (int64_t q = 0; q < segs[s].len; ++q) {
+      for (int r = 0; r < MR; ++r) {
+        const float ar = segs[s].p[r][q];
+        for (int j = 0; j < NR; ++j) acc[r][j] += ar * b[j];
+      }
+      b += NR;
     }
-    b += NR;
   }
   for (int r = 0; r < MR; ++r) {
     float* cr = c + r * ldc;
@@ -164,8 +178,8 @@ const bool kAvx2 = detect_avx2();
 
 using Ukernel = void (*)(int64_t, const float*, const float*, float*, int64_t, bool);
 const Ukernel kUkernel = kAvx2 ? ukernel_avx2 : ukernel_portable;
-using DirectUkernel = void (*)(int64_t, const float* const*, const float*, float*, int64_t, bool);
-const DirectUkernel kDirectUkernel = kAvx2 ? ukernel_direct_avx2 : ukernel_direct_portable;
+using SegmentUkernel = void (*)(const Segment*, int64_t, const float*, float*, int64_t, bool);
+const SegmentUkernel kSegmentUkernel = kAvx2 ? ukernel_segments_avx2 : ukernel_segments_portable;
 
 // Full tiles go straight to C; edge tiles through a scratch tile.
 inline void run_tile(int64_t kc, const float* ap, const float* bp, float* c, int64_t ldc, bool accumulate,
@@ -187,14 +201,14 @@ inline void run_tile(int64_t kc, const float* ap, const float* bp, float* c, int
   }
 }
 
-inline void run_direct_tile(int64_t kc, const float* const* rows_, const float* bp, float* c, int64_t ldc,
-                            bool accumulate, int64_t rows, int64_t cols) {
+inline void run_segment_tile(const Segment* segs, int64_t nseg, const float* bp, float* c, int64_t ldc,
+                             bool accumulate, int64_t rows, int64_t cols) {
   if (rows == MR && cols == NR) {
-    kDirectUkernel(kc, rows_, bp, c, ldc, accumulate);
+    kSegmentUkernel(segs, nseg, bp, c, ldc, accumulate);
     return;
   }
   alignas(64) float tile[MR * NR];
-  kDirectUkernel(kc, rows_, bp, tile, NR, false);
+  kSegmentUkernel(segs, nseg, bp, tile, NR, false);
   for (int64_t r = 0; r < rows; ++r) {
     float* cr = c + r * ldc;
     const float* tr = tile + r * NR;
@@ -248,6 +262,39 @@ struct DenseA {
 struct ConvA {
   const ConvShape* s;
   const float* x;
+  // Rows [i0, i0+rows) (rows ≤ MR; missing rows repeat the last) over columns [p0, p0+kc): one
+  // segment per filter tap the block touches. Returns the number of segments written.
+  int64_t segments(int64_t i0, int64_t rows, int64_t p0, int64_t kc, Segment* out, const float* zeros) const {
+    const ConvShape& g = *s;
+    int64_t oy[MR], ox[MR];
+    const float* xb[MR];
+    for (int r = 0; r < MR; ++r) {
+      int64_t i = i0 + std::min<int64_t>(r, rows - 1);
+      ox[r] = i % g.outW;
+      i /= g.outW;
+      oy[r] = i % g.outH;
+      xb[r] = x + (i / g.outH) * g.inH * g.inW * g.inC;
+    }
+    int64_t n = 0;
+    int64_t p = p0;
+    int64_t ci = p % g.inC;
+    int64_t tap = p / g.inC;
+    while (p < p0 + kc) {
+      const int64_t ky = tap / g.kw, kx = tap % g.kw;
+      const int64_t run = std::min(g.inC - ci, p0 + kc - p);
+      Segment& seg = out[n++];
+      seg.len = run;
+      for (int r = 0; r < MR; ++r) {
+        const int64_t y = oy[r] * g.strideH - g.padTop + ky * g.dilH;
+        const int64_t xx = ox[r] * g.strideW - g.padLeft + kx * g.dilW;
+        seg.p[r] = (y < 0 || y >= g.inH || xx < 0 || xx >= g.inW) ? zeros : xb[r] + (y * g.inW + xx) * g.inC + ci;
+      }
+      p += run;
+      ci = 0;
+      ++tap;
+    }
+    return n;
+  }
   void pack(int64_t i0, int64_t mc, int64_t p0, int64_t kc, float* dst) const {
     const ConvShape& g = *s;
     for (int64_t ir = 0; ir < mc; ir += MR) {
@@ -276,8 +323,16 @@ struct ConvA {
                                                                                : xb[r] + (y * g.inW + xx) * g.inC + ci;
         }
         float* d = panel + (p - p0) * MR;
-        for (int64_t q = 0; q < run; ++q, d += MR)
-          for (int r = 0; r < MR; ++r) d[r] = src[r] ? src[r][q] : 0.f;
+        if (src[0] && src[1] && src[2] && src[3] && src[4] && src[5]) {
+          const float *s0 = src[0], *s1 = src[1], *s2 = src[2], *s3 = src[3], *s4 = src[4], *s5 = src[5];
+          for (int64_t q = 0; q < run; ++q, d += MR) {
+            d[0] = s0[q]; d[1] = s1[q]; d[2] = s2[q];
+            d[3] = s3[q]; d[4] = s4[q]; d[5] = s5[q];
+          }
+        } else {
+          for (int64_t q = 0; q < run; ++q, d += MR)
+            for (int r = 0; r < MR; ++r) d[r] = src[r] ? src[r][q] : 0.f;
+        }
         p += run;
         ci = 0;
         ++tap;
@@ -412,26 +467,46 @@ void gemm_block(const APacker& A, const float* b, int64_t brs, int64_t bcs, int6
     const int64_t kcMax = std::min(KC, k1 - k0);
     Buffer ap = alloc_floats(((std::min(MC, m1 - m0) + MR - 1) / MR) * MR * kcMax);
     Buffer bp = alloc_floats(((std::min(NC, n1 - n0) + NR - 1) / NR) * NR * kcMax);
+    // For segment (unpacked) reads: at most one segment per element of a K block, and zeros to
+    // point padding at.
+    std::vector<Segment> segs(std::is_same_v<APacker, ConvA> ? kcMax : 0);
+    Buffer zeros = alloc_floats(kcMax);
+    std::fill(zeros.get(), zeros.get() + kcMax, 0.f);
     for (int64_t jc = n0; jc < n1; jc += NC) {
       const int64_t nc = std::min(NC, n1 - jc);
       for (int64_t pc = k0; pc < k1; pc += KC) {
         const int64_t kc = std::min(KC, k1 - pc);
         pack_b(b, brs, bcs, pc, kc, jc, nc, bp.get());
-        if constexpr (std::is_same_v<APacker, DenseA>) {
-          // Few columns or a short reduction: packing A would cost more than it saves (each of its
-          // elements is used by at most a couple of micro-tiles). Read its rows in place.
-          if (A.cs == 1 && (nc <= 2 * NR || k1 - k0 <= 64)) {
+        // Few columns (each packed element of A would serve at most two micro-tiles) or a short
+        // reduction: packing A costs more than it saves. Read it in place, as segments.
+        if (nc <= 2 * NR || k1 - k0 <= 64) {
+          bool done = false;
+          if constexpr (std::is_same_v<APacker, DenseA>) {
+            if (A.cs == 1) {
+              for (int64_t ir = m0; ir < m1; ir += MR) {
+                const int64_t rows = std::min<int64_t>(MR, m1 - ir);
+                Segment seg;
+                seg.len = kc;
+                for (int r = 0; r < MR; ++r) seg.p[r] = A.a + (ir + std::min<int64_t>(r, rows - 1)) * A.rs + pc;
+                for (int64_t jr = 0; jr < nc; jr += NR) {
+                  run_segment_tile(&seg, 1, bp.get() + jr * kc, c + ir * ldc + jc + jr, ldc, pc > k0, rows,
+                                   std::min<int64_t>(NR, nc - jr));
+                }
+              }
+              done = true;
+            }
+          } else if constexpr (std::is_same_v<APacker, ConvA>) {
             for (int64_t ir = m0; ir < m1; ir += MR) {
               const int64_t rows = std::min<int64_t>(MR, m1 - ir);
-              const float* rp[MR];
-              for (int r = 0; r < MR; ++r) rp[r] = A.a + (ir + std::min<int64_t>(r, rows - 1)) * A.rs + pc;
+              const int64_t nseg = A.segments(ir, rows, pc, kc, segs.data(), zeros.get());
               for (int64_t jr = 0; jr < nc; jr += NR) {
-                run_direct_tile(kc, rp, bp.get() + jr * kc, c + ir * ldc + jc + jr, ldc, pc > k0, rows,
-                                std::min<int64_t>(NR, nc - jr));
+                run_segment_tile(segs.data(), nseg, bp.get() + jr * kc, c + ir * ldc + jc + jr, ldc, pc > k0, rows,
+                                 std::min<int64_t>(NR, nc - jr));
               }
             }
-            continue;
+            done = true;
           }
+          if (done) continue;
         }
         for (int64_t ic = m0; ic < m1; ic += MC) {
           const int64_t mc = std::min(MC, m1 - ic);
