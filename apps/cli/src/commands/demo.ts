@@ -17,7 +17,7 @@ sample it and score the samples against the data's exact distribution.
 
 Options:
   --out DIR          where the checkpoint, report.json and figures go (default ./probunet-demo)
-  --steps N          training steps (default 500)
+  --steps N          training steps (default 1000)
   --size N           image side, 32..256 (default 32)
   --batch N          batch size (default 8)
   --samples N        samples per test image (default 16)
@@ -34,7 +34,7 @@ export async function demo(argv: string[]): Promise<number> {
     args: argv,
     options: {
       out: { type: 'string', default: 'probunet-demo' },
-      steps: { type: 'string', default: '500' },
+      steps: { type: 'string', default: '1000' },
       size: { type: 'string', default: '32' },
       batch: { type: 'string', default: '8' },
       samples: { type: 'string', default: '16' },
