@@ -10,18 +10,19 @@ import { nativeKernelCounters } from '../src/wasm-native.js';
 
 type Case = () => tf.Tensor;
 
-async function onBoth(run: Case): Promise<{ native: Float32Array; wasm: Float32Array; nativeCalls: number; fallbacks: number }> {
-  await initBackend('wasm');
-  const ref = tf.tidy(run);
-  const wasm = (await ref.data()) as Float32Array;
-  ref.dispose();
+/** Runs `run` on the reference backend, then on wasm-native, counting native and fallen-through calls. */
+async function compare(run: Case, reference: 'wasm' | 'cpu'): Promise<{ native: Float32Array; ref: Float32Array; nativeCalls: number; fallbacks: number }> {
+  await initBackend(reference);
+  const r = tf.tidy(run);
+  const ref = (await r.data()) as Float32Array;
+  r.dispose();
   await initBackend('wasm-native');
   const before = nativeKernelCounters();
   const t = tf.tidy(run);
   const native = (await t.data()) as Float32Array;
   t.dispose();
   const after = nativeKernelCounters();
-  return { native, wasm, nativeCalls: after.native - before.native, fallbacks: after.fallback - before.fallback };
+  return { native, ref, nativeCalls: after.native - before.native, fallbacks: after.fallback - before.fallback };
 }
 
 const rnd = (shape: number[], seed: number) => tf.randomNormal(shape, 0, 1, 'float32', seed);
@@ -57,10 +58,10 @@ describe('wasm-native kernels', () => {
   ];
   for (const [name, run] of convs) {
     it(`${name} runs natively and matches wasm`, async () => {
-      const r = await onBoth(run);
+      const r = await compare(run, 'wasm');
       expect(r.nativeCalls).toBeGreaterThan(0);
       expect(r.fallbacks).toBe(0);
-      expect(relativeL2Error(r.native, r.wasm)).toBeLessThan(1e-5);
+      expect(relativeL2Error(r.native, r.ref)).toBeLessThan(1e-5);
     });
   }
 
@@ -73,26 +74,13 @@ describe('wasm-native kernels', () => {
   ];
   for (const [name, run] of fallThrough) {
     it(`${name} falls through to wasm's kernel`, async () => {
-      const r = await onBoth(run);
+      const r = await compare(run, 'wasm');
       expect(r.fallbacks).toBeGreaterThan(0);
-      expect(relativeL2Error(r.native, r.wasm)).toBeLessThan(1e-6);
+      expect(relativeL2Error(r.native, r.ref)).toBeLessThan(1e-6);
     });
   }
 
   // wasm has no Conv2DBackpropFilter at all, so the gradients are checked against cpu's kernels.
-  async function againstCpu(run: Case): Promise<{ native: Float32Array; cpu: Float32Array; nativeCalls: number; fallbacks: number }> {
-    await initBackend('cpu');
-    const ref = tf.tidy(run);
-    const cpu = (await ref.data()) as Float32Array;
-    ref.dispose();
-    await initBackend('wasm-native');
-    const before = nativeKernelCounters();
-    const t = tf.tidy(run);
-    const native = (await t.data()) as Float32Array;
-    t.dispose();
-    const after = nativeKernelCounters();
-    return { native, cpu, nativeCalls: after.native - before.native, fallbacks: after.fallback - before.fallback };
-  }
   const filterGrad = (xShape: number[], fShape: number[], strides: number, pad: 'same' | 'valid' | [[0, 0], [number, number], [number, number], [0, 0]], seed: number): Case => () => {
     const x = rnd(xShape, seed) as tf.Tensor4D;
     return tf.grad((f: tf.Tensor) => tf.sum(tf.mul(tf.conv2d(x, f as tf.Tensor4D, strides, pad), 0.5)))(rnd(fShape, seed + 1));
@@ -111,10 +99,10 @@ describe('wasm-native kernels', () => {
   ];
   for (const [name, run, nativeBackprop] of grads) {
     it(`${name} matches cpu`, async () => {
-      const r = await againstCpu(run);
+      const r = await compare(run, 'cpu');
       expect(r.nativeCalls).toBeGreaterThan(0);
       if (!nativeBackprop) expect(r.fallbacks).toBeGreaterThan(0);
-      expect(relativeL2Error(r.native, r.cpu)).toBeLessThan(1e-5);
+      expect(relativeL2Error(r.native, r.ref)).toBeLessThan(1e-5);
     });
   }
 
@@ -130,9 +118,9 @@ describe('wasm-native kernels', () => {
     expect(usesConvBackpropKernels()).toBe(false);
     await initBackend('wasm-native');
     expect(usesConvBackpropKernels()).toBe(true);
-    const r = await againstCpu(run);
+    const r = await compare(run, 'cpu');
     expect(r.nativeCalls).toBeGreaterThanOrEqual(3); // forward conv, input and filter gradients
-    expect(relativeL2Error(r.native, r.cpu)).toBeLessThan(1e-5);
+    expect(relativeL2Error(r.native, r.ref)).toBeLessThan(1e-5);
   });
 
   it('selecting plain wasm switches the native kernels off', async () => {

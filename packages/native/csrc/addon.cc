@@ -20,6 +20,21 @@ napi_value throw_error(napi_env env, const std::string& msg) {
   return nullptr;
 }
 
+// Runs body(argv) on exactly N arguments; an ArgError becomes a RangeError naming the problem.
+template <size_t N, typename Body>
+napi_value with_args(napi_env env, napi_callback_info info, const char* what, Body body) {
+  size_t argc = N;
+  napi_value argv[N];
+  napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr);
+  if (argc != N) return throw_error(env, std::string(what) + " takes " + std::to_string(N) + " arguments");
+  try {
+    body(argv);
+  } catch (const ArgError& e) {
+    return throw_error(env, e.message);
+  }
+  return nullptr;
+}
+
 // A Float32Array argument, or null when allowNull and the value is null/undefined.
 const float* get_f32(napi_env env, napi_value v, const char* name, size_t* length, bool allowNull = false) {
   napi_valuetype t;
@@ -82,35 +97,28 @@ void need(const char* name, size_t have, int64_t want) {
 // a: [batchA, m, k] ([batchA, k, m] when transA), b: [batchB, k, n] ([batchB, n, k] when transB),
 // c: [batch, m, n]; batchA and batchB are 1 or batch (broadcast).
 napi_value Gemm(napi_env env, napi_callback_info info) {
-  size_t argc = 14;
-  napi_value argv[14];
-  napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr);
-  if (argc != 14) return throw_error(env, "gemm takes 14 arguments");
-  try {
-    size_t la, lb, lc;
-    const float* a = get_f32(env, argv[0], "a", &la);
-    const float* b = get_f32(env, argv[1], "b", &lb);
-    float* c = const_cast<float*>(get_f32(env, argv[2], "c", &lc));
-    const int64_t batch = get_int(env, argv[3], "batch"), batchA = get_int(env, argv[4], "batchA"),
-                  batchB = get_int(env, argv[5], "batchB");
-    const int64_t m = get_int(env, argv[6], "m"), n = get_int(env, argv[7], "n"), k = get_int(env, argv[8], "k");
-    const bool ta = get_bool(env, argv[9]), tb = get_bool(env, argv[10]);
-    const probunet::Epilogue ep = get_epilogue(env, argv[11], argv[12], argv[13], n);
-    if ((batchA != 1 && batchA != batch) || (batchB != 1 && batchB != batch)) {
-      throw ArgError{"batchA and batchB must be 1 or batch"};
-    }
-    need("a", la, batchA * m * k);
-    need("b", lb, batchB * k * n);
-    need("c", lc, batch * m * n);
-    for (int64_t i = 0; i < batch; ++i) {
-      const float* ai = a + (batchA == 1 ? 0 : i) * m * k;
-      const float* bi = b + (batchB == 1 ? 0 : i) * k * n;
-      probunet::sgemm(ta, tb, m, n, k, ai, ta ? m : k, bi, tb ? k : n, c + i * m * n, n, ep);
-    }
-  } catch (const ArgError& e) {
-    return throw_error(env, e.message);
-  }
-  return nullptr;
+  return with_args<14>(env, info, "gemm", [&](napi_value* argv) {
+      size_t la, lb, lc;
+      const float* a = get_f32(env, argv[0], "a", &la);
+      const float* b = get_f32(env, argv[1], "b", &lb);
+      float* c = const_cast<float*>(get_f32(env, argv[2], "c", &lc));
+      const int64_t batch = get_int(env, argv[3], "batch"), batchA = get_int(env, argv[4], "batchA"),
+                    batchB = get_int(env, argv[5], "batchB");
+      const int64_t m = get_int(env, argv[6], "m"), n = get_int(env, argv[7], "n"), k = get_int(env, argv[8], "k");
+      const bool ta = get_bool(env, argv[9]), tb = get_bool(env, argv[10]);
+      const probunet::Epilogue ep = get_epilogue(env, argv[11], argv[12], argv[13], n);
+      if ((batchA != 1 && batchA != batch) || (batchB != 1 && batchB != batch)) {
+        throw ArgError{"batchA and batchB must be 1 or batch"};
+      }
+      need("a", la, batchA * m * k);
+      need("b", lb, batchB * k * n);
+      need("c", lc, batch * m * n);
+      for (int64_t i = 0; i < batch; ++i) {
+        const float* ai = a + (batchA == 1 ? 0 : i) * m * k;
+        const float* bi = b + (batchB == 1 ? 0 : i) * k * n;
+        probunet::sgemm(ta, tb, m, n, k, ai, ta ? m : k, bi, tb ? k : n, c + i * m * n, n, ep);
+      }
+  });
 }
 
 // conv2d(x, filter, out, shape: number[15], bias, activation, alpha)
@@ -137,62 +145,48 @@ probunet::ConvShape get_shape(napi_env env, napi_value arr) {
 // conv2dBackpropFilter(x, dy, dw, shape) / conv2dBackpropInput(dy, filter, dx, shape): shape is the
 // forward convolution's, as for conv2d.
 napi_value Conv2dBackprop(napi_env env, napi_callback_info info, bool filterGrad) {
-  size_t argc = 4;
-  napi_value argv[4];
-  napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr);
-  if (argc != 4) return throw_error(env, "conv2d backprop takes 4 arguments");
-  try {
-    size_t l0, l1, l2;
-    const float* a0 = get_f32(env, argv[0], filterGrad ? "x" : "dy", &l0);
-    const float* a1 = get_f32(env, argv[1], filterGrad ? "dy" : "filter", &l1);
-    float* out = const_cast<float*>(get_f32(env, argv[2], filterGrad ? "dw" : "dx", &l2));
-    const probunet::ConvShape s = get_shape(env, argv[3]);
-    const int64_t nx = s.batch * s.inH * s.inW * s.inC, ny = s.batch * s.outH * s.outW * s.outC,
-                  nw = s.kh * s.kw * s.inC * s.outC;
-    if (filterGrad) {
-      need("x", l0, nx);
-      need("dy", l1, ny);
-      need("dw", l2, nw);
-      probunet::conv2d_backprop_filter(s, a0, a1, out);
-    } else {
-      if (s.strideH != 1 || s.strideW != 1) throw ArgError{"conv2dBackpropInput needs stride 1"};
-      if (s.padTop > (s.kh - 1) * s.dilH || s.padLeft > (s.kw - 1) * s.dilW) {
-        throw ArgError{"conv2dBackpropInput needs padding no larger than the dilated kernel"};
+  return with_args<4>(env, info, "conv2d backprop", [&](napi_value* argv) {
+      size_t l0, l1, l2;
+      const float* a0 = get_f32(env, argv[0], filterGrad ? "x" : "dy", &l0);
+      const float* a1 = get_f32(env, argv[1], filterGrad ? "dy" : "filter", &l1);
+      float* out = const_cast<float*>(get_f32(env, argv[2], filterGrad ? "dw" : "dx", &l2));
+      const probunet::ConvShape s = get_shape(env, argv[3]);
+      const int64_t nx = s.batch * s.inH * s.inW * s.inC, ny = s.batch * s.outH * s.outW * s.outC,
+                    nw = s.kh * s.kw * s.inC * s.outC;
+      if (filterGrad) {
+        need("x", l0, nx);
+        need("dy", l1, ny);
+        need("dw", l2, nw);
+        probunet::conv2d_backprop_filter(s, a0, a1, out);
+      } else {
+        if (s.strideH != 1 || s.strideW != 1) throw ArgError{"conv2dBackpropInput needs stride 1"};
+        if (s.padTop > (s.kh - 1) * s.dilH || s.padLeft > (s.kw - 1) * s.dilW) {
+          throw ArgError{"conv2dBackpropInput needs padding no larger than the dilated kernel"};
+        }
+        need("dy", l0, ny);
+        need("filter", l1, nw);
+        need("dx", l2, nx);
+        probunet::conv2d_backprop_input(s, a0, a1, out);
       }
-      need("dy", l0, ny);
-      need("filter", l1, nw);
-      need("dx", l2, nx);
-      probunet::conv2d_backprop_input(s, a0, a1, out);
-    }
-  } catch (const ArgError& e) {
-    return throw_error(env, e.message);
-  }
-  return nullptr;
+  });
 }
 
 napi_value Conv2dBackpropFilter(napi_env env, napi_callback_info info) { return Conv2dBackprop(env, info, true); }
 napi_value Conv2dBackpropInput(napi_env env, napi_callback_info info) { return Conv2dBackprop(env, info, false); }
 
 napi_value Conv2d(napi_env env, napi_callback_info info) {
-  size_t argc = 7;
-  napi_value argv[7];
-  napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr);
-  if (argc != 7) return throw_error(env, "conv2d takes 7 arguments");
-  try {
-    size_t lx, lf, lo;
-    const float* x = get_f32(env, argv[0], "x", &lx);
-    const float* f = get_f32(env, argv[1], "filter", &lf);
-    float* out = const_cast<float*>(get_f32(env, argv[2], "out", &lo));
-    const probunet::ConvShape s = get_shape(env, argv[3]);
-    need("x", lx, s.batch * s.inH * s.inW * s.inC);
-    need("filter", lf, s.kh * s.kw * s.inC * s.outC);
-    need("out", lo, s.batch * s.outH * s.outW * s.outC);
-    const probunet::Epilogue ep = get_epilogue(env, argv[4], argv[5], argv[6], s.outC);
-    probunet::conv2d(s, x, f, out, ep);
-  } catch (const ArgError& e) {
-    return throw_error(env, e.message);
-  }
-  return nullptr;
+  return with_args<7>(env, info, "conv2d", [&](napi_value* argv) {
+      size_t lx, lf, lo;
+      const float* x = get_f32(env, argv[0], "x", &lx);
+      const float* f = get_f32(env, argv[1], "filter", &lf);
+      float* out = const_cast<float*>(get_f32(env, argv[2], "out", &lo));
+      const probunet::ConvShape s = get_shape(env, argv[3]);
+      need("x", lx, s.batch * s.inH * s.inW * s.inC);
+      need("filter", lf, s.kh * s.kw * s.inC * s.outC);
+      need("out", lo, s.batch * s.outH * s.outW * s.outC);
+      const probunet::Epilogue ep = get_epilogue(env, argv[4], argv[5], argv[6], s.outC);
+      probunet::conv2d(s, x, f, out, ep);
+  });
 }
 
 // Reads argc integers from argv[from..] into v.
@@ -202,75 +196,54 @@ void get_ints(napi_env env, napi_value* argv, size_t from, size_t count, const c
 
 // sumLeading(x, rows, cols, out)
 napi_value SumLeading(napi_env env, napi_callback_info info) {
-  size_t argc = 4;
-  napi_value argv[4];
-  napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr);
-  if (argc != 4) return throw_error(env, "sumLeading takes 4 arguments");
-  try {
-    size_t lx, lo;
-    const float* x = get_f32(env, argv[0], "x", &lx);
-    int64_t v[2];
-    static const char* names[2] = {"rows", "cols"};
-    get_ints(env, argv, 1, 2, names, v);
-    float* out = const_cast<float*>(get_f32(env, argv[3], "out", &lo));
-    need("x", lx, v[0] * v[1]);
-    need("out", lo, v[1]);
-    probunet::sum_leading(x, v[0], v[1], out);
-  } catch (const ArgError& e) {
-    return throw_error(env, e.message);
-  }
-  return nullptr;
+  return with_args<4>(env, info, "sumLeading", [&](napi_value* argv) {
+      size_t lx, lo;
+      const float* x = get_f32(env, argv[0], "x", &lx);
+      int64_t v[2];
+      static const char* names[2] = {"rows", "cols"};
+      get_ints(env, argv, 1, 2, names, v);
+      float* out = const_cast<float*>(get_f32(env, argv[3], "out", &lo));
+      need("x", lx, v[0] * v[1]);
+      need("out", lo, v[1]);
+      probunet::sum_leading(x, v[0], v[1], out);
+  });
 }
 
 // copyColumns(src, rows, srcCols, colStart, width, dst)
 napi_value CopyColumns(napi_env env, napi_callback_info info) {
-  size_t argc = 6;
-  napi_value argv[6];
-  napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr);
-  if (argc != 6) return throw_error(env, "copyColumns takes 6 arguments");
-  try {
-    size_t ls, ld;
-    const float* src = get_f32(env, argv[0], "src", &ls);
-    int64_t v[4];
-    static const char* names[4] = {"rows", "srcCols", "colStart", "width"};
-    get_ints(env, argv, 1, 4, names, v);
-    float* dst = const_cast<float*>(get_f32(env, argv[5], "dst", &ld));
-    if (v[2] + v[3] > v[1]) throw ArgError{"colStart + width exceeds srcCols"};
-    need("src", ls, v[0] * v[1]);
-    need("dst", ld, v[0] * v[3]);
-    probunet::copy_columns(src, v[0], v[1], v[2], v[3], dst);
-  } catch (const ArgError& e) {
-    return throw_error(env, e.message);
-  }
-  return nullptr;
+  return with_args<6>(env, info, "copyColumns", [&](napi_value* argv) {
+      size_t ls, ld;
+      const float* src = get_f32(env, argv[0], "src", &ls);
+      int64_t v[4];
+      static const char* names[4] = {"rows", "srcCols", "colStart", "width"};
+      get_ints(env, argv, 1, 4, names, v);
+      float* dst = const_cast<float*>(get_f32(env, argv[5], "dst", &ld));
+      if (v[2] + v[3] > v[1]) throw ArgError{"colStart + width exceeds srcCols"};
+      need("src", ls, v[0] * v[1]);
+      need("dst", ld, v[0] * v[3]);
+      probunet::copy_columns(src, v[0], v[1], v[2], v[3], dst);
+  });
 }
 
 // avgPoolGradValid(dy, dx, batch, outH, outW, channels, inH, inW, fh, fw, sh, sw)
 napi_value AvgPoolGradValid(napi_env env, napi_callback_info info) {
-  size_t argc = 12;
-  napi_value argv[12];
-  napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr);
-  if (argc != 12) return throw_error(env, "avgPoolGradValid takes 12 arguments");
-  try {
-    size_t ly, lx;
-    const float* dy = get_f32(env, argv[0], "dy", &ly);
-    float* dx = const_cast<float*>(get_f32(env, argv[1], "dx", &lx));
-    int64_t v[10];
-    static const char* names[10] = {"batch", "outH", "outW", "channels", "inH", "inW", "fh", "fw", "sh", "sw"};
-    get_ints(env, argv, 2, 10, names, v);
-    const int64_t batch = v[0], outH = v[1], outW = v[2], ch = v[3], inH = v[4], inW = v[5], fh = v[6], fw = v[7],
-                  sh = v[8], sw = v[9];
-    if (fh < 1 || fw < 1 || sh < 1 || sw < 1) throw ArgError{"pool sizes and strides must be ≥ 1"};
-    if ((outH > 0 && (outH - 1) * sh + fh > inH) || (outW > 0 && (outW - 1) * sw + fw > inW)) {
-      throw ArgError{"the pooling windows reach outside the input (VALID pooling only)"};
-    }
-    need("dy", ly, batch * outH * outW * ch);
-    need("dx", lx, batch * inH * inW * ch);
-    probunet::avg_pool_grad_valid(dy, batch, outH, outW, ch, inH, inW, fh, fw, sh, sw, dx);
-  } catch (const ArgError& e) {
-    return throw_error(env, e.message);
-  }
-  return nullptr;
+  return with_args<12>(env, info, "avgPoolGradValid", [&](napi_value* argv) {
+      size_t ly, lx;
+      const float* dy = get_f32(env, argv[0], "dy", &ly);
+      float* dx = const_cast<float*>(get_f32(env, argv[1], "dx", &lx));
+      int64_t v[10];
+      static const char* names[10] = {"batch", "outH", "outW", "channels", "inH", "inW", "fh", "fw", "sh", "sw"};
+      get_ints(env, argv, 2, 10, names, v);
+      const int64_t batch = v[0], outH = v[1], outW = v[2], ch = v[3], inH = v[4], inW = v[5], fh = v[6], fw = v[7],
+                    sh = v[8], sw = v[9];
+      if (fh < 1 || fw < 1 || sh < 1 || sw < 1) throw ArgError{"pool sizes and strides must be ≥ 1"};
+      if ((outH > 0 && (outH - 1) * sh + fh > inH) || (outW > 0 && (outW - 1) * sw + fw > inW)) {
+        throw ArgError{"the pooling windows reach outside the input (VALID pooling only)"};
+      }
+      need("dy", ly, batch * outH * outW * ch);
+      need("dx", lx, batch * inH * inW * ch);
+      probunet::avg_pool_grad_valid(dy, batch, outH, outW, ch, inH, inW, fh, fw, sh, sw, dx);
+  });
 }
 
 napi_value Info(napi_env env, napi_callback_info) {

@@ -87,10 +87,10 @@ describe.skipIf(!compilerPresent)('@probunet/native kernels', () => {
 
   const convCases: Array<[string, Geometry]> = [
     ['3×3 SAME', same({ batch: 2, inH: 9, inW: 7, inC: 5, outC: 6, kh: 3, kw: 3 })],
-    // More than 32 output channels and a reduction over 64: the packed-panel path (fewer channels
+    // More than 64 output channels and a reduction over 64: the packed-panel path (fewer channels
     // read the input in place, one segment per tap).
-    ['3×3 SAME, 12 → 40 channels (packed panels)', same({ batch: 2, inH: 10, inW: 9, inC: 12, outC: 40, kh: 3, kw: 3 })],
-    ['3×3 stride 2, 40 → 36 channels (packed panels, padding)', same({ batch: 1, inH: 9, inW: 11, inC: 40, outC: 36, kh: 3, kw: 3, strideH: 2, strideW: 2 })],
+    ['3×3 SAME, 12 → 70 channels (packed panels)', same({ batch: 2, inH: 10, inW: 9, inC: 12, outC: 70, kh: 3, kw: 3 })],
+    ['3×3 stride 2, 40 → 66 channels (packed panels, padding)', same({ batch: 1, inH: 9, inW: 11, inC: 40, outC: 66, kh: 3, kw: 3, strideH: 2, strideW: 2 })],
     ['3×3 SAME, 32 channels (whole micro-tiles)', same({ batch: 1, inH: 8, inW: 8, inC: 32, outC: 32, kh: 3, kw: 3 })],
     ['5×3 stride 2', same({ batch: 2, inH: 11, inW: 10, inC: 3, outC: 4, kh: 5, kw: 3, strideH: 2, strideW: 2 })],
     ['3×3 dilation 2', same({ batch: 1, inH: 12, inW: 9, inC: 4, outC: 3, kh: 3, kw: 3, dilH: 2, dilW: 2 })],

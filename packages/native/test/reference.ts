@@ -15,25 +15,42 @@ export interface Geometry {
   kh: number; kw: number; strideH: number; strideW: number; dilH: number; dilW: number; padTop: number; padLeft: number;
 }
 
-export function refConv(x: Float32Array, f: Float32Array, g: Geometry): Float64Array {
-  const out = new Float64Array(g.batch * g.outH * g.outW * g.outC);
+/** Calls fn(xIndex, yIndex, wIndex) for every (input, output, weight) triple a convolution multiplies. */
+function forEachProduct(g: Geometry, fn: (xi: number, yi: number, wi: number) => void): void {
   for (let b = 0; b < g.batch; b++)
     for (let oy = 0; oy < g.outH; oy++)
       for (let ox = 0; ox < g.outW; ox++)
-        for (let co = 0; co < g.outC; co++) {
-          let s = 0;
-          for (let ky = 0; ky < g.kh; ky++)
-            for (let kx = 0; kx < g.kw; kx++) {
-              const y = oy * g.strideH - g.padTop + ky * g.dilH;
-              const xx = ox * g.strideW - g.padLeft + kx * g.dilW;
-              if (y < 0 || y >= g.inH || xx < 0 || xx >= g.inW) continue;
-              for (let ci = 0; ci < g.inC; ci++) {
-                s += x[((b * g.inH + y) * g.inW + xx) * g.inC + ci]! * f[((ky * g.kw + kx) * g.inC + ci) * g.outC + co]!;
+        for (let ky = 0; ky < g.kh; ky++)
+          for (let kx = 0; kx < g.kw; kx++) {
+            const y = oy * g.strideH - g.padTop + ky * g.dilH;
+            const xx = ox * g.strideW - g.padLeft + kx * g.dilW;
+            if (y < 0 || y >= g.inH || xx < 0 || xx >= g.inW) continue;
+            for (let ci = 0; ci < g.inC; ci++)
+              for (let co = 0; co < g.outC; co++) {
+                fn(((b * g.inH + y) * g.inW + xx) * g.inC + ci, ((b * g.outH + oy) * g.outW + ox) * g.outC + co, ((ky * g.kw + kx) * g.inC + ci) * g.outC + co);
               }
-            }
-          out[((b * g.outH + oy) * g.outW + ox) * g.outC + co] = s;
-        }
+          }
+}
+
+/** y = conv(x, f): out[b,oy,ox,co] = Σ x[b, oy·s − pad + ky·d, ox·s − pad + kx·d, ci] · f[ky,kx,ci,co]. */
+export function refConv(x: Float32Array, f: Float32Array, g: Geometry): Float64Array {
+  const out = new Float64Array(g.batch * g.outH * g.outW * g.outC);
+  forEachProduct(g, (xi, yi, wi) => (out[yi] = out[yi]! + x[xi]! * f[wi]!));
   return out;
+}
+
+/** dL/dW of refConv for upstream gradient dy. */
+export function refConvFilterGrad(x: Float32Array, dy: Float32Array, g: Geometry): Float64Array {
+  const dw = new Float64Array(g.kh * g.kw * g.inC * g.outC);
+  forEachProduct(g, (xi, yi, wi) => (dw[wi] = dw[wi]! + x[xi]! * dy[yi]!));
+  return dw;
+}
+
+/** dL/dx of refConv for upstream gradient dy. */
+export function refConvInputGrad(dy: Float32Array, f: Float32Array, g: Geometry): Float64Array {
+  const dx = new Float64Array(g.batch * g.inH * g.inW * g.inC);
+  forEachProduct(g, (xi, yi, wi) => (dx[xi] = dx[xi]! + dy[yi]! * f[wi]!));
+  return dx;
 }
 
 /** A small deterministic generator (mulberry32), values in [-1, 1). */
@@ -58,42 +75,3 @@ export function maxRelError(a: ArrayLike<number>, b: ArrayLike<number>): number 
   return err / scale;
 }
 
-/** dL/dW of refConv for upstream gradient dy, from the definition. */
-export function refConvFilterGrad(x: Float32Array, dy: Float32Array, g: Geometry): Float64Array {
-  const dw = new Float64Array(g.kh * g.kw * g.inC * g.outC);
-  for (let b = 0; b < g.batch; b++)
-    for (let oy = 0; oy < g.outH; oy++)
-      for (let ox = 0; ox < g.outW; ox++)
-        for (let ky = 0; ky < g.kh; ky++)
-          for (let kx = 0; kx < g.kw; kx++) {
-            const y = oy * g.strideH - g.padTop + ky * g.dilH;
-            const xx = ox * g.strideW - g.padLeft + kx * g.dilW;
-            if (y < 0 || y >= g.inH || xx < 0 || xx >= g.inW) continue;
-            for (let ci = 0; ci < g.inC; ci++) {
-              const xv = x[((b * g.inH + y) * g.inW + xx) * g.inC + ci]!;
-              for (let co = 0; co < g.outC; co++) {
-                { const i = ((ky * g.kw + kx) * g.inC + ci) * g.outC + co; dw[i] = dw[i]! + xv * dy[((b * g.outH + oy) * g.outW + ox) * g.outC + co]!; }
-              }
-            }
-          }
-  return dw;
-}
-
-/** dL/dx of refConv for upstream gradient dy, from the definition. */
-export function refConvInputGrad(dy: Float32Array, f: Float32Array, g: Geometry): Float64Array {
-  const dx = new Float64Array(g.batch * g.inH * g.inW * g.inC);
-  for (let b = 0; b < g.batch; b++)
-    for (let oy = 0; oy < g.outH; oy++)
-      for (let ox = 0; ox < g.outW; ox++)
-        for (let ky = 0; ky < g.kh; ky++)
-          for (let kx = 0; kx < g.kw; kx++) {
-            const y = oy * g.strideH - g.padTop + ky * g.dilH;
-            const xx = ox * g.strideW - g.padLeft + kx * g.dilW;
-            if (y < 0 || y >= g.inH || xx < 0 || xx >= g.inW) continue;
-            for (let ci = 0; ci < g.inC; ci++)
-              for (let co = 0; co < g.outC; co++) {
-                { const i = ((b * g.inH + y) * g.inW + xx) * g.inC + ci; dx[i] = dx[i]! + dy[((b * g.outH + oy) * g.outW + ox) * g.outC + co]! * f[((ky * g.kw + kx) * g.inC + ci) * g.outC + co]!; }
-              }
-          }
-  return dx;
-}
