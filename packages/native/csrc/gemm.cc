@@ -239,91 +239,90 @@ struct ConvA {
   }
 };
 
-// The transposed im2col matrix: row i = (ky, kx, ci), column p = (b, oy, ox). Six consecutive
-// rows are (mostly) six consecutive input channels of one tap: contiguous in the input.
-struct ConvAT {
-  const ConvShape* s;
-  const float* x;
-  void pack(int64_t i0, int64_t mc, int64_t p0, int64_t kc, float* dst) const {
-    const ConvShape& g = *s;
-    // Per column p: the image and the top-left input position of its receptive field.
-    std::vector<int64_t> base(kc), y0(kc), x0(kc);
-    for (int64_t q = 0; q < kc; ++q) {
-      int64_t p = p0 + q;
-      const int64_t ox = p % g.outW;
-      p /= g.outW;
-      const int64_t oy = p % g.outH;
-      base[q] = (p / g.outH) * g.inH * g.inW * g.inC;
-      y0[q] = oy * g.strideH - g.padTop;
-      x0[q] = ox * g.strideW - g.padLeft;
-    }
-    for (int64_t ir = 0; ir < mc; ir += MR) {
-      const int64_t rows = std::min<int64_t>(MR, mc - ir);
-      float* panel = dst + ir * kc;
-      int64_t dy_[MR], dx_[MR], ci_[MR];
-      bool valid[MR];
-      for (int r = 0; r < MR; ++r) {
-        const int64_t i = i0 + ir + r;
-        valid[r] = r < rows;
-        ci_[r] = i % g.inC;
-        const int64_t tap = i / g.inC;
-        dy_[r] = (tap / g.kw) * g.dilH;
-        dx_[r] = (tap % g.kw) * g.dilW;
-      }
-      // Offsets of the six rows inside a receptive field, and its extent.
-      int64_t off[MR];
-      int64_t maxDy = 0, maxDx = 0;
-      for (int r = 0; r < MR; ++r) {
-        off[r] = (dy_[r] * g.inW + dx_[r]) * g.inC + ci_[r];
-        if (valid[r]) {
-          maxDy = std::max(maxDy, dy_[r]);
-          maxDx = std::max(maxDx, dx_[r]);
+// B packers fill NR-column panels, each kc × NR, zero columns past nc.
+// A dense B[p,j] = b[p*rs + j*cs].
+struct DenseB {
+  const float* b;
+  int64_t rs, cs;
+  void pack(int64_t p0, int64_t kc, int64_t j0, int64_t nc, float* dst) const {
+    for (int64_t jr = 0; jr < nc; jr += NR) {
+      const int64_t cols = std::min<int64_t>(NR, nc - jr);
+      float* panel = dst + jr * kc;
+      if (cs == 1) {
+        for (int64_t p = 0; p < kc; ++p) {
+          const float* src = b + (p0 + p) * rs + j0 + jr;
+          float* d = panel + p * NR;
+          int64_t j = 0;
+          for (; j < cols; ++j) d[j] = src[j];
+          for (; j < NR; ++j) d[j] = 0.f;
         }
-      }
-      for (int64_t q = 0; q < kc; ++q) {
-        float* d = panel + q * MR;
-        const bool interior = y0[q] >= 0 && x0[q] >= 0 && y0[q] + maxDy < g.inH && x0[q] + maxDx < g.inW;
-        if (interior && rows == MR) {
-          const float* src = x + base[q] + (y0[q] * g.inW + x0[q]) * g.inC;
-          d[0] = src[off[0]]; d[1] = src[off[1]]; d[2] = src[off[2]];
-          d[3] = src[off[3]]; d[4] = src[off[4]]; d[5] = src[off[5]];
-          continue;
-        }
-        for (int r = 0; r < MR; ++r) {
-          const int64_t y = y0[q] + dy_[r], xx = x0[q] + dx_[r];
-          d[r] = (valid[r] && y >= 0 && y < g.inH && xx >= 0 && xx < g.inW) ? x[base[q] + (y * g.inW + xx) * g.inC + ci_[r]]
-                                                                           : 0.f;
+      } else {
+        for (int64_t j = 0; j < NR; ++j) {
+          if (j < cols) {
+            const float* src = b + (j0 + jr + j) * cs + p0 * rs;
+            for (int64_t p = 0; p < kc; ++p) panel[p * NR + j] = src[p * rs];
+          } else {
+            for (int64_t p = 0; p < kc; ++p) panel[p * NR + j] = 0.f;
+          }
         }
       }
     }
   }
 };
 
-// B[p,j] = b[p*rs + j*cs], packed in NR-column panels, each kc × NR, zero columns past nc.
-void pack_b(const float* b, int64_t rs, int64_t cs, int64_t p0, int64_t kc, int64_t j0, int64_t nc, float* dst) {
-  for (int64_t jr = 0; jr < nc; jr += NR) {
-    const int64_t cols = std::min<int64_t>(NR, nc - jr);
-    float* panel = dst + jr * kc;
-    if (cs == 1) {
-      for (int64_t p = 0; p < kc; ++p) {
-        const float* src = b + (p0 + p) * rs + j0 + jr;
-        float* d = panel + p * NR;
-        int64_t j = 0;
-        for (; j < cols; ++j) d[j] = src[j];
-        for (; j < NR; ++j) d[j] = 0.f;
+// The im2col matrix as B: row p = (b, oy, ox), column j = (ky, kx, ci). Sixteen consecutive
+// columns within one tap are sixteen consecutive input channels: one contiguous copy.
+struct ConvB {
+  const ConvShape* s;
+  const float* x;
+  void pack(int64_t p0, int64_t kc, int64_t j0, int64_t nc, float* dst) const {
+    const ConvShape& g = *s;
+    // Each row's image and receptive-field corner, decoded once for all panels.
+    std::vector<const float*> xb(kc);
+    std::vector<int64_t> y0(kc), x0(kc);
+    for (int64_t q = 0; q < kc; ++q) {
+      int64_t p = p0 + q;
+      const int64_t ox = p % g.outW;
+      p /= g.outW;
+      const int64_t oy = p % g.outH;
+      xb[q] = x + (p / g.outH) * g.inH * g.inW * g.inC;
+      y0[q] = oy * g.strideH - g.padTop;
+      x0[q] = ox * g.strideW - g.padLeft;
+    }
+    for (int64_t jr = 0; jr < nc; jr += NR) {
+      const int64_t cols = std::min<int64_t>(NR, nc - jr);
+      float* panel = dst + jr * kc;
+      // The panel's columns as (tap offset, channel) runs: at most NR of them.
+      int64_t runStart[NR], runLen[NR], runDy[NR], runDx[NR], runCi[NR];
+      int64_t nruns = 0;
+      for (int64_t j = j0 + jr, left = cols; left > 0;) {
+        const int64_t ci = j % g.inC, tap = j / g.inC;
+        const int64_t len = std::min(left, g.inC - ci);
+        runStart[nruns] = j - j0 - jr;
+        runLen[nruns] = len;
+        runDy[nruns] = (tap / g.kw) * g.dilH;
+        runDx[nruns] = (tap % g.kw) * g.dilW;
+        runCi[nruns] = ci;
+        ++nruns;
+        j += len;
+        left -= len;
       }
-    } else {
-      for (int64_t j = 0; j < NR; ++j) {
-        if (j < cols) {
-          const float* src = b + (j0 + jr + j) * cs + p0 * rs;
-          for (int64_t p = 0; p < kc; ++p) panel[p * NR + j] = src[p * rs];
-        } else {
-          for (int64_t p = 0; p < kc; ++p) panel[p * NR + j] = 0.f;
+      for (int64_t q = 0; q < kc; ++q) {
+        float* d = panel + q * NR;
+        for (int64_t r = 0; r < nruns; ++r) {
+          const int64_t y = y0[q] + runDy[r], xx = x0[q] + runDx[r];
+          float* out = d + runStart[r];
+          if (y < 0 || y >= g.inH || xx < 0 || xx >= g.inW) {
+            std::memset(out, 0, sizeof(float) * runLen[r]);
+          } else {
+            std::memcpy(out, xb[q] + (y * g.inW + xx) * g.inC + runCi[r], sizeof(float) * runLen[r]);
+          }
         }
+        for (int64_t j = cols; j < NR; ++j) d[j] = 0.f;
       }
     }
   }
-}
+};
 
 void apply_epilogue(float* c, int64_t ldc, int64_t rows, int64_t j0, int64_t cols, const Epilogue& ep) {
   if (!ep.bias && ep.activation == kLinear) return;
@@ -355,8 +354,8 @@ void apply_epilogue(float* c, int64_t ldc, int64_t rows, int64_t j0, int64_t col
 
 // One thread's share: rows [m0,m1) × columns [n0,n1) of C.
 // C rows [m0,m1) × columns [n0,n1) = the product over k in [k0,k1), then the epilogue.
-template <typename APacker>
-void gemm_block(const APacker& A, const float* b, int64_t brs, int64_t bcs, int64_t k0, int64_t k1, float* c,
+template <typename APacker, typename BPacker>
+void gemm_block(const APacker& A, const BPacker& B, int64_t k0, int64_t k1, float* c,
                 int64_t ldc, int64_t m0, int64_t m1, int64_t n0, int64_t n1, const Epilogue& ep) {
   if (m1 <= m0 || n1 <= n0) return;
   if (k1 <= k0) {
@@ -374,7 +373,7 @@ void gemm_block(const APacker& A, const float* b, int64_t brs, int64_t bcs, int6
       const int64_t nc = std::min(NC, n1 - jc);
       for (int64_t pc = k0; pc < k1; pc += KC) {
         const int64_t kc = std::min(KC, k1 - pc);
-        pack_b(b, brs, bcs, pc, kc, jc, nc, bp.get());
+        B.pack(pc, kc, jc, nc, bp.get());
         // Few columns (each packed element of A would serve at most two micro-tiles; for a
         // convolution, whose packing is a gather, four) or a short reduction: packing A costs more
         // than it saves. Read it in place, as segments (measured: LIDC convs with 32 and 64
@@ -436,15 +435,15 @@ int initial_threads() {
 
 int g_threads = initial_threads();
 
-template <typename APacker>
-void gemm_parallel(const APacker& A, const float* b, int64_t brs, int64_t bcs, int64_t m, int64_t n, int64_t k,
+template <typename APacker, typename BPacker>
+void gemm_parallel(const APacker& A, const BPacker& B, int64_t m, int64_t n, int64_t k,
                    float* c, int64_t ldc, const Epilogue& ep) {
   // Below ~4 MFLOP a thread costs more than it saves.
   const double flops = 2.0 * static_cast<double>(m) * static_cast<double>(n) * static_cast<double>(k);
   const int64_t byWork = static_cast<int64_t>(flops / 4e6) + 1;
   const int64_t maxThreads = std::min<int64_t>(g_threads, byWork);
   if (maxThreads <= 1) {
-    gemm_block(A, b, brs, bcs, 0, k, c, ldc, 0, m, 0, n, ep);
+    gemm_block(A, B, 0, k, c, ldc, 0, m, 0, n, ep);
     return;
   }
   std::vector<std::thread> pool;
@@ -457,11 +456,11 @@ void gemm_parallel(const APacker& A, const float* b, int64_t brs, int64_t bcs, i
     for (int64_t w = 1; w < t; ++w) partial.push_back(alloc_floats(m * n));
     for (int64_t w = 1; w < t; ++w) {
       pool.emplace_back([&, w] {
-        gemm_block(A, b, brs, bcs, std::min(k, w * per), std::min(k, (w + 1) * per), partial[w - 1].get(), n, 0, m, 0,
+        gemm_block(A, B, std::min(k, w * per), std::min(k, (w + 1) * per), partial[w - 1].get(), n, 0, m, 0,
                    n, Epilogue{});
       });
     }
-    gemm_block(A, b, brs, bcs, 0, std::min(k, per), c, ldc, 0, m, 0, n, Epilogue{});
+    gemm_block(A, B, 0, std::min(k, per), c, ldc, 0, m, 0, n, Epilogue{});
     for (auto& th : pool) th.join();
     for (const Buffer& part : partial)
       for (int64_t i = 0; i < m; ++i)
@@ -474,7 +473,7 @@ void gemm_parallel(const APacker& A, const float* b, int64_t brs, int64_t bcs, i
   const int64_t units = ((byRows ? m : n) + unit - 1) / unit;
   const int64_t t = std::min<int64_t>(maxThreads, units);
   if (t <= 1) {
-    gemm_block(A, b, brs, bcs, 0, k, c, ldc, 0, m, 0, n, ep);
+    gemm_block(A, B, 0, k, c, ldc, 0, m, 0, n, ep);
     return;
   }
   const int64_t per = (units + t - 1) / t;
@@ -483,9 +482,9 @@ void gemm_parallel(const APacker& A, const float* b, int64_t brs, int64_t bcs, i
     const int64_t lo = std::min(total, w * per * unit);
     const int64_t hi = std::min(total, (w + 1) * per * unit);
     if (byRows) {
-      gemm_block(A, b, brs, bcs, 0, k, c, ldc, lo, hi, 0, n, ep);
+      gemm_block(A, B, 0, k, c, ldc, lo, hi, 0, n, ep);
     } else {
-      gemm_block(A, b, brs, bcs, 0, k, c, ldc, 0, m, lo, hi, ep);
+      gemm_block(A, B, 0, k, c, ldc, 0, m, lo, hi, ep);
     }
   };
   for (int64_t w = 1; w < t; ++w) pool.emplace_back(run, w);
@@ -498,21 +497,26 @@ void gemm_parallel(const APacker& A, const float* b, int64_t brs, int64_t bcs, i
 void sgemm(bool transA, bool transB, int64_t m, int64_t n, int64_t k, const float* a, int64_t lda,
            const float* b, int64_t ldb, float* c, int64_t ldc, const Epilogue& ep) {
   const DenseA A{a, transA ? 1 : lda, transA ? lda : 1};
-  gemm_parallel(A, b, transB ? 1 : ldb, transB ? ldb : 1, m, n, k, c, ldc, ep);
+  gemm_parallel(A, DenseB{b, transB ? 1 : ldb, transB ? ldb : 1}, m, n, k, c, ldc, ep);
 }
 
 void conv2d(const ConvShape& s, const float* x, const float* filter, float* out, const Epilogue& ep) {
   const ConvA A{&s, x};
   const int64_t m = s.batch * s.outH * s.outW;
   const int64_t k = s.kh * s.kw * s.inC;
-  gemm_parallel(A, filter, s.outC, 1, m, s.outC, k, out, s.outC, ep);
+  gemm_parallel(A, DenseB{filter, s.outC, 1}, m, s.outC, k, out, s.outC, ep);
 }
 
 void conv2d_backprop_filter(const ConvShape& s, const float* x, const float* dy, float* dw) {
-  const ConvAT A{&s, x};
-  const int64_t m = s.kh * s.kw * s.inC;
+  // dWᵀ [outC, kh·kw·inC] = dyᵀ · im2col: dy's rows pack as six contiguous channels, im2col's as
+  // sixteen (a gather of six scattered values per element the other way round, and 30-40 % slower).
+  const int64_t m = s.outC;
+  const int64_t n = s.kh * s.kw * s.inC;
   const int64_t k = s.batch * s.outH * s.outW;
-  gemm_parallel(A, dy, s.outC, 1, m, s.outC, k, dw, s.outC, Epilogue{});
+  Buffer t = alloc_floats(m * n);
+  gemm_parallel(DenseA{dy, 1, s.outC}, ConvB{&s, x}, m, n, k, t.get(), n, Epilogue{});
+  for (int64_t i = 0; i < n; ++i)
+    for (int64_t j = 0; j < m; ++j) dw[i * m + j] = t.get()[j * n + i];
 }
 
 void conv2d_backprop_input(const ConvShape& s, const float* dy, const float* filter, float* dx) {
