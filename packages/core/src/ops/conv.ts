@@ -54,10 +54,16 @@ export function conv2dSame(
   const op = tf.customGrad(((xIn: tf.Tensor, wIn: tf.Tensor, bIn: tf.Tensor, save: tf.GradSaveFunc) => {
     const x4 = xIn as tf.Tensor4D;
     const w4 = wIn as tf.Tensor4D;
+    // The fused kernels are called directly: tf.fused.* falls back to separate conv, add and relu
+    // ops whenever gradients are being recorded, but this op brings its own gradient.
     const y =
       k === 1
         ? conv1x1Forward(x4, w4, bIn as tf.Tensor1D, activation)
-        : tf.fused.conv2d({ x: x4, filter: w4, strides: 1, pad: 'same', bias: bIn, activation });
+        : (tf.engine().runKernel(
+            'FusedConv2D',
+            { x: x4, filter: w4, bias: bIn },
+            { strides: [1, 1], pad: 'same', dataFormat: 'NHWC', dilations: [1, 1], dimRoundingMode: undefined, activation, leakyreluAlpha: 0 } as unknown as tf.NamedAttrMap,
+          ) as tf.Tensor4D);
     save(activation === 'relu' ? [x4, w4, y] : [x4, w4]);
     return {
       value: y,
@@ -91,12 +97,11 @@ export function conv2dSame(
 function conv1x1Forward(x: tf.Tensor4D, w: tf.Tensor4D, b: tf.Tensor1D, activation: Activation): tf.Tensor4D {
   const [n, h, wd, ci] = x.shape;
   const co = w.shape[3];
-  const y = tf.fused.matMul({
-    a: tf.reshape(x, [n * h * wd, ci]),
-    b: tf.reshape(w, [ci, co]),
-    bias: b,
-    activation,
-  });
+  const y = tf.engine().runKernel(
+    '_FusedMatMul',
+    { a: tf.reshape(x, [1, n * h * wd, ci]), b: tf.reshape(w, [1, ci, co]), bias: b },
+    { transposeA: false, transposeB: false, activation, leakyreluAlpha: 0 } as unknown as tf.NamedAttrMap,
+  ) as tf.Tensor3D;
   return tf.reshape(y, [n, h, wd, co]);
 }
 
