@@ -44,8 +44,11 @@ struct Segment {
   int64_t len;
 };
 
+// B is either packed (brows null: 16 floats per step from b) or given as one pointer per step
+// (brows[q] → 16 contiguous floats; a convolution's input read in place).
 __attribute__((target("avx2,fma"))) void ukernel_avx2(const Segment* segs, int64_t nseg, int64_t stride,
-                                                      const float* b, float* c, int64_t ldc, bool accumulate) {
+                                                      const float* b, const float* const* brows, float* c,
+                                                      int64_t ldc, bool accumulate) {
   __m256 c00 = _mm256_setzero_ps(), c01 = _mm256_setzero_ps();
   __m256 c10 = _mm256_setzero_ps(), c11 = _mm256_setzero_ps();
   __m256 c20 = _mm256_setzero_ps(), c21 = _mm256_setzero_ps();
@@ -57,8 +60,9 @@ __attribute__((target("avx2,fma"))) void ukernel_avx2(const Segment* segs, int64
                 *a4 = segs[s].p[4], *a5 = segs[s].p[5];
     const int64_t end = segs[s].len * stride;
     for (int64_t q = 0; q < end; q += stride) {
-      const __m256 b0 = _mm256_load_ps(b);
-      const __m256 b1 = _mm256_load_ps(b + 8);
+      const float* bq = brows ? *brows++ : b;
+      const __m256 b0 = _mm256_loadu_ps(bq);
+      const __m256 b1 = _mm256_loadu_ps(bq + 8);
       __m256 ar;
       ar = _mm256_broadcast_ss(a0 + q); c00 = _mm256_fmadd_ps(ar, b0, c00); c01 = _mm256_fmadd_ps(ar, b1, c01);
       ar = _mm256_broadcast_ss(a1 + q); c10 = _mm256_fmadd_ps(ar, b0, c10); c11 = _mm256_fmadd_ps(ar, b1, c11);
@@ -82,14 +86,15 @@ __attribute__((target("avx2,fma"))) void ukernel_avx2(const Segment* segs, int64
   }
 }
 
-void ukernel_portable(const Segment* segs, int64_t nseg, int64_t stride, const float* b, float* c, int64_t ldc,
-                      bool accumulate) {
+void ukernel_portable(const Segment* segs, int64_t nseg, int64_t stride, const float* b, const float* const* brows,
+                      float* c, int64_t ldc, bool accumulate) {
   float acc[MR][NR] = {};
   for (int64_t s = 0; s < nseg; ++s) {
     for (int64_t q = 0; q < segs[s].len; ++q) {
+      const float* bq = brows ? *brows++ : b;
       for (int r = 0; r < MR; ++r) {
         const float ar = segs[s].p[r][q * stride];
-        for (int j = 0; j < NR; ++j) acc[r][j] += ar * b[j];
+        for (int j = 0; j < NR; ++j) acc[r][j] += ar * bq[j];
       }
       b += NR;
     }
@@ -112,18 +117,18 @@ bool detect_avx2() {
 
 const bool kAvx2 = detect_avx2();
 
-using Ukernel = void (*)(const Segment*, int64_t, int64_t, const float*, float*, int64_t, bool);
+using Ukernel = void (*)(const Segment*, int64_t, int64_t, const float*, const float* const*, float*, int64_t, bool);
 const Ukernel kUkernel = kAvx2 ? ukernel_avx2 : ukernel_portable;
 
 // Full tiles go straight to C; edge tiles through a scratch tile.
 inline void run_tile(const Segment* segs, int64_t nseg, int64_t stride, const float* bp, float* c, int64_t ldc,
-                     bool accumulate, int64_t rows, int64_t cols) {
+                     bool accumulate, int64_t rows, int64_t cols, const float* const* brows = nullptr) {
   if (rows == MR && cols == NR) {
-    kUkernel(segs, nseg, stride, bp, c, ldc, accumulate);
+    kUkernel(segs, nseg, stride, bp, brows, c, ldc, accumulate);
     return;
   }
   alignas(64) float tile[MR * NR];
-  kUkernel(segs, nseg, stride, bp, tile, NR, false);
+  kUkernel(segs, nseg, stride, bp, brows, tile, NR, false);
   for (int64_t r = 0; r < rows; ++r) {
     float* cr = c + r * ldc;
     const float* tr = tile + r * NR;
@@ -275,6 +280,28 @@ struct DenseB {
 struct ConvB {
   const ConvShape* s;
   const float* x;
+  // Whether every NR-column panel lies inside one tap (so each row of it is NR contiguous floats).
+  bool rows_in_place() const { return s->inC % NR == 0; }
+  // The panel at column j (a multiple of NR): for rows [p0, p0+kc), a pointer to its NR values.
+  void rows(int64_t p0, int64_t kc, int64_t j, const float** out, const float* zeros) const {
+    const ConvShape& g = *s;
+    const int64_t ci = j % g.inC, tap = j / g.inC;
+    const int64_t dy = (tap / g.kw) * g.dilH, dx = (tap % g.kw) * g.dilW;
+    int64_t p = p0;
+    int64_t ox = p % g.outW, oy = (p / g.outW) % g.outH, b = p / (g.outW * g.outH);
+    for (int64_t q = 0; q < kc; ++q) {
+      const int64_t y = oy * g.strideH - g.padTop + dy, xx = ox * g.strideW - g.padLeft + dx;
+      out[q] = (y < 0 || y >= g.inH || xx < 0 || xx >= g.inW) ? zeros
+                                                             : x + ((b * g.inH + y) * g.inW + xx) * g.inC + ci;
+      if (++ox == g.outW) {
+        ox = 0;
+        if (++oy == g.outH) {
+          oy = 0;
+          ++b;
+        }
+      }
+    }
+  }
   void pack(int64_t p0, int64_t kc, int64_t j0, int64_t nc, float* dst) const {
     const ConvShape& g = *s;
     // Each row's image and receptive-field corner, decoded once for all panels.
@@ -367,18 +394,22 @@ void gemm_block(const APacker& A, const BPacker& B, int64_t k0, int64_t k1, floa
     // For segment (unpacked) reads: at most one segment per element of a K block, and zeros to
     // point padding at.
     std::vector<Segment> segs(std::is_same_v<APacker, ConvA> ? kcMax : 0);
+    // For B read in place: one row pointer per element of a K block.
+    std::vector<const float*> brows(std::is_same_v<BPacker, ConvB> ? kcMax : 0);
     Buffer zeros = alloc_floats(kcMax);
     std::fill(zeros.get(), zeros.get() + kcMax, 0.f);
     for (int64_t jc = n0; jc < n1; jc += NC) {
       const int64_t nc = std::min(NC, n1 - jc);
       for (int64_t pc = k0; pc < k1; pc += KC) {
         const int64_t kc = std::min(KC, k1 - pc);
-        B.pack(pc, kc, jc, nc, bp.get());
+        bool bInPlace = false;
+        if constexpr (std::is_same_v<BPacker, ConvB>) bInPlace = B.rows_in_place();
+        if (!bInPlace) B.pack(pc, kc, jc, nc, bp.get());
         // Few columns (each packed element of A would serve at most two micro-tiles; for a
         // convolution, whose packing is a gather, four) or a short reduction: packing A costs more
         // than it saves. Read it in place, as segments (measured: LIDC convs with 32 and 64
         // channels 130-140 -> 175-185 GFLOP/s on 2 cores; wider ones gain nothing).
-        if (nc <= (std::is_same_v<APacker, ConvA> ? 4 : 2) * NR || k1 - k0 <= 64) {
+        if (!bInPlace && (nc <= (std::is_same_v<APacker, ConvA> ? 4 : 2) * NR || k1 - k0 <= 64)) {
           bool done = false;
           if constexpr (std::is_same_v<APacker, DenseA>) {
             if (A.cs == 1) {
@@ -411,10 +442,14 @@ void gemm_block(const APacker& A, const BPacker& B, int64_t k0, int64_t k1, floa
           const int64_t mc = std::min(MC, m1 - ic);
           A.pack(ic, mc, pc, kc, ap.get());
           for (int64_t jr = 0; jr < nc; jr += NR) {
+            if constexpr (std::is_same_v<BPacker, ConvB>) {
+              if (bInPlace) B.rows(pc, kc, jc + jr, brows.data(), zeros.get());
+            }
             for (int64_t ir = 0; ir < mc; ir += MR) {
               const Segment seg = packed_segment(ap.get() + ir * kc, kc);
               run_tile(&seg, 1, MR, bp.get() + jr * kc, c + (ic + ir) * ldc + jc + jr, ldc, pc > k0,
-                       std::min<int64_t>(MR, mc - ir), std::min<int64_t>(NR, nc - jr));
+                       std::min<int64_t>(MR, mc - ir), std::min<int64_t>(NR, nc - jr),
+                       bInPlace ? brows.data() : nullptr);
             }
           }
         }

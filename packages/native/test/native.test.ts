@@ -91,6 +91,9 @@ describe.skipIf(!compilerPresent)('@probunet/native kernels', () => {
     // read the input in place, one segment per tap).
     ['3×3 SAME, 12 → 70 channels (packed panels)', same({ batch: 2, inH: 10, inW: 9, inC: 12, outC: 70, kh: 3, kw: 3 })],
     ['3×3 stride 2, 40 → 66 channels (packed panels, padding)', same({ batch: 1, inH: 9, inW: 11, inC: 40, outC: 66, kh: 3, kw: 3, strideH: 2, strideW: 2 })],
+    // Input channels a multiple of 16: the filter gradient reads the input in place, row by row.
+    ['3×3 stride 2, 16 → 8 channels', same({ batch: 2, inH: 9, inW: 10, inC: 16, outC: 8, kh: 3, kw: 3, strideH: 2, strideW: 2 })],
+    ['3×3 dilation 2, 48 → 20 channels', same({ batch: 1, inH: 11, inW: 8, inC: 48, outC: 20, kh: 3, kw: 3, dilH: 2, dilW: 2 })],
     ['3×3 SAME, 32 channels (whole micro-tiles)', same({ batch: 1, inH: 8, inW: 8, inC: 32, outC: 32, kh: 3, kw: 3 })],
     ['5×3 stride 2', same({ batch: 2, inH: 11, inW: 10, inC: 3, outC: 4, kh: 5, kw: 3, strideH: 2, strideW: 2 })],
     ['3×3 dilation 2', same({ batch: 1, inH: 12, inW: 9, inC: 4, outC: 3, kh: 3, kw: 3, dilH: 2, dilW: 2 })],
