@@ -5,10 +5,14 @@
 // (or by columns when there are more columns than rows).
 #include "gemm.h"
 
+#if (defined(__x86_64__) || defined(__i386__)) && !defined(PROBUNET_NO_X86)
+#define PROBUNET_X86 1
 #include <immintrin.h>
+#endif
 
 #include <algorithm>
 #include <cmath>
+#include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <memory>
@@ -31,7 +35,13 @@ struct AlignedFree {
 using Buffer = std::unique_ptr<float, AlignedFree>;
 Buffer alloc_floats(int64_t n) {
   size_t bytes = static_cast<size_t>((n * 4 + 63) / 64 * 64);
-  return Buffer(static_cast<float*>(std::aligned_alloc(64, bytes ? bytes : 64)));
+  float* p = static_cast<float*>(std::aligned_alloc(64, bytes ? bytes : 64));
+  if (!p) {
+    // Worker threads cannot throw into JavaScript: say what failed rather than crash on a null.
+    std::fprintf(stderr, "@probunet/native: out of memory allocating %.1f MB of scratch space\n", bytes / 1048576.0);
+    std::abort();
+  }
+  return Buffer(p);
 }
 
 // ---------------------------------------------------------------- micro-kernels
@@ -44,6 +54,7 @@ struct Segment {
   int64_t len;
 };
 
+#ifdef PROBUNET_X86
 // B is either packed (brows null: 16 floats per step from b) or given as one pointer per step
 // (brows[q] → 16 contiguous floats; a convolution's input read in place).
 __attribute__((target("avx2,fma"))) void ukernel_avx2(const Segment* segs, int64_t nseg, int64_t stride,
@@ -86,6 +97,8 @@ __attribute__((target("avx2,fma"))) void ukernel_avx2(const Segment* segs, int64
   }
 }
 
+#endif  // PROBUNET_X86
+
 void ukernel_portable(const Segment* segs, int64_t nseg, int64_t stride, const float* b, const float* const* brows,
                       float* c, int64_t ldc, bool accumulate) {
   float acc[MR][NR] = {};
@@ -106,7 +119,7 @@ void ukernel_portable(const Segment* segs, int64_t nseg, int64_t stride, const f
 }
 
 bool detect_avx2() {
-#if defined(__x86_64__) || defined(__i386__)
+#ifdef PROBUNET_X86
   __builtin_cpu_init();
   if (std::getenv("PROBUNET_NATIVE_PORTABLE")) return false;
   return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
@@ -118,7 +131,11 @@ bool detect_avx2() {
 const bool kAvx2 = detect_avx2();
 
 using Ukernel = void (*)(const Segment*, int64_t, int64_t, const float*, const float* const*, float*, int64_t, bool);
+#ifdef PROBUNET_X86
 const Ukernel kUkernel = kAvx2 ? ukernel_avx2 : ukernel_portable;
+#else
+const Ukernel kUkernel = ukernel_portable;  // other processors: the portable kernel, vectorised by the compiler
+#endif
 
 // Full tiles go straight to C; edge tiles through a scratch tile.
 inline void run_tile(const Segment* segs, int64_t nseg, int64_t stride, const float* bp, float* c, int64_t ldc,
