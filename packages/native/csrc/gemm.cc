@@ -20,6 +20,10 @@
 #include <type_traits>
 #include <vector>
 
+#ifdef __linux__
+#include <sched.h>
+#endif
+
 namespace probunet {
 namespace {
 
@@ -481,6 +485,14 @@ int initial_threads() {
     const int n = std::atoi(env);
     if (n > 0) return n;
   }
+#ifdef __linux__
+  // The CPUs this process may run on (a container's cpuset), not every CPU of the host.
+  cpu_set_t set;
+  if (sched_getaffinity(0, sizeof(set), &set) == 0) {
+    const int n = CPU_COUNT(&set);
+    if (n > 0) return std::min(n, 64);
+  }
+#endif
   const unsigned hw = std::thread::hardware_concurrency();
   return hw ? static_cast<int>(std::min(hw, 64u)) : 1;
 }

@@ -214,6 +214,15 @@ describe.skipIf(!compilerPresent)('@probunet/native kernels', () => {
     expect(() => native.gemm({ a: new Float32Array(4), b: new Float32Array(4), c, m: 2, n: 2, k: 2, activation: 'swish' as 'relu' })).toThrow(/unknown activation "swish"/);
   });
 
+  it.skipIf(process.platform !== 'linux' || spawnSync('taskset', ['--version']).status !== 0)(
+    'uses as many threads as the CPUs the process may run on (a cpuset), not the host’s',
+    () => {
+      const r = spawnSync('taskset', ['-c', '0', process.execPath, '-e', `console.log(require(${JSON.stringify(new URL('../build/Release/probunet_native.node', import.meta.url).pathname)}).info().threads)`], { encoding: 'utf8' });
+      expect(r.status, r.stderr).toBe(0);
+      expect(r.stdout.trim()).toBe('1');
+    },
+  );
+
   it('the portable (non-AVX2) micro-kernel gives the same products', () => {
     // A fresh process: the kernel is chosen once, when the addon loads.
     const script = `
