@@ -217,7 +217,7 @@ describe.skipIf(!compilerPresent)('@probunet/native kernels', () => {
   it.skipIf(process.platform !== 'linux' || spawnSync('taskset', ['--version']).status !== 0)(
     'uses as many threads as the CPUs the process may run on (a cpuset), not the host’s',
     () => {
-      const r = spawnSync('taskset', ['-c', '0', process.execPath, '-e', `console.log(require(${JSON.stringify(new URL('../build/Release/probunet_native.node', import.meta.url).pathname)}).info().threads)`], { encoding: 'utf8' });
+      const r = spawnSync('taskset', ['-c', '0', process.execPath, '-e', `process.stdout.write(String(require(${JSON.stringify(new URL('../build/Release/probunet_native.node', import.meta.url).pathname)}).info().threads))`], { encoding: 'utf8' });
       expect(r.status, r.stderr).toBe(0);
       expect(r.stdout.trim()).toBe('1');
     },
