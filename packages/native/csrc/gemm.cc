@@ -170,29 +170,47 @@ inline Segment packed_segment(const float* panel, int64_t kc) {
 }
 
 // ---------------------------------------------------------------- operand packers
+// KC zeros (no segment is longer), for padding and missing rows to point at.
+const float* zeros() {
+  static const std::vector<float> z(KC, 0.f);
+  return z.data();
+}
+
+// One MR-row packed panel (kc × MR, interleaved) from segments; rows past `rows` are zero.
+void pack_segments(const Segment* segs, int64_t n, int64_t rows, float* d) {
+  for (int64_t k = 0; k < n; ++k) {
+    Segment seg = segs[k];
+    for (int r = rows; r < MR; ++r) seg.p[r] = zeros();
+    const float *s0 = seg.p[0], *s1 = seg.p[1], *s2 = seg.p[2], *s3 = seg.p[3], *s4 = seg.p[4], *s5 = seg.p[5];
+    for (int64_t q = 0; q < seg.len; ++q, d += MR) {
+      d[0] = s0[q]; d[1] = s1[q]; d[2] = s2[q];
+      d[3] = s3[q]; d[4] = s4[q]; d[5] = s5[q];
+    }
+  }
+}
+
 // A dense matrix, A[i,p] = a[i*rs + p*cs].
 struct DenseA {
   const float* a;
   int64_t rs, cs;
+  // Read in place (as one segment of six row pointers) when rows are contiguous and the product
+  // has at most this many columns: beyond that, packed panels are reused enough to pay.
+  static constexpr int64_t kInPlaceMaxCols = 2 * NR;
+  bool in_place() const { return cs == 1; }
+  int64_t segments(int64_t i0, int64_t rows, int64_t p0, int64_t kc, Segment* out) const {
+    out->len = kc;
+    for (int r = 0; r < MR; ++r) out->p[r] = a + (i0 + std::min<int64_t>(r, rows - 1)) * rs + p0;
+    return 1;
+  }
   // dst: ceil(mc/MR) panels, each kc × MR, zero rows past mc.
   void pack(int64_t i0, int64_t mc, int64_t p0, int64_t kc, float* dst) const {
     for (int64_t ir = 0; ir < mc; ir += MR) {
       const int64_t rows = std::min<int64_t>(MR, mc - ir);
       float* panel = dst + ir * kc;
       if (cs == 1) {
-        // Six sequential reads, one sequential write.
-        const float* src[MR];
-        for (int r = 0; r < MR; ++r) src[r] = r < rows ? a + (i0 + ir + r) * rs + p0 : nullptr;
-        if (rows == MR) {
-          for (int64_t p = 0; p < kc; ++p) {
-            float* d = panel + p * MR;
-            d[0] = src[0][p]; d[1] = src[1][p]; d[2] = src[2][p];
-            d[3] = src[3][p]; d[4] = src[4][p]; d[5] = src[5][p];
-          }
-        } else {
-          for (int64_t p = 0; p < kc; ++p)
-            for (int r = 0; r < MR; ++r) panel[p * MR + r] = src[r] ? src[r][p] : 0.f;
-        }
+        Segment seg;
+        segments(i0 + ir, rows, p0, kc, &seg);
+        pack_segments(&seg, 1, rows, panel);
       } else {
         for (int64_t p = 0; p < kc; ++p) {
           const float* src = a + (p0 + p) * cs + (i0 + ir) * rs;
@@ -211,9 +229,12 @@ struct DenseA {
 struct ConvA {
   const ConvShape* s;
   const float* x;
+  // Packing a convolution's panels is a gather, so reading in place pays up to wider products.
+  static constexpr int64_t kInPlaceMaxCols = 4 * NR;
+  bool in_place() const { return true; }
   // Rows [i0, i0+rows) (rows ≤ MR; missing rows repeat the last) over columns [p0, p0+kc): one
   // segment per filter tap the block touches. Returns the number of segments written.
-  int64_t segments(int64_t i0, int64_t rows, int64_t p0, int64_t kc, Segment* out, const float* zeros) const {
+  int64_t segments(int64_t i0, int64_t rows, int64_t p0, int64_t kc, Segment* out) const {
     const ConvShape& g = *s;
     int64_t oy[MR], ox[MR];
     const float* xb[MR];
@@ -236,7 +257,7 @@ struct ConvA {
       for (int r = 0; r < MR; ++r) {
         const int64_t y = oy[r] * g.strideH - g.padTop + ky * g.dilH;
         const int64_t xx = ox[r] * g.strideW - g.padLeft + kx * g.dilW;
-        seg.p[r] = (y < 0 || y >= g.inH || xx < 0 || xx >= g.inW) ? zeros : xb[r] + (y * g.inW + xx) * g.inC + ci;
+        seg.p[r] = (y < 0 || y >= g.inH || xx < 0 || xx >= g.inW) ? zeros() : xb[r] + (y * g.inW + xx) * g.inC + ci;
       }
       p += run;
       ci = 0;
@@ -247,20 +268,10 @@ struct ConvA {
   // Packed panels, copied from the same segments (rows past mc are zero).
   void pack(int64_t i0, int64_t mc, int64_t p0, int64_t kc, float* dst) const {
     std::vector<Segment> segs(kc);
-    const std::vector<float> zeros(kc, 0.f);
     for (int64_t ir = 0; ir < mc; ir += MR) {
       const int64_t rows = std::min<int64_t>(MR, mc - ir);
-      const int64_t n = segments(i0 + ir, rows, p0, kc, segs.data(), zeros.data());
-      float* d = dst + ir * kc;
-      for (int64_t k = 0; k < n; ++k) {
-        Segment seg = segs[k];
-        for (int r = rows; r < MR; ++r) seg.p[r] = zeros.data();
-        const float *s0 = seg.p[0], *s1 = seg.p[1], *s2 = seg.p[2], *s3 = seg.p[3], *s4 = seg.p[4], *s5 = seg.p[5];
-        for (int64_t q = 0; q < seg.len; ++q, d += MR) {
-          d[0] = s0[q]; d[1] = s1[q]; d[2] = s2[q];
-          d[3] = s3[q]; d[4] = s4[q]; d[5] = s5[q];
-        }
-      }
+      const int64_t n = segments(i0 + ir, rows, p0, kc, segs.data());
+      pack_segments(segs.data(), n, rows, dst + ir * kc);
     }
   }
 };
@@ -304,7 +315,7 @@ struct ConvB {
   // Whether every NR-column panel lies inside one tap (so each row of it is NR contiguous floats).
   bool rows_in_place() const { return s->inC % NR == 0; }
   // The panel at column j (a multiple of NR): for rows [p0, p0+kc), a pointer to its NR values.
-  void rows(int64_t p0, int64_t kc, int64_t j, const float** out, const float* zeros) const {
+  void rows(int64_t p0, int64_t kc, int64_t j, const float** out) const {
     const ConvShape& g = *s;
     const int64_t ci = j % g.inC, tap = j / g.inC;
     const int64_t dy = (tap / g.kw) * g.dilH, dx = (tap % g.kw) * g.dilW;
@@ -312,7 +323,7 @@ struct ConvB {
     int64_t ox = p % g.outW, oy = (p / g.outW) % g.outH, b = p / (g.outW * g.outH);
     for (int64_t q = 0; q < kc; ++q) {
       const int64_t y = oy * g.strideH - g.padTop + dy, xx = ox * g.strideW - g.padLeft + dx;
-      out[q] = (y < 0 || y >= g.inH || xx < 0 || xx >= g.inW) ? zeros
+      out[q] = (y < 0 || y >= g.inH || xx < 0 || xx >= g.inW) ? zeros()
                                                              : x + ((b * g.inH + y) * g.inW + xx) * g.inC + ci;
       if (++ox == g.outW) {
         ox = 0;
@@ -412,13 +423,10 @@ void gemm_block(const APacker& A, const BPacker& B, int64_t k0, int64_t k1, floa
     const int64_t kcMax = std::min(KC, k1 - k0);
     Buffer ap = alloc_floats(((std::min(MC, m1 - m0) + MR - 1) / MR) * MR * kcMax);
     Buffer bp = alloc_floats(((std::min(NC, n1 - n0) + NR - 1) / NR) * NR * kcMax);
-    // For segment (unpacked) reads: at most one segment per element of a K block, and zeros to
-    // point padding at.
-    std::vector<Segment> segs(std::is_same_v<APacker, ConvA> ? kcMax : 0);
+    // For segment (unpacked) reads: at most one segment per element of a K block.
+    std::vector<Segment> segs(kcMax);
     // For B read in place: one row pointer per element of a K block.
     std::vector<const float*> brows(std::is_same_v<BPacker, ConvB> ? kcMax : 0);
-    Buffer zeros = alloc_floats(kcMax);
-    std::fill(zeros.get(), zeros.get() + kcMax, 0.f);
     for (int64_t jc = n0; jc < n1; jc += NC) {
       const int64_t nc = std::min(NC, n1 - jc);
       for (int64_t pc = k0; pc < k1; pc += KC) {
@@ -426,45 +434,27 @@ void gemm_block(const APacker& A, const BPacker& B, int64_t k0, int64_t k1, floa
         bool bInPlace = false;
         if constexpr (std::is_same_v<BPacker, ConvB>) bInPlace = B.rows_in_place();
         if (!bInPlace) B.pack(pc, kc, jc, nc, bp.get());
-        // Few columns (each packed element of A would serve at most two micro-tiles; for a
-        // convolution, whose packing is a gather, four) or a short reduction: packing A costs more
-        // than it saves. Read it in place, as segments (measured: LIDC convs with 32 and 64
-        // channels 130-140 -> 175-185 GFLOP/s on 2 cores; wider ones gain nothing).
-        if (!bInPlace && (nc <= (std::is_same_v<APacker, ConvA> ? 4 : 2) * NR || k1 - k0 <= 64)) {
-          bool done = false;
-          if constexpr (std::is_same_v<APacker, DenseA>) {
-            if (A.cs == 1) {
-              for (int64_t ir = m0; ir < m1; ir += MR) {
-                const int64_t rows = std::min<int64_t>(MR, m1 - ir);
-                Segment seg;
-                seg.len = kc;
-                for (int r = 0; r < MR; ++r) seg.p[r] = A.a + (ir + std::min<int64_t>(r, rows - 1)) * A.rs + pc;
-                for (int64_t jr = 0; jr < nc; jr += NR) {
-                  run_tile(&seg, 1, 1, bp.get() + jr * kc, c + ir * ldc + jc + jr, ldc, pc > k0, rows,
-                                   std::min<int64_t>(NR, nc - jr));
-                }
-              }
-              done = true;
+        // Few columns (each packed element of A would serve only a couple of micro-tiles) or a
+        // short reduction: packing A costs more than it saves. Read it in place, as segments
+        // (measured: LIDC convs with 32 and 64 channels 130-140 -> 175-185 GFLOP/s on 2 cores;
+        // wider ones gain nothing).
+        if (!bInPlace && A.in_place() && (nc <= APacker::kInPlaceMaxCols || k1 - k0 <= 64)) {
+          for (int64_t ir = m0; ir < m1; ir += MR) {
+            const int64_t rows = std::min<int64_t>(MR, m1 - ir);
+            const int64_t nseg = A.segments(ir, rows, pc, kc, segs.data());
+            for (int64_t jr = 0; jr < nc; jr += NR) {
+              run_tile(segs.data(), nseg, 1, bp.get() + jr * kc, c + ir * ldc + jc + jr, ldc, pc > k0, rows,
+                       std::min<int64_t>(NR, nc - jr));
             }
-          } else if constexpr (std::is_same_v<APacker, ConvA>) {
-            for (int64_t ir = m0; ir < m1; ir += MR) {
-              const int64_t rows = std::min<int64_t>(MR, m1 - ir);
-              const int64_t nseg = A.segments(ir, rows, pc, kc, segs.data(), zeros.get());
-              for (int64_t jr = 0; jr < nc; jr += NR) {
-                run_tile(segs.data(), nseg, 1, bp.get() + jr * kc, c + ir * ldc + jc + jr, ldc, pc > k0, rows,
-                                 std::min<int64_t>(NR, nc - jr));
-              }
-            }
-            done = true;
           }
-          if (done) continue;
+          continue;
         }
         for (int64_t ic = m0; ic < m1; ic += MC) {
           const int64_t mc = std::min(MC, m1 - ic);
           A.pack(ic, mc, pc, kc, ap.get());
           for (int64_t jr = 0; jr < nc; jr += NR) {
             if constexpr (std::is_same_v<BPacker, ConvB>) {
-              if (bInPlace) B.rows(pc, kc, jc + jr, brows.data(), zeros.get());
+              if (bInPlace) B.rows(pc, kc, jc + jr, brows.data());
             }
             for (int64_t ir = 0; ir < mc; ir += MR) {
               const Segment seg = packed_segment(ap.get() + ir * kc, kc);
