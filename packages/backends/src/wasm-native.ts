@@ -2,14 +2,15 @@ import * as tf from '@tensorflow/tfjs-core';
 import type { ConvGeometry, NativeActivation, NativeKernels } from '@probunet/native';
 
 /**
- * The `wasm-native` backend: TensorFlow.js's wasm backend with its convolution and matrix-product
- * kernels (Conv2D, FusedConv2D, BatchMatMul, _FusedMatMul, Conv2DBackpropInput, and the
- * Conv2DBackpropFilter wasm does not have) and three memory-bound kernels wasm runs slowly on a
- * U-Net's layouts (Sum over leading axes — every bias gradient —, SplitV along the channel axis,
- * AvgPoolGrad without padding) run by @probunet/native (and Identity shares its input's data
- * instead of copying it) — our own C++,
- * compiled at install, multi-threaded, AVX2 + FMA where the processor has them — on the wasm heap's
- * memory in place (no copies). Every other kernel stays wasm's own.
+ * The `wasm-native` backend: TensorFlow.js's wasm backend with some kernels run by
+ * @probunet/native (our own C++, compiled at install, multi-threaded, AVX2 + FMA where the
+ * processor has them) on the wasm heap's memory in place, no copies:
+ * - convolutions and matrix products: Conv2D, FusedConv2D, BatchMatMul, _FusedMatMul,
+ *   Conv2DBackpropInput, and the Conv2DBackpropFilter wasm does not have;
+ * - three memory-bound kernels wasm runs slowly on a U-Net's layouts: Sum over leading axes (every
+ *   bias gradient), SplitV along the channel axis, AvgPoolGrad without padding;
+ * - Identity, which shares its input's data instead of copying it.
+ * Every other kernel stays wasm's own.
  *
  * The replacement kernels are registered for the backend name 'wasm' and are switched on and off
  * with {@link setNativeKernelsEnabled}: initBackend('wasm-native') turns them on, initBackend('wasm')
@@ -136,31 +137,27 @@ interface BackpropAttrs {
   inputShape?: [number, number, number, number];
 }
 
-function conv2dBackpropFilter(native: NativeKernels, args: Parameters<KernelFunc>[0]): tf.TensorInfo | null {
-  const { inputs, backend } = args;
-  const attrs = (args.attrs ?? {}) as unknown as BackpropAttrs;
-  const x = inputs.x as tf.TensorInfo;
-  const dy = inputs.dy as tf.TensorInfo;
-  if ((attrs.dataFormat ?? 'NHWC') !== 'NHWC' || !isF32(x, dy) || !attrs.filterShape) return null;
-  const info = tf.backend_util.computeConv2DInfo(x.shape as [number, number, number, number], attrs.filterShape, attrs.strides, 1, attrs.pad, attrs.dimRoundingMode);
-  const out = backend.makeOutput(attrs.filterShape, 'float32');
-  if (tf.util.sizeFromShape(attrs.filterShape) === 0) return out;
-  native.conv2dBackpropFilter(backend.typedArrayFromHeap(x), backend.typedArrayFromHeap(dy), backend.typedArrayFromHeap(out), geometry(info));
-  return out;
-}
+type Shape4 = [number, number, number, number];
 
-function conv2dBackpropInput(native: NativeKernels, args: Parameters<KernelFunc>[0]): tf.TensorInfo | null {
+/** The gradient of a convolution with respect to its filter (from x and dy) or its input (from dy and the filter). */
+function conv2dBackprop(native: NativeKernels, args: Parameters<KernelFunc>[0], wrt: 'filter' | 'input'): tf.TensorInfo | null {
   const { inputs, backend } = args;
   const attrs = (args.attrs ?? {}) as unknown as BackpropAttrs;
   const dy = inputs.dy as tf.TensorInfo;
-  const filter = inputs.filter as tf.TensorInfo;
-  if ((attrs.dataFormat ?? 'NHWC') !== 'NHWC' || !isF32(dy, filter) || !attrs.inputShape) return null;
-  const info = tf.backend_util.computeConv2DInfo(attrs.inputShape, filter.shape as [number, number, number, number], attrs.strides, 1, attrs.pad, attrs.dimRoundingMode);
-  if (info.strideHeight !== 1 || info.strideWidth !== 1) return null;
-  if (info.padInfo.top > info.filterHeight - 1 || info.padInfo.left > info.filterWidth - 1) return null;
-  const out = backend.makeOutput(attrs.inputShape, 'float32');
-  if (tf.util.sizeFromShape(attrs.inputShape) === 0) return out;
-  native.conv2dBackpropInput(backend.typedArrayFromHeap(dy), backend.typedArrayFromHeap(filter), backend.typedArrayFromHeap(out), geometry(info));
+  const other = (wrt === 'filter' ? inputs.x : inputs.filter) as tf.TensorInfo;
+  const outShape = wrt === 'filter' ? attrs.filterShape : attrs.inputShape;
+  if ((attrs.dataFormat ?? 'NHWC') !== 'NHWC' || !isF32(dy, other) || !outShape) return null;
+  const [xShape, filterShape] = wrt === 'filter' ? [other.shape as Shape4, outShape] : [outShape, other.shape as Shape4];
+  const info = tf.backend_util.computeConv2DInfo(xShape, filterShape, attrs.strides, 1, attrs.pad, attrs.dimRoundingMode);
+  if (wrt === 'input') {
+    if (info.strideHeight !== 1 || info.strideWidth !== 1) return null;
+    if (info.padInfo.top > info.filterHeight - 1 || info.padInfo.left > info.filterWidth - 1) return null;
+  }
+  const out = backend.makeOutput(outShape, 'float32');
+  if (tf.util.sizeFromShape(outShape) === 0) return out;
+  const [o, d, r] = [backend.typedArrayFromHeap(other), backend.typedArrayFromHeap(dy), backend.typedArrayFromHeap(out)];
+  if (wrt === 'filter') native.conv2dBackpropFilter(o, d, r, geometry(info));
+  else native.conv2dBackpropInput(d, o, r, geometry(info));
   return out;
 }
 
@@ -249,9 +246,9 @@ function runNative(name: string, native: NativeKernels, args: Parameters<KernelF
     case '_FusedMatMul':
       return matMul(native, args, name === '_FusedMatMul');
     case 'Conv2DBackpropFilter':
-      return conv2dBackpropFilter(native, args);
+      return conv2dBackprop(native, args, 'filter');
     case 'Conv2DBackpropInput':
-      return conv2dBackpropInput(native, args);
+      return conv2dBackprop(native, args, 'input');
     case 'Sum':
       return sum(native, args);
     case 'SplitV':
@@ -327,7 +324,7 @@ function matMul(native: NativeKernels, args: Parameters<KernelFunc>[0], fused: b
 }
 
 /**
- * Replaces wasm's conv and matmul kernels with ones that run `native` while enabled. The wasm
+ * Replaces the wasm kernels listed at the top with ones that run `native` while enabled. The wasm
  * backend package must already be imported (its kernels registered). Idempotent.
  */
 export function installNativeKernels(native: NativeKernels): void {
