@@ -1,8 +1,15 @@
-"""PyTorch reference for `npm run bench`: the same Probabilistic U-Net as @probunet/core (the
-authors' architecture, see shared/PAPER.md), timed on the same cores. Our own code, written for
-this comparison; NCHW, PyTorch's native layout. Prints one JSON object.
+"""PyTorch reference for `npm run bench` and the GPU check (scripts/gpu-check): the same
+Probabilistic U-Net as @probunet/core (the authors' architecture, see shared/PAPER.md), timed on the
+same cores or the same GPU. Our own code, written for this comparison; NCHW, PyTorch's native layout.
+Prints one JSON object.
 
     /usr/bin/python3 bench/pytorch/prob_unet_bench.py --threads 2 --batch 8 --steps 5
+    python3 bench/pytorch/prob_unet_bench.py --device cuda --batch 8 32 64 --steps 20 --tf32 off
+
+On CUDA: fp32 (``--tf32 off`` keeps cuDNN and cuBLAS in true fp32, as WebGPU computes; ``on`` is
+PyTorch's default for convolutions), ``cudnn.benchmark`` on, CUDA events around each timed step,
+peak memory from ``torch.cuda.max_memory_allocated``, and ``--profile`` lists the CUDA kernels of
+one train step.
 """
 import argparse
 import json
@@ -121,15 +128,42 @@ class ProbUNet(nn.Module):
         return torch.stack(out, 1)
 
 
-def timed(fn, warmup, reps):
+def timed(fn, warmup, reps, device='cpu'):
+    """Median seconds of fn; on CUDA timed with events (the work is asynchronous)."""
     for _ in range(warmup):
         fn()
     times = []
     for _ in range(reps):
-        t0 = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - t0)
+        if device == 'cuda':
+            start, end = torch.cuda.Event(enable_timing=True), torch.cuda.Event(enable_timing=True)
+            start.record()
+            fn()
+            end.record()
+            torch.cuda.synchronize()
+            times.append(start.elapsed_time(end) / 1000)
+        else:
+            t0 = time.perf_counter()
+            fn()
+            times.append(time.perf_counter() - t0)
     return statistics.median(times)
+
+
+def kernel_profile(step, top=15):
+    """The CUDA kernels of one train step, by total device time."""
+    from torch.profiler import ProfilerActivity, profile
+    with profile(activities=[ProfilerActivity.CPU, ProfilerActivity.CUDA]) as prof:
+        step()
+        torch.cuda.synchronize()
+    rows = []
+    for e in prof.key_averages():
+        t = getattr(e, 'device_time_total', None)
+        if t is None:
+            t = getattr(e, 'cuda_time_total', 0)
+        if t and e.device_type == torch.autograd.DeviceType.CUDA:
+            rows.append({'kernel': e.key[:120], 'ms': t / 1000, 'calls': e.count})
+    rows.sort(key=lambda r: -r['ms'])
+    total = sum(r['ms'] for r in rows)
+    return {'kernelMsTotal': total, 'kernels': [dict(r, share=r['ms'] / total if total else None) for r in rows[:top]]}
 
 
 def main():
@@ -138,29 +172,49 @@ def main():
     ap.add_argument('--batch', type=int, nargs='+', default=[8])
     ap.add_argument('--size', type=int, default=128)
     ap.add_argument('--steps', type=int, default=5)
+    ap.add_argument('--device', choices=['cpu', 'cuda'], default='cpu')
+    ap.add_argument('--tf32', choices=['off', 'on'], default='off', help='CUDA only: allow TF32 in cuDNN and cuBLAS')
+    ap.add_argument('--profile', action='store_true', help='CUDA only: list the kernels of one train step')
     args = ap.parse_args()
+    dev = torch.device(args.device)
     torch.set_num_threads(args.threads)
     torch.manual_seed(0)
-    model = ProbUNet(1, 2, [32, 64, 128, 192], 3, 6, 3)
-    opt = torch.optim.Adam(model.parameters(), lr=1e-4)
-    result = {'framework': 'pytorch', 'version': torch.__version__, 'threads': torch.get_num_threads(),
+    result = {'framework': 'pytorch', 'version': torch.__version__, 'device': args.device, 'threads': torch.get_num_threads(),
               'blas': torch.__config__.show().split('BLAS_INFO=')[-1].split(',')[0] if 'BLAS_INFO=' in torch.__config__.show() else 'unknown',
               'train': [], 'sampling': {}}
-    a = torch.randn(2048, 2048)
-    result['matmulGflops'] = 2 * 2048 ** 3 / timed(lambda: a @ a, 1, 5) / 1e9
+    warmup = 1
+    if args.device == 'cuda':
+        torch.backends.cudnn.benchmark = True
+        torch.backends.cudnn.allow_tf32 = args.tf32 == 'on'
+        torch.backends.cuda.matmul.allow_tf32 = args.tf32 == 'on'
+        warmup = 3  # cudnn.benchmark tries algorithms on the first steps of each shape
+        result.update(gpu=torch.cuda.get_device_name(0), cuda=torch.version.cuda, cudnn=torch.backends.cudnn.version(),
+                      tf32=args.tf32 == 'on', cudnnBenchmark=True, timing='CUDA events, median')
+    model = ProbUNet(1, 2, [32, 64, 128, 192], 3, 6, 3).to(dev)
+    opt = torch.optim.Adam(model.parameters(), lr=1e-4)
+    n = 8192 if args.device == 'cuda' else 2048
+    a = torch.randn(n, n, device=dev)
+    result['matmulGflops'] = 2 * n ** 3 / timed(lambda: a @ a, 1, 5, args.device) / 1e9
     for b in args.batch:
-        x = torch.randn(b, 1, args.size, args.size)
-        y = (torch.rand(b, args.size, args.size) > 0.5).long()
+        x = torch.randn(b, 1, args.size, args.size, device=dev)
+        y = (torch.rand(b, args.size, args.size, device=dev) > 0.5).long()
 
         def step():
             opt.zero_grad()
             model.loss(x, y).backward()
             opt.step()
-        s = timed(step, 1, args.steps)
-        result['train'].append({'batch': b, 'secondsPerStep': s, 'msPerImage': 1000 * s / b})
-    x = torch.randn(8, 1, args.size, args.size)
+        if args.device == 'cuda':
+            torch.cuda.reset_peak_memory_stats()
+        s = timed(step, warmup, args.steps, args.device)
+        row = {'batch': b, 'secondsPerStep': s, 'msPerImage': 1000 * s / b}
+        if args.device == 'cuda':
+            row['peakMemoryBytes'] = torch.cuda.max_memory_allocated()
+            if args.profile and b == (32 if 32 in args.batch else args.batch[0]):
+                result['profile'] = dict(batch=b, **kernel_profile(step))
+        result['train'].append(row)
+    x = torch.randn(8, 1, args.size, args.size, device=dev)
     for name, n, naive in [('one', 1, False), ('sixteen', 16, False), ('sixteenNaive', 16, True)]:
-        result['sampling'][name] = {'batch': 8, 'samples': n, 'seconds': timed(lambda: model.sample(x, n, naive), 1, 3)}
+        result['sampling'][name] = {'batch': 8, 'samples': n, 'seconds': timed(lambda: model.sample(x, n, naive), warmup, 3 if args.device == 'cpu' else 10, args.device)}
     print(json.dumps(result))
 
 

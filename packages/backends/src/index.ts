@@ -1,4 +1,4 @@
-export { BACKEND_NAMES, type BackendName } from './providers.js';
+export { BACKEND_NAMES, type BackendName, type ModuleLoaders } from './providers.js';
 export {
   AUTO_ORDER,
   BackendError,
@@ -7,5 +7,6 @@ export {
   type BackendPreference,
   type BackendReport,
   type CandidateReport,
+  type InitBackendOptions,
 } from './init-backend.js';
 export { nativeKernelCounters } from './wasm-native.js';

@@ -36,6 +36,23 @@ describe('initBackend', () => {
     await expect(initBackend('node')).rejects.toThrow(/backend "node" could not be initialised:[\s\S]*@tensorflow\/tfjs-node is not installed/);
   });
 
+  it('a bundled program passes the packages it carries as module loaders', async () => {
+    const asked: string[] = [];
+    const r = await initBackend('cpu', {
+      modules: {
+        '@tensorflow/tfjs-backend-cpu': async () => {
+          asked.push('@tensorflow/tfjs-backend-cpu');
+          return import('@tensorflow/tfjs-backend-cpu');
+        },
+      },
+    });
+    expect(r.selected).toBe('cpu');
+    expect(asked).toEqual(['@tensorflow/tfjs-backend-cpu']);
+    // A loader that fails is reported like a missing package, naming it.
+    const failing = { '@tensorflow/tfjs-node': () => Promise.reject(Object.assign(new Error("Cannot find module 'x'"), { code: 'ERR_MODULE_NOT_FOUND' })) };
+    await expect(initBackend('node', { modules: failing })).rejects.toThrow(/@tensorflow\/tfjs-node is not installed/);
+  });
+
   it('webgpu in Node runs through Dawn and names its adapter', async () => {
     try {
       const r = await initBackend('webgpu');

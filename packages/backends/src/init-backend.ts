@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { activeFloatPrecision, BACKEND_NAMES, PROVIDERS, type BackendName } from './providers.js';
+import { activeFloatPrecision, BACKEND_NAMES, PROVIDERS, type BackendName, type ModuleLoaders } from './providers.js';
 
 export type BackendPreference = BackendName | 'auto';
 
@@ -37,12 +37,20 @@ function describe(cands: CandidateReport[]): string {
   return cands.map((c) => `  ${c.name} (${c.packageName}): ${c.status}${c.reason ? ` — ${c.reason}` : ''}`).join('\n');
 }
 
+export interface InitBackendOptions {
+  /**
+   * Loaders for the optional packages a bundled program carries (see `ModuleLoaders`); without
+   * them each provider imports its package by name.
+   */
+  modules?: ModuleLoaders;
+}
+
 /**
  * Loads and activates a TensorFlow.js backend, explicitly: 'auto' tries AUTO_ORDER and keeps the
  * first that initialises; a name loads that one or fails. Returns what runs and why each other
  * candidate did not. Never called implicitly: importing this package changes nothing.
  */
-export async function initBackend(preference: BackendPreference = 'auto'): Promise<BackendReport> {
+export async function initBackend(preference: BackendPreference = 'auto', options: InitBackendOptions = {}): Promise<BackendReport> {
   if (preference !== 'auto' && !BACKEND_NAMES.includes(preference)) {
     throw new BackendError(
       `unknown backend "${String(preference)}"; choose one of: auto, ${BACKEND_NAMES.join(', ')}`,
@@ -63,7 +71,7 @@ export async function initBackend(preference: BackendPreference = 'auto'): Promi
     const c = entry(name);
     if (c.status === 'failed') continue;
     try {
-      const info = await PROVIDERS[name].load();
+      const info = await PROVIDERS[name].load(options.modules);
       const ok = await tf.setBackend(info.tfBackend);
       if (!ok) throw new Error(`tf.setBackend('${info.tfBackend}') returned false: the backend failed to initialise`);
       await tf.ready();

@@ -2,6 +2,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { setConvBackpropKernels } from '@probunet/core';
 import type { NativeKernels } from '@probunet/native';
 import { installNativeKernels, setNativeKernelsEnabled } from './wasm-native.js';
+import { installWebgpuDispatchLimitFixes } from './webgpu-dispatch-limits.js';
 
 export type BackendName = 'node-gpu' | 'node' | 'webgpu' | 'wasm-native' | 'wasm' | 'cpu';
 
@@ -15,18 +16,27 @@ export interface ProviderInfo {
   notes: string[];
 }
 
+/**
+ * Module loaders by package name, for bundled programs: a bundler cannot follow `import(name)` with a
+ * name known only at run time, so a bundle passes the optional packages it carries, e.g.
+ * `{ '@tensorflow/tfjs-backend-webgpu': () => import('@tensorflow/tfjs-backend-webgpu') }`.
+ * A package not listed is imported by name (from node_modules, as usual).
+ */
+export type ModuleLoaders = Readonly<Record<string, () => Promise<unknown>>>;
+
 export interface Provider {
   name: BackendName;
   /** The npm package that provides the binding. */
   packageName: string;
   /** Loads the binding and registers its backend; throws with the reason it cannot. */
-  load(): Promise<ProviderInfo>;
+  load(modules?: ModuleLoaders): Promise<ProviderInfo>;
 }
 
 /** Imports a package by a name TypeScript does not resolve (optional peer dependencies). */
-async function importOptional(name: string): Promise<unknown> {
+async function importOptional(name: string, modules: ModuleLoaders = {}): Promise<unknown> {
   try {
-    return await import(/* @vite-ignore */ name);
+    const loader = modules[name];
+    return loader ? await loader() : await import(/* @vite-ignore */ name);
   } catch (err) {
     const code = (err as { code?: string }).code;
     if (code === 'ERR_MODULE_NOT_FOUND' || code === 'MODULE_NOT_FOUND' || /Cannot find (module|package)/.test(String(err))) {
@@ -44,10 +54,10 @@ const isNode = typeof process !== 'undefined' && !!process.versions?.node;
  * llvmpipe through EGL; 'vulkan' for a real GPU). The OpenGL backend needs the compatibility
  * feature level and a surfaceless EGL platform. Returns a note naming the adapter.
  */
-async function installDawn(): Promise<string> {
+async function installDawn(modules?: ModuleLoaders): Promise<string> {
   const dawnBackend = process.env.PROBUNET_DAWN_BACKEND ?? 'opengl';
   if (dawnBackend === 'opengl') process.env.EGL_PLATFORM ??= 'surfaceless';
-  const mod = (await importOptional('webgpu')) as {
+  const mod = (await importOptional('webgpu', modules)) as {
     create(flags: string[]): { requestAdapter(o?: Record<string, unknown>): Promise<{ info?: Record<string, string> } | null> };
     globals: Record<string, unknown>;
   };
@@ -74,9 +84,9 @@ export const PROVIDERS: Record<BackendName, Provider> = {
   'node-gpu': {
     name: 'node-gpu',
     packageName: '@tensorflow/tfjs-node-gpu',
-    async load() {
+    async load(modules) {
       if (!isNode) throw new Error('tfjs-node-gpu runs in Node.js only');
-      await importOptional('@tensorflow/tfjs-node-gpu');
+      await importOptional('@tensorflow/tfjs-node-gpu', modules);
       await tf.setBackend('tensorflow');
       // tfjs-node-gpu falls back to the CPU silently when CUDA or cuDNN is missing; its backend
       // says which device it got.
@@ -90,34 +100,35 @@ export const PROVIDERS: Record<BackendName, Provider> = {
   node: {
     name: 'node',
     packageName: '@tensorflow/tfjs-node',
-    async load() {
+    async load(modules) {
       if (!isNode) throw new Error('tfjs-node runs in Node.js only');
-      await importOptional('@tensorflow/tfjs-node');
+      await importOptional('@tensorflow/tfjs-node', modules);
       return { tfBackend: 'tensorflow', threads: null, notes: [] };
     },
   },
   webgpu: {
     name: 'webgpu',
     packageName: '@tensorflow/tfjs-backend-webgpu',
-    async load() {
+    async load(modules) {
       const notes: string[] = [];
       const nav = (globalThis as { navigator?: { gpu?: unknown } }).navigator;
       if (!nav?.gpu) {
         if (!isNode) throw new Error('this browser exposes no WebGPU (navigator.gpu)');
-        notes.push(await installDawn());
+        notes.push(await installDawn(modules));
       }
-      await importOptional('@tensorflow/tfjs-backend-webgpu');
+      await importOptional('@tensorflow/tfjs-backend-webgpu', modules);
+      installWebgpuDispatchLimitFixes();
       return { tfBackend: 'webgpu', threads: null, notes };
     },
   },
   'wasm-native': {
     name: 'wasm-native',
     packageName: '@probunet/native',
-    async load() {
+    async load(modules) {
       if (!isNode) throw new Error('the native kernels run in Node.js only (use wasm or webgpu in a browser)');
-      const mod = (await importOptional('@probunet/native')) as { loadNativeKernels(): NativeKernels };
+      const mod = (await importOptional('@probunet/native', modules)) as { loadNativeKernels(): NativeKernels };
       const native = mod.loadNativeKernels();
-      await importOptional('@tensorflow/tfjs-backend-wasm');
+      await importOptional('@tensorflow/tfjs-backend-wasm', modules);
       installNativeKernels(native);
       setNativeKernelsEnabled(true);
       setConvBackpropKernels('wasm', true);
@@ -134,8 +145,8 @@ export const PROVIDERS: Record<BackendName, Provider> = {
   wasm: {
     name: 'wasm',
     packageName: '@tensorflow/tfjs-backend-wasm',
-    async load() {
-      await importOptional('@tensorflow/tfjs-backend-wasm');
+    async load(modules) {
+      await importOptional('@tensorflow/tfjs-backend-wasm', modules);
       setNativeKernelsEnabled(false);
       setConvBackpropKernels('wasm', false);
       const notes: string[] = [];
@@ -146,8 +157,8 @@ export const PROVIDERS: Record<BackendName, Provider> = {
   cpu: {
     name: 'cpu',
     packageName: '@tensorflow/tfjs-backend-cpu',
-    async load() {
-      await importOptional('@tensorflow/tfjs-backend-cpu');
+    async load(modules) {
+      await importOptional('@tensorflow/tfjs-backend-cpu', modules);
       return { tfBackend: 'cpu', threads: 1, notes: ['pure JavaScript: fine for tiny models and tests, far too slow to train real ones'] };
     },
   },

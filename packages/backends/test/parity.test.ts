@@ -117,3 +117,41 @@ describe('numerical parity with the cpu backend', () => {
     tf.dispose([x, dy]);
   });
 });
+
+describe('webgpu: matrices past the dispatch limit (tfjs-backend-webgpu 4.22)', () => {
+  it('a matrix with more than 1,048,560 rows transposes correctly (the stock kernel fails on it)', async () => {
+    if (!(await available('webgpu'))) return;
+    const rows = 1_048_576 + 3;
+    const x = tf.tidy(() => tf.reshape(tf.range(0, rows * 3, 1, 'float32'), [rows, 3]));
+    const t = tf.transpose(x);
+    expect(t.shape).toEqual([3, rows]);
+    const got = (await t.data()) as Float32Array;
+    // Element (c, r) of the transpose is x[r, c] = 3r + c: check a stride through every block.
+    for (let r = 0; r < rows; r += 4099) for (let c = 0; c < 3; c++) expect(got[c * rows + r]).toBe(3 * r + c);
+    expect(got[2 * rows + rows - 1]).toBe(3 * (rows - 1) + 2);
+    // The fix is needed: the stock kernel, run directly, still exceeds the limit (when tfjs fixes
+    // it, this fails: drop the wrapper then).
+    const { WEBGPU_TRANSPOSE_MAX_ROWS, stockWebgpuTransposeKernel } = await import('../src/webgpu-dispatch-limits.js');
+    expect(rows).toBeGreaterThan(WEBGPU_TRANSPOSE_MAX_ROWS);
+    const stock = stockWebgpuTransposeKernel()!;
+    expect(() => stock({ inputs: { x }, backend: tf.backend(), attrs: { perm: [1, 0] } as unknown as tf.NamedAttrMap })).toThrow(/Dispatch size exceeds WebGPU limits/);
+    const small = tf.transpose(tf.tensor2d([[1, 2, 3]]));
+    expect(Array.from(await small.data())).toEqual([1, 2, 3]);
+    tf.dispose([x, t, small]);
+    await tf.setBackend('cpu');
+  });
+
+  it('a sum over the rows of such a matrix (a bias gradient at batch 64 of 128×128) is right', async () => {
+    if (!(await available('webgpu'))) return;
+    const rows = 1_048_576 + 5;
+    const x = tf.tidy(() => tf.tile(tf.tensor2d([[1, 2, 0.5]]), [rows, 1]));
+    const s = tf.sum(x, 0);
+    expect(Array.from(await s.data())).toEqual([rows, 2 * rows, 0.5 * rows]);
+    const kept = tf.sum(x, 0, true);
+    expect(kept.shape).toEqual([1, 3]);
+    const { stockWebgpuSumKernel } = await import('../src/webgpu-dispatch-limits.js');
+    expect(() => stockWebgpuSumKernel()!({ inputs: { x }, backend: tf.backend(), attrs: { axis: [0], keepDims: false } as unknown as tf.NamedAttrMap })).toThrow(/Dispatch size exceeds WebGPU limits/);
+    tf.dispose([x, s, kept]);
+    await tf.setBackend('cpu');
+  });
+});
