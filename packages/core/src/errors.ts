@@ -37,3 +37,20 @@ export class CheckpointError extends ProbUNetError {
     super('checkpoint', message);
   }
 }
+
+/** The model's weights hold NaN or Inf: its outputs would be meaningless (all one class, NaN scores). */
+export class NonFiniteWeightsError extends ProbUNetError {
+  /** The first parameter, by checkpoint name, that holds a non-finite value. */
+  readonly parameter: string;
+  constructor(parameter: string, message: string) {
+    super('non-finite-weights', message);
+    this.parameter = parameter;
+  }
+}
+
+/** A model, trainer or worker pool used after `dispose()` / `close()`. */
+export class DisposedError extends ProbUNetError {
+  constructor(message: string) {
+    super('disposed', message);
+  }
+}
