@@ -12,9 +12,9 @@ export interface AdamOptions {
 }
 
 /**
- * One Adam update computed but not yet applied: the new weights and moments, and a scalar that is
- * finite exactly when the update is (Σ of the squared update, plus 0·Σ of the new weights, which
- * turns any NaN/Inf among them into NaN). Hand it to `commit` or `discard`; either frees it.
+ * One Adam update computed but not yet applied: the new weights and moments, and Σ(Δw)², which is
+ * NaN or Inf whenever any element of the update is (or when ‖Δw‖ exceeds float32's 1.8e19, an
+ * update no sane run makes). Hand it to `commit` or `discard`; either frees it.
  */
 export interface PendingUpdate {
   readonly updateSquaredNorm: tf.Scalar;
@@ -60,7 +60,7 @@ export class Adam {
         const v = state ? tf.add(tf.mul(state.v, this.beta2), tf.mul(tf.square(g), 1 - this.beta2)) : tf.mul(tf.square(g), 1 - this.beta2);
         const update = tf.mul(tf.div(m, tf.add(tf.sqrt(v), this.epsilon)), stepSize);
         const weight = tf.sub(variable, update);
-        checks.push(tf.sum(tf.square(update)), tf.mul(tf.sum(weight), 0));
+        checks.push(tf.sum(tf.square(update)));
         values.set(name, { weight: tf.keep(weight), m: tf.keep(m), v: tf.keep(v) });
       }
       // tidy does not look inside a Map: the values are kept explicitly above.
