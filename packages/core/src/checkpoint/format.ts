@@ -3,7 +3,7 @@ import { CheckpointError } from '../errors.js';
 import { createProbUNet, type CreateOptions } from '../model/create.js';
 import { corePlugin } from '../registry.js';
 import type { ProbUNet } from '../model/prob-unet.js';
-import { Trainer, type TrainerOptions, type TrainerState } from '../training/trainer.js';
+import { Trainer, type TrainerOptions } from '../training/trainer.js';
 import { crc32 } from './crc32.js';
 import { expectedParameterShapes } from './expected-shapes.js';
 import { dataStartOf, FORMAT_VERSION, MAGIC, readHeader, type CheckpointHeader, type ReadHeaderOptions, type TensorEntry } from './header.js';
