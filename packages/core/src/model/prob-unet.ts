@@ -1,13 +1,14 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { ConfigError, DisposedError, InputError, NonFiniteWeightsError } from '../errors.js';
+import { ConfigError, DisposedError, InputError } from '../errors.js';
 import { countParameters, type Parameter } from '../components/parameter.js';
 import type { Encoder, FusionHead, GaussianParams, LatentNet, SampleOptions, SegmentationSampler } from '../components/types.js';
 import { gaussianLogDensity, klDiagonalGaussians, sampleGaussian } from '../ops/gaussian.js';
 import { SeededRandom } from '../ops/random.js';
 import { labelLogLikelihood, oneHotMasked } from '../training/loss.js';
 import type { ProbUNetModelConfig } from './config.js';
+import { FiniteWeightsCheck } from './finite-weights.js';
 import { validateParts } from './validate-parts.js';
-import { canReadSync, validateCount, validateImages, validateImagesAsync, validateLabels, validateLabelsAsync, type InputSpec } from './validate-input.js';
+import { validateCount, validateImages, validateImagesAsync, validateLabels, validateLabelsAsync, type InputSpec } from './validate-input.js';
 
 export interface ParameterCounts {
   unet: number;
@@ -72,8 +73,7 @@ export class ProbUNet implements SegmentationSampler {
   readonly beta: number;
   readonly ignoreLabel: number;
   private disposed = false;
-  /** The parameters' data ids when their values were last found finite (assign() changes them). */
-  private finiteWeights: readonly object[] = [];
+  private readonly finiteWeights = new FiniteWeightsCheck(() => this.parameters());
 
   constructor(
     readonly encoder: Encoder,
@@ -176,7 +176,7 @@ export class ProbUNet implements SegmentationSampler {
   sample(images: tf.Tensor4D, n: number, options: ProbUNetSampleOptions = {}): tf.Tensor4D {
     this.assertLive();
     validateImages(images, this.inputSpec);
-    this.assertFiniteWeights();
+    this.finiteWeights.assert();
     validateCount(n, 'the number of samples n');
     const rng = new SeededRandom(options.seed ?? Math.floor(Math.random() * 2 ** 31));
     const seeds = Array.from({ length: n }, () => rng.nextSeed());
@@ -209,7 +209,7 @@ export class ProbUNet implements SegmentationSampler {
   priorDistribution(images: tf.Tensor4D): GaussianParams {
     this.assertLive();
     validateImages(images, this.inputSpec);
-    this.assertFiniteWeights();
+    this.finiteWeights.assert();
     return this.prior.apply(images);
   }
 
@@ -218,7 +218,7 @@ export class ProbUNet implements SegmentationSampler {
     this.assertLive();
     validateImages(images, this.inputSpec);
     validateLabels(labels, images, this.inputSpec);
-    this.assertFiniteWeights();
+    this.finiteWeights.assert();
     const [mean, logSigma] = tf.tidy(() => {
       const g = this.posterior.apply(images, this.posteriorCondition(labels));
       return [g.mean, g.logSigma];
@@ -234,7 +234,7 @@ export class ProbUNet implements SegmentationSampler {
     this.assertLive();
     validateImages(images, this.inputSpec);
     validateLabels(labels, images, this.inputSpec);
-    this.assertFiniteWeights();
+    this.finiteWeights.assert();
     return tf.tidy('probunet/reconstruct', () => {
       const posterior = this.posterior.apply(images, this.posteriorCondition(labels));
       return tf.argMax(this.fusion.apply(this.encoder.apply(images), posterior.mean), 3) as tf.Tensor3D;
@@ -259,7 +259,7 @@ export class ProbUNet implements SegmentationSampler {
     if (typeof range !== 'number' || !(range >= 0) || !Number.isFinite(range)) {
       throw new InputError(`latentTraversal's range must be a finite number ≥ 0 (prior standard deviations), got ${range}; the default is 2`);
     }
-    this.assertFiniteWeights();
+    this.finiteWeights.assert();
     const offsets = Array.from({ length: steps }, (_, i) => (steps === 1 ? 0 : -range + (2 * range * i) / (steps - 1)));
     const labels = tf.tidy('probunet/latent-traversal', () => {
       const features = this.encoder.apply(image);
@@ -290,7 +290,7 @@ export class ProbUNet implements SegmentationSampler {
     await validateImagesAsync(images, this.inputSpec);
     await validateLabelsAsync(labels, images, this.inputSpec);
     const k = validateCount(options.samples ?? 32, 'samples');
-    await this.assertFiniteWeightsAsync();
+    await this.finiteWeights.assertAsync();
     const rng = new SeededRandom(options.seed ?? 0);
     const [elboT, llT, klT] = tf.tidy('probunet/score', () => {
       const features = this.encoder.apply(images);
@@ -344,53 +344,4 @@ export class ProbUNet implements SegmentationSampler {
     if (this.disposed) throw new DisposedError('this ProbUNet has been disposed: its weights are freed');
   }
 
-  /**
-   * Throws NonFiniteWeightsError if a parameter holds NaN or Inf: the outputs would be silently
-   * meaningless (argMax of NaN logits is class 0 everywhere, scores NaN). One reduction per
-   * parameter read back once, then cached until a parameter is assigned again. Skipped where the
-   * backend cannot read synchronously (webgpu in Node); `scoreAnnotation` checks on every backend.
-   */
-  private assertFiniteWeights(): void {
-    if (!canReadSync()) return;
-    const { params, ids } = this.weightVersion();
-    if (ids === null) return;
-    const flags = tf.tidy(() => tf.stack(params.map((p) => tf.mul(tf.sum(p.variable), 0))));
-    try {
-      this.checkFlags(flags.dataSync(), params.map((p) => p.name), ids);
-    } finally {
-      flags.dispose();
-    }
-  }
-
-  private async assertFiniteWeightsAsync(): Promise<void> {
-    const { params, ids } = this.weightVersion();
-    if (ids === null) return;
-    const flags = tf.tidy(() => tf.stack(params.map((p) => tf.mul(tf.sum(p.variable), 0))));
-    try {
-      this.checkFlags(await flags.data(), params.map((p) => p.name), ids);
-    } finally {
-      flags.dispose();
-    }
-  }
-
-  /** The parameters and their data ids, or `ids: null` when they were already found finite. */
-  private weightVersion(): { params: Parameter[]; ids: object[] | null } {
-    const params = this.parameters();
-    const ids = params.map((p) => p.variable.dataId);
-    const same = ids.length === this.finiteWeights.length && ids.every((id, i) => id === this.finiteWeights[i]);
-    return { params, ids: same ? null : ids };
-  }
-
-  private checkFlags(flags: ArrayLike<number>, names: string[], ids: object[]): void {
-    for (let i = 0; i < flags.length; i++) {
-      if (Number.isNaN(flags[i]!)) {
-        throw new NonFiniteWeightsError(
-          names[i]!,
-          `the parameter "${names[i]}" holds NaN or Inf: every output of this model would be meaningless. ` +
-            'Load the last good checkpoint (training with a lower learning rate)',
-        );
-      }
-    }
-    this.finiteWeights = ids;
-  }
 }
