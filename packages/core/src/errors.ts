@@ -22,7 +22,10 @@ export class InputError extends ProbUNetError {
   }
 }
 
-/** Training produced a loss or gradient that is NaN or infinite; no update was applied. */
+/**
+ * Training produced a loss, gradient or update that is NaN or infinite; no update was applied and
+ * the trainer's state (step, RNG, Adam's moments) is as it was before the step.
+ */
 export class NonFiniteLossError extends ProbUNetError {
   readonly step: number;
   constructor(step: number, message: string) {
