@@ -22,7 +22,10 @@ export class InputError extends ProbUNetError {
   }
 }
 
-/** Training produced a loss or gradient that is NaN or infinite; no update was applied. */
+/**
+ * Training produced a loss, gradient or update that is NaN or infinite; no update was applied and
+ * the trainer's state (step, RNG, Adam's moments) is as it was before the step.
+ */
 export class NonFiniteLossError extends ProbUNetError {
   readonly step: number;
   constructor(step: number, message: string) {
@@ -35,5 +38,22 @@ export class NonFiniteLossError extends ProbUNetError {
 export class CheckpointError extends ProbUNetError {
   constructor(message: string) {
     super('checkpoint', message);
+  }
+}
+
+/** The model's weights hold NaN or Inf: its outputs would be meaningless (all one class, NaN scores). */
+export class NonFiniteWeightsError extends ProbUNetError {
+  /** The first parameter, by checkpoint name, that holds a non-finite value. */
+  readonly parameter: string;
+  constructor(parameter: string, message: string) {
+    super('non-finite-weights', message);
+    this.parameter = parameter;
+  }
+}
+
+/** A model, trainer or worker pool used after `dispose()` / `close()`. */
+export class DisposedError extends ProbUNetError {
+  constructor(message: string) {
+    super('disposed', message);
   }
 }

@@ -1,5 +1,5 @@
 import './register-gradients.js';
-export { ConfigError, InputError, NonFiniteLossError, CheckpointError, ProbUNetError } from './errors.js';
+export { CheckpointError, ConfigError, DisposedError, InputError, NonFiniteLossError, NonFiniteWeightsError, ProbUNetError } from './errors.js';
 export type {
   ComponentConfig,
   Encoder,
@@ -39,15 +39,26 @@ export {
   type ParameterCounts,
   type ProbUNetSampleOptions,
 } from './model/prob-unet.js';
-export { canReadSync, validateImages, validateImagesAsync, validateLabels, validateLabelsAsync, type InputSpec } from './model/validate-input.js';
+export {
+  canReadSync,
+  validateAnnotationsAsync,
+  validateImages,
+  validateImagesAsync,
+  validateLabels,
+  validateLabelsAsync,
+  type InputSpec,
+} from './model/validate-input.js';
 export { halfSquaredNorm, labelLogLikelihood, oneHotMasked } from './training/loss.js';
-export { Adam, type AdamOptions } from './training/adam.js';
+export { Adam, type AdamOptions, type PendingUpdate } from './training/adam.js';
 export { AUTHORS_SCHEDULE, learningRateAt, type PiecewiseSchedule } from './training/schedule.js';
 export { Trainer, type GradientResult, type TrainableModel, type StepMetrics, type TrainBatch, type TrainerOptions, type TrainerState } from './training/trainer.js';
 export {
+  DEFAULT_MAX_PARAMETERS,
   decodeCheckpoint,
   encodeCheckpoint,
   restoreCheckpoint,
   type CheckpointHeader,
+  type ReadHeaderOptions,
   type RestoredCheckpoint,
+  type RestoreOptions,
 } from './checkpoint/format.js';

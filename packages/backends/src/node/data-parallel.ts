@@ -3,7 +3,7 @@ import { availableParallelism } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import * as tf from '@tensorflow/tfjs-core';
-import { Trainer, type GradientResult, type ProbUNet, type TrainerOptions } from '@probunet/core';
+import { DisposedError, Trainer, type GradientResult, type ProbUNet, type TrainerOptions } from '@probunet/core';
 import type { BackendName } from '../providers.js';
 import { shardSeed, type FromWorker, type ToWorker } from './protocol.js';
 
@@ -28,7 +28,7 @@ interface Handle {
  * A Trainer whose gradients are computed by worker threads, each on a shard of the batch (data
  * parallelism). The shard gradients are averaged weighted by shard size, which equals the
  * full-batch gradient of a loss that is a mean over the batch; Adam, the schedule, the finite-loss
- * check and checkpoints are the Trainer's own. Each shard draws its posterior noise from its own
+ * and finite-update checks (a rejected step changes nothing) and checkpoints are the Trainer's own. Each shard draws its posterior noise from its own
  * seed (`shardSeed`). Workers run the built `@probunet/core` and build the model from
  * `model.getConfig()` with the core components (custom components need their plugin in a worker:
  * not supported yet). Call `close()` to stop the workers.
@@ -90,7 +90,7 @@ export class DataParallelTrainer extends Trainer<ProbUNet> {
   }
 
   protected override async computeGradients(images: tf.Tensor4D, labels: tf.Tensor3D, seed: number): Promise<GradientResult> {
-    if (this.closed) throw new Error('this DataParallelTrainer has been closed');
+    if (this.closed) throw new DisposedError('this DataParallelTrainer has been closed: its workers are stopped');
     const weights = new SharedArrayBuffer(this.total * 4);
     const flat = new Float32Array(weights);
     let at = 0;

@@ -1,39 +1,20 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { CheckpointError } from '../errors.js';
-import type { ProbUNetModelConfig } from '../model/config.js';
 import { createProbUNet, type CreateOptions } from '../model/create.js';
+import { corePlugin } from '../registry.js';
 import type { ProbUNet } from '../model/prob-unet.js';
-import { Trainer, type TrainerOptions, type TrainerState } from '../training/trainer.js';
+import { Trainer, type TrainerOptions } from '../training/trainer.js';
 import { crc32 } from './crc32.js';
+import { expectedParameterShapes } from './expected-shapes.js';
+import { dataStartOf, FORMAT_VERSION, MAGIC, readHeader, type CheckpointHeader, type ReadHeaderOptions, type TensorEntry } from './header.js';
 
-const MAGIC = 'PUNETCK1';
-const FORMAT_VERSION = 1;
-
-interface TensorEntry {
-  name: string;
-  shape: number[];
-  /** Byte offset into the data section. */
-  offset: number;
-}
-
-/** The JSON header of a checkpoint file. */
-export interface CheckpointHeader {
-  format: 'probunet-checkpoint';
-  version: number;
-  createdAt: string;
-  model: ProbUNetModelConfig;
-  /** Present when an optimizer state was saved (resumable training). */
-  trainer?: TrainerState;
-  /** Free-form, JSON-serialisable data of the caller (dataset, command line, metrics…). */
-  meta?: Record<string, unknown>;
-  tensors: TensorEntry[];
-  dataBytes: number;
-  dataCrc32: number;
-}
+export { DEFAULT_MAX_PARAMETERS, type CheckpointHeader, type ReadHeaderOptions } from './header.js';
 
 /**
  * Serialises a model (and optionally its trainer: Adam moments, step, RNG) into one self-checking
- * byte array: magic, header length, JSON header, float32 data, with a CRC-32 of the data.
+ * byte array: magic, header length, JSON header, CRC-32 of everything before it, float32 data (with
+ * its own CRC-32 in the header). Refuses weights or moments that hold NaN or Inf: a checkpoint is
+ * what training resumes from, so a ruined model must never replace a good file.
  */
 export async function encodeCheckpoint(
   model: ProbUNet,
@@ -48,6 +29,12 @@ export async function encodeCheckpoint(
   let offset = 0;
   for (const [name, t] of named) {
     const data = (await t.data()) as Float32Array;
+    const bad = firstNonFinite(data);
+    if (bad >= 0) {
+      throw new CheckpointError(
+        `refusing to save: "${name}" holds ${data[bad]} at flat index ${bad}; the model is ruined (resume from the last good checkpoint with a lower learning rate)`,
+      );
+    }
     entries.push({ name, shape: [...t.shape], offset });
     chunks.push(data);
     offset += data.byteLength;
@@ -70,33 +57,32 @@ export async function encodeCheckpoint(
     dataCrc32: crc32(dataSection),
   };
   const headerBytes = new TextEncoder().encode(JSON.stringify(header));
-  const headerPadded = Math.ceil((12 + headerBytes.length) / 4) * 4;
-  const out = new Uint8Array(headerPadded + dataSection.byteLength);
+  const dataStart = dataStartOf(headerBytes.length, FORMAT_VERSION);
+  const out = new Uint8Array(dataStart + dataSection.byteLength);
+  const view = new DataView(out.buffer);
   out.set(new TextEncoder().encode(MAGIC), 0);
-  new DataView(out.buffer).setUint32(8, headerBytes.length, true);
+  view.setUint32(8, headerBytes.length, true);
   out.set(headerBytes, 12);
-  out.fill(0x20, 12 + headerBytes.length, headerPadded);
-  out.set(dataSection, headerPadded);
+  view.setUint32(12 + headerBytes.length, crc32(out.subarray(0, 12 + headerBytes.length)), true);
+  out.fill(0x20, 16 + headerBytes.length, dataStart);
+  out.set(dataSection, dataStart);
   return out;
 }
 
-/** Parses and verifies a checkpoint; tensors are returned as new float32 tensors the caller owns. */
-export function decodeCheckpoint(bytes: Uint8Array, source = 'checkpoint'): { header: CheckpointHeader; tensors: Map<string, tf.Tensor> } {
-  if (bytes.byteLength < 12 || new TextDecoder().decode(bytes.subarray(0, 8)) !== MAGIC) {
-    throw new CheckpointError(`${source} is not a probunet checkpoint (bad magic bytes)`);
-  }
-  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  const headerLength = view.getUint32(8, true);
-  if (12 + headerLength > bytes.byteLength) throw new CheckpointError(`${source} is truncated inside its header`);
-  let header: CheckpointHeader;
-  try {
-    header = JSON.parse(new TextDecoder().decode(bytes.subarray(12, 12 + headerLength))) as CheckpointHeader;
-  } catch (err) {
-    throw new CheckpointError(`${source} has a corrupt header: ${(err as Error).message}`);
-  }
-  if (header.format !== 'probunet-checkpoint') throw new CheckpointError(`${source} has format "${header.format}", expected probunet-checkpoint`);
-  if (header.version !== FORMAT_VERSION) throw new CheckpointError(`${source} is format version ${header.version}; this build reads version ${FORMAT_VERSION}`);
-  const dataStart = Math.ceil((12 + headerLength) / 4) * 4;
+/**
+ * Parses and verifies a checkpoint (header CRC and structure, size limit, data CRC); tensors are
+ * returned as new float32 tensors the caller owns.
+ */
+export function decodeCheckpoint(
+  bytes: Uint8Array,
+  source = 'checkpoint',
+  options: ReadHeaderOptions = {},
+): { header: CheckpointHeader; tensors: Map<string, tf.Tensor> } {
+  const { header, dataStart } = readHeader(bytes, source, options);
+  return { header, tensors: decodeTensors(bytes, header, dataStart, source) };
+}
+
+function decodeTensors(bytes: Uint8Array, header: CheckpointHeader, dataStart: number, source: string): Map<string, tf.Tensor> {
   if (bytes.byteLength !== dataStart + header.dataBytes) {
     throw new CheckpointError(`${source} holds ${bytes.byteLength - dataStart} data bytes, its header promises ${header.dataBytes}: the file is truncated or padded`);
   }
@@ -108,7 +94,28 @@ export function decodeCheckpoint(bytes: Uint8Array, source = 'checkpoint'): { he
     const size = e.shape.reduce((a, b) => a * b, 1);
     tensors.set(e.name, tf.tensor(floats.slice(e.offset / 4, e.offset / 4 + size), e.shape, 'float32'));
   }
-  return { header, tensors };
+  return tensors;
+}
+
+/**
+ * A part built from a core component must have exactly the tensors the header lists under its
+ * prefix, with the same shapes. Checked before anything is allocated.
+ */
+function checkShapesAgainstConfig(header: CheckpointHeader, source: string): void {
+  const listed = new Map(header.tensors.map((e: TensorEntry) => [e.name, e.shape]));
+  for (const [part, expected] of expectedParameterShapes(header.model)) {
+    if (!expected) continue;
+    for (const [name, shape] of expected) {
+      const have = listed.get(name);
+      if (!have) throw new CheckpointError(`${source}: its model config needs a tensor "${name}" [${shape}] that the checkpoint does not hold`);
+      if (!tf.util.arraysEqual(have, shape)) {
+        throw new CheckpointError(`${source}: its model config gives "${name}" the shape [${shape}], the checkpoint holds [${have}]: the header is inconsistent`);
+      }
+    }
+    for (const name of listed.keys()) {
+      if (name.startsWith(`${part}/`) && !expected.has(name)) throw new CheckpointError(`${source} holds a tensor "${name}" that its model config does not have`);
+    }
+  }
 }
 
 export interface RestoredCheckpoint {
@@ -118,17 +125,26 @@ export interface RestoredCheckpoint {
   header: CheckpointHeader;
 }
 
+export interface RestoreOptions extends CreateOptions, ReadHeaderOptions {
+  /** Names the checkpoint in error messages. */
+  source?: string;
+  trainer?: Pick<TrainerOptions, 'validate'>;
+}
+
 /**
  * Rebuilds the model (through `options.registry` for custom components), loads its weights and,
  * when present, a Trainer with the saved step, RNG state and Adam moments.
  */
 export function restoreCheckpoint(
   bytes: Uint8Array,
-  options: CreateOptions & { source?: string; trainer?: Pick<TrainerOptions, 'validate'> } = {},
+  options: RestoreOptions = {},
 ): RestoredCheckpoint {
   const source = options.source ?? 'checkpoint';
-  const { header, tensors } = decodeCheckpoint(bytes, source);
+  const { header, dataStart } = readHeader(bytes, source, options);
+  if (!options.registry || options.registry.plugins.includes(corePlugin.name)) checkShapesAgainstConfig(header, source);
+  const tensors = decodeTensors(bytes, header, dataStart, source);
   let model: ProbUNet | undefined;
+  let trainer: Trainer<ProbUNet> | undefined;
   try {
     model = createProbUNet(header.model, options.registry ? { registry: options.registry } : {});
     for (const p of model.parameters()) {
@@ -139,7 +155,6 @@ export function restoreCheckpoint(
       }
       p.variable.assign(t);
     }
-    let trainer: Trainer<ProbUNet> | undefined;
     if (header.trainer) {
       const s = header.trainer;
       trainer = new Trainer(model, {
@@ -154,9 +169,17 @@ export function restoreCheckpoint(
     }
     return { model, ...(trainer ? { trainer } : {}), header };
   } catch (err) {
+    trainer?.dispose();
     model?.dispose();
-    throw err;
+    if (err instanceof CheckpointError) throw err;
+    // A header that passed its checks but describes an impossible model or trainer state.
+    throw new CheckpointError(`${source} cannot be restored: ${(err as Error).message}`);
   } finally {
     for (const t of tensors.values()) t.dispose();
   }
+}
+
+function firstNonFinite(data: Float32Array): number {
+  for (let i = 0; i < data.length; i++) if (!Number.isFinite(data[i]!)) return i;
+  return -1;
 }

@@ -22,6 +22,9 @@ function isComponent(x: unknown): x is { kind: string } {
  * The parts are checked against each other; a mismatch throws a ConfigError saying how to fix it.
  */
 export function createProbUNet(config: ProbUNetConfig | ProbUNetParts | ProbUNetModelConfig, options: CreateOptions = {}): ProbUNet {
+  if (typeof config !== 'object' || config === null) {
+    throw new ConfigError(`createProbUNet needs a config object ({ inputChannels, numClasses, … } or { encoder, prior, posterior, fusion }), got ${String(config)}`);
+  }
   const registry = options.registry ?? createRegistry();
   const parts: ProbUNetParts = 'encoder' in config ? config : expandConfig(checkShortConfig(config));
   const built: Array<{ dispose(): void }> = [];
@@ -42,7 +45,8 @@ export function createProbUNet(config: ProbUNetConfig | ProbUNetParts | ProbUNet
     if (prior === posterior) throw new ConfigError('prior and posterior must be two separate latent nets (they share no weights)');
     const beta = parts.beta ?? AUTHORS_DEFAULTS.beta;
     if (!(beta >= 0) || !Number.isFinite(beta)) throw new ConfigError(`beta must be a finite number ≥ 0, got ${beta}`);
-    return new ProbUNet(encoder, prior, posterior, fusion, { beta, ignoreLabel: parts.ignoreLabel ?? DEFAULT_IGNORE_LABEL });
+    const ignoreLabel = checkIgnoreLabel(parts.ignoreLabel ?? DEFAULT_IGNORE_LABEL, fusion.numClasses);
+    return new ProbUNet(encoder, prior, posterior, fusion, { beta, ignoreLabel });
   } catch (err) {
     // Free what this call built; instances the caller passed stay theirs.
     for (const part of built) part.dispose();
@@ -57,9 +61,17 @@ function checkShortConfig(config: ProbUNetConfig): ProbUNetConfig {
     if (!Number.isInteger(v) || v < 1) throw new ConfigError(`${key} is required and must be a positive integer, got ${String(v)}`);
   }
   if (config.numClasses < 2) throw new ConfigError(`numClasses must be ≥ 2 (a binary mask is 2 classes), got ${config.numClasses}`);
-  const ignore = config.ignoreLabel ?? DEFAULT_IGNORE_LABEL;
-  if (ignore >= 0 && ignore < config.numClasses) {
-    throw new ConfigError(`ignoreLabel ${ignore} collides with a class index (0..${config.numClasses - 1}): pick a value outside that range, e.g. 255`);
-  }
+  checkIgnoreLabel(config.ignoreLabel ?? DEFAULT_IGNORE_LABEL, config.numClasses);
   return config;
+}
+
+/** Labels are int32: the ignore label must be an integer outside the class indices. */
+function checkIgnoreLabel(ignore: number, numClasses: number): number {
+  if (typeof ignore !== 'number' || !Number.isInteger(ignore)) {
+    throw new ConfigError(`ignoreLabel must be an integer (labels are int32), got ${String(ignore)}: the default is ${DEFAULT_IGNORE_LABEL}`);
+  }
+  if (ignore >= 0 && ignore < numClasses) {
+    throw new ConfigError(`ignoreLabel ${ignore} collides with a class index (0..${numClasses - 1}): pick a value outside that range, e.g. 255`);
+  }
+  return ignore;
 }

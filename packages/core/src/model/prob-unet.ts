@@ -1,10 +1,12 @@
 import * as tf from '@tensorflow/tfjs-core';
+import { ConfigError, DisposedError, InputError } from '../errors.js';
 import { countParameters, type Parameter } from '../components/parameter.js';
 import type { Encoder, FusionHead, GaussianParams, LatentNet, SampleOptions, SegmentationSampler } from '../components/types.js';
 import { gaussianLogDensity, klDiagonalGaussians, sampleGaussian } from '../ops/gaussian.js';
 import { SeededRandom } from '../ops/random.js';
 import { labelLogLikelihood, oneHotMasked } from '../training/loss.js';
 import type { ProbUNetModelConfig } from './config.js';
+import { FiniteWeightsCheck } from './finite-weights.js';
 import { validateParts } from './validate-parts.js';
 import { validateCount, validateImages, validateImagesAsync, validateLabels, validateLabelsAsync, type InputSpec } from './validate-input.js';
 
@@ -37,7 +39,7 @@ export interface LatentTraversalOptions {
   dims?: number[];
   /** Points per dimension; default 5. */
   steps?: number;
-  /** Walk μ ± range·σ of the prior along each dimension; default 2. */
+  /** Walk μ ± range·σ of the prior along each dimension; finite and ≥ 0, default 2. */
   range?: number;
 }
 
@@ -71,6 +73,7 @@ export class ProbUNet implements SegmentationSampler {
   readonly beta: number;
   readonly ignoreLabel: number;
   private disposed = false;
+  private readonly finiteWeights = new FiniteWeightsCheck(() => this.parameters());
 
   constructor(
     readonly encoder: Encoder,
@@ -88,7 +91,7 @@ export class ProbUNet implements SegmentationSampler {
     this.ignoreLabel = options.ignoreLabel;
     const names = new Set<string>();
     for (const p of this.parameters()) {
-      if (names.has(p.name)) throw new Error(`two parameters are both named "${p.name}": component parameter names must be unique`);
+      if (names.has(p.name)) throw new ConfigError(`two parameters are both named "${p.name}": component parameter names must be unique`);
       names.add(p.name);
     }
   }
@@ -173,6 +176,7 @@ export class ProbUNet implements SegmentationSampler {
   sample(images: tf.Tensor4D, n: number, options: ProbUNetSampleOptions = {}): tf.Tensor4D {
     this.assertLive();
     validateImages(images, this.inputSpec);
+    this.finiteWeights.assert();
     validateCount(n, 'the number of samples n');
     const rng = new SeededRandom(options.seed ?? Math.floor(Math.random() * 2 ** 31));
     const seeds = Array.from({ length: n }, () => rng.nextSeed());
@@ -205,6 +209,7 @@ export class ProbUNet implements SegmentationSampler {
   priorDistribution(images: tf.Tensor4D): GaussianParams {
     this.assertLive();
     validateImages(images, this.inputSpec);
+    this.finiteWeights.assert();
     return this.prior.apply(images);
   }
 
@@ -213,6 +218,7 @@ export class ProbUNet implements SegmentationSampler {
     this.assertLive();
     validateImages(images, this.inputSpec);
     validateLabels(labels, images, this.inputSpec);
+    this.finiteWeights.assert();
     const [mean, logSigma] = tf.tidy(() => {
       const g = this.posterior.apply(images, this.posteriorCondition(labels));
       return [g.mean, g.logSigma];
@@ -228,6 +234,7 @@ export class ProbUNet implements SegmentationSampler {
     this.assertLive();
     validateImages(images, this.inputSpec);
     validateLabels(labels, images, this.inputSpec);
+    this.finiteWeights.assert();
     return tf.tidy('probunet/reconstruct', () => {
       const posterior = this.posterior.apply(images, this.posteriorCondition(labels));
       return tf.argMax(this.fusion.apply(this.encoder.apply(images), posterior.mean), 3) as tf.Tensor3D;
@@ -242,13 +249,17 @@ export class ProbUNet implements SegmentationSampler {
   latentTraversal(image: tf.Tensor4D, options: LatentTraversalOptions = {}): LatentTraversal {
     this.assertLive();
     validateImages(image, this.inputSpec, 'image');
-    if (image.shape[0] !== 1) throw new RangeError(`latentTraversal takes one image [1,H,W,C], got a batch of ${image.shape[0]}`);
+    if (image.shape[0] !== 1) throw new InputError(`latentTraversal takes one image [1,H,W,C], got a batch of ${image.shape[0]}`);
     const dims = options.dims ?? Array.from({ length: this.latentDim }, (_, i) => i);
     for (const d of dims) {
-      if (!Number.isInteger(d) || d < 0 || d >= this.latentDim) throw new RangeError(`latent dimension ${d} is outside 0..${this.latentDim - 1}`);
+      if (!Number.isInteger(d) || d < 0 || d >= this.latentDim) throw new InputError(`latent dimension ${d} is outside 0..${this.latentDim - 1}`);
     }
     const steps = validateCount(options.steps ?? 5, 'steps');
     const range = options.range ?? 2;
+    if (typeof range !== 'number' || !(range >= 0) || !Number.isFinite(range)) {
+      throw new InputError(`latentTraversal's range must be a finite number ≥ 0 (prior standard deviations), got ${range}; the default is 2`);
+    }
+    this.finiteWeights.assert();
     const offsets = Array.from({ length: steps }, (_, i) => (steps === 1 ? 0 : -range + (2 * range * i) / (steps - 1)));
     const labels = tf.tidy('probunet/latent-traversal', () => {
       const features = this.encoder.apply(image);
@@ -279,6 +290,7 @@ export class ProbUNet implements SegmentationSampler {
     await validateImagesAsync(images, this.inputSpec);
     await validateLabelsAsync(labels, images, this.inputSpec);
     const k = validateCount(options.samples ?? 32, 'samples');
+    await this.finiteWeights.assertAsync();
     const rng = new SeededRandom(options.seed ?? 0);
     const [elboT, llT, klT] = tf.tidy('probunet/score', () => {
       const features = this.encoder.apply(images);
@@ -329,6 +341,7 @@ export class ProbUNet implements SegmentationSampler {
   }
 
   private assertLive(): void {
-    if (this.disposed) throw new Error('this ProbUNet has been disposed');
+    if (this.disposed) throw new DisposedError('this ProbUNet has been disposed: its weights are freed');
   }
+
 }

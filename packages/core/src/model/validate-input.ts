@@ -69,6 +69,26 @@ export async function validateLabelsAsync(labels: tf.Tensor, images: tf.Tensor4D
   checkLabelValues(await labels.data(), spec, what);
 }
 
+/**
+ * Training labels: int32 [B,H,W] (one annotation per image) or [B,A,H,W] (A graders), every
+ * grader's values checked, not only the one a step picks.
+ */
+export async function validateAnnotationsAsync(labels: tf.Tensor, images: tf.Tensor4D, spec: InputSpec, what = 'labels'): Promise<void> {
+  if (!(labels instanceof tf.Tensor)) throw new InputError(`${what} must be a tf.Tensor, got ${typeof labels}`);
+  if (labels.rank !== 4) return validateLabelsAsync(labels, images, spec, what);
+  if (labels.dtype !== 'int32') throw new InputError(`${what} must be int32 class indices, got ${labels.dtype}`);
+  const [b, a, h, w] = labels.shape as [number, number, number, number];
+  if (b !== images.shape[0] || h !== images.shape[1] || w !== images.shape[2]) {
+    throw new InputError(`${what} shape [${labels.shape.join(', ')}] does not match the images' [${images.shape[0]}, graders, ${images.shape[1]}, ${images.shape[2]}]`);
+  }
+  if (a === 0) throw new InputError(`${what} have zero graders per image`);
+  const data = await labels.data();
+  checkLabelValues(data, spec, what, (i) => {
+    const [n, g] = [Math.floor(i / (a * h * w)), Math.floor(i / (h * w)) % a];
+    return ` (image ${n}, grader ${g})`;
+  });
+}
+
 function checkLabelShape(labels: tf.Tensor, images: tf.Tensor4D, what: string): asserts labels is tf.Tensor3D {
   if (!(labels instanceof tf.Tensor)) throw new InputError(`${what} must be a tf.Tensor, got ${typeof labels}`);
   if (labels.rank !== 3) throw new InputError(`${what} must have rank 3 [batch, height, width], got shape [${labels.shape.join(', ')}]`);
@@ -79,12 +99,12 @@ function checkLabelShape(labels: tf.Tensor, images: tf.Tensor4D, what: string): 
   }
 }
 
-function checkLabelValues(data: tf.TypedArray | ArrayLike<number>, spec: InputSpec, what: string): void {
+function checkLabelValues(data: tf.TypedArray | ArrayLike<number>, spec: InputSpec, what: string, where: (i: number) => string = () => ''): void {
   for (let i = 0; i < data.length; i++) {
     const v = data[i]!;
     if ((v < 0 || v >= spec.numClasses) && v !== spec.ignoreLabel) {
       throw new InputError(
-        `${what} contain the value ${v} at flat index ${i}; valid labels are 0..${spec.numClasses - 1} and the ignore label ${spec.ignoreLabel}`,
+        `${what} contain the value ${v} at flat index ${i}${where(i)}; valid labels are 0..${spec.numClasses - 1} and the ignore label ${spec.ignoreLabel}`,
       );
     }
   }

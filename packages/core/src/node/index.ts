@@ -1,2 +1,2 @@
 export { loadCheckpoint, saveCheckpoint } from './checkpoint-file.js';
-export { writeFileAtomic } from './atomic-write.js';
+export { removeStaleTempFiles, writeFileAtomic } from './atomic-write.js';

@@ -1,9 +1,24 @@
 import * as tf from '@tensorflow/tfjs-core';
+import { CheckpointError, ConfigError } from '../errors.js';
+import { sumAll } from '../ops/sum.js';
 
 export interface AdamOptions {
+  /** In [0, 1). Default 0.9. */
   beta1?: number;
+  /** In [0, 1). Default 0.999. */
   beta2?: number;
+  /** Finite and > 0. Default 1e-8. */
   epsilon?: number;
+}
+
+/**
+ * One Adam update computed but not yet applied: the new weights and moments, and Σ(Δw)², which is
+ * NaN or Inf whenever any element of the update is (or when ‖Δw‖ exceeds float32's 1.8e19, an
+ * update no sane run makes). Hand it to `commit` or `discard`; either frees it.
+ */
+export interface PendingUpdate {
+  readonly updateSquaredNorm: tf.Scalar;
+  readonly values: ReadonlyMap<string, { weight: tf.Tensor; m: tf.Tensor; v: tf.Tensor }>;
 }
 
 /**
@@ -19,28 +34,64 @@ export class Adam {
   private readonly moments = new Map<string, { m: tf.Variable; v: tf.Variable }>();
 
   constructor(options: AdamOptions = {}) {
-    this.beta1 = options.beta1 ?? 0.9;
-    this.beta2 = options.beta2 ?? 0.999;
+    this.beta1 = unitInterval('beta1', options.beta1 ?? 0.9);
+    this.beta2 = unitInterval('beta2', options.beta2 ?? 0.999);
     this.epsilon = options.epsilon ?? 1e-8;
+    if (!(this.epsilon > 0) || !Number.isFinite(this.epsilon)) {
+      throw new ConfigError(`adam.epsilon must be finite and > 0, got ${this.epsilon}: the default is 1e-8`);
+    }
   }
 
-  /** Applies one update to `variables[name]` from `grads[name]`. Does not dispose the gradients. */
-  apply(variables: ReadonlyMap<string, tf.Variable>, grads: ReadonlyMap<string, tf.Tensor>, learningRate: number): void {
-    this.iterations++;
-    const t = this.iterations;
+  /**
+   * Computes one update of `variables[name]` from `grads[name]` without applying it; the moments,
+   * the weights and `iterations` stay as they are. Does not dispose the gradients.
+   */
+  prepare(variables: ReadonlyMap<string, tf.Variable>, grads: ReadonlyMap<string, tf.Tensor>, learningRate: number): PendingUpdate {
+    const t = this.iterations + 1;
     const stepSize = (learningRate * Math.sqrt(1 - this.beta2 ** t)) / (1 - this.beta1 ** t);
-    tf.tidy('probunet/adam', () => {
+    return tf.tidy('probunet/adam', () => {
+      const values = new Map<string, { weight: tf.Tensor; m: tf.Tensor; v: tf.Tensor }>();
+      const checks: tf.Tensor[] = [];
       for (const [name, g] of grads) {
         const variable = variables.get(name);
-        if (!variable) throw new Error(`Adam: no variable named "${name}"`);
-        const state = this.slot(name, variable);
-        const m = tf.add(tf.mul(state.m, this.beta1), tf.mul(g, 1 - this.beta1));
-        const v = tf.add(tf.mul(state.v, this.beta2), tf.mul(tf.square(g), 1 - this.beta2));
+        if (!variable) throw new ConfigError(`Adam: no variable named "${name}"`);
+        const state = this.moments.get(name);
+        const m = state ? tf.add(tf.mul(state.m, this.beta1), tf.mul(g, 1 - this.beta1)) : tf.mul(g, 1 - this.beta1);
+        const v = state ? tf.add(tf.mul(state.v, this.beta2), tf.mul(tf.square(g), 1 - this.beta2)) : tf.mul(tf.square(g), 1 - this.beta2);
+        const update = tf.mul(tf.div(m, tf.add(tf.sqrt(v), this.epsilon)), stepSize);
+        const weight = tf.sub(variable, update);
+        checks.push(tf.sum(tf.square(update)));
+        values.set(name, { weight: tf.keep(weight), m: tf.keep(m), v: tf.keep(v) });
+      }
+      // tidy does not look inside a Map: the values are kept explicitly above.
+      return { updateSquaredNorm: sumAll(checks) as tf.Scalar, values } as unknown as tf.TensorContainer;
+    }) as unknown as PendingUpdate;
+  }
+
+  /** Applies a prepared update (and counts it); frees it. */
+  commit(pending: PendingUpdate, variables: ReadonlyMap<string, tf.Variable>): void {
+    this.iterations++;
+    for (const [name, { weight, m, v }] of pending.values) {
+      variables.get(name)!.assign(weight);
+      const state = this.moments.get(name);
+      if (state) {
         state.m.assign(m);
         state.v.assign(v);
-        variable.assign(tf.sub(variable, tf.mul(tf.div(m, tf.add(tf.sqrt(v), this.epsilon)), stepSize)));
+      } else {
+        this.moments.set(name, { m: tf.variable(m, false), v: tf.variable(v, false) });
       }
-    });
+    }
+    this.discard(pending);
+  }
+
+  /** Frees a prepared update without applying it. */
+  discard(pending: PendingUpdate): void {
+    tf.dispose([pending.updateSquaredNorm, ...[...pending.values.values()].flatMap((x) => [x.weight, x.m, x.v])]);
+  }
+
+  /** Applies one update to `variables[name]` from `grads[name]` unchecked. Does not dispose the gradients. */
+  apply(variables: ReadonlyMap<string, tf.Variable>, grads: ReadonlyMap<string, tf.Tensor>, learningRate: number): void {
+    this.commit(this.prepare(variables, grads, learningRate), variables);
   }
 
   /** Moments by parameter name, for checkpoints. The tensors stay owned by the optimizer. */
@@ -53,18 +104,28 @@ export class Adam {
     return out;
   }
 
-  /** Restores moments written by `stateTensors` (values are copied). */
+  /**
+   * Restores moments written by `stateTensors` (values are copied). After at least one update,
+   * every variable needs both moments: a missing one would silently restart at zero.
+   */
   restore(iterations: number, tensors: ReadonlyMap<string, tf.Tensor>, variables: ReadonlyMap<string, tf.Variable>): void {
-    this.disposeMoments();
-    this.iterations = iterations;
     for (const [name, variable] of variables) {
       const m = tensors.get(`${name}/adam_m`);
       const v = tensors.get(`${name}/adam_v`);
-      if (!m || !v) continue;
-      if (!tf.util.arraysEqual(m.shape, variable.shape) || !tf.util.arraysEqual(v.shape, variable.shape)) {
-        throw new RangeError(`Adam state for "${name}" has shape [${m.shape}] but the parameter has [${variable.shape}]`);
+      if (!m && !v && iterations === 0) continue;
+      if (!m || !v) {
+        throw new CheckpointError(`the optimizer state has no ${m ? 'adam_v' : 'adam_m'} for "${name}" after ${iterations} updates: the checkpoint is incomplete`);
       }
-      this.moments.set(name, { m: tf.variable(m, false), v: tf.variable(v, false) });
+      if (!tf.util.arraysEqual(m.shape, variable.shape) || !tf.util.arraysEqual(v.shape, variable.shape)) {
+        throw new CheckpointError(`Adam state for "${name}" has shape [${m.shape}] but the parameter has [${variable.shape}]`);
+      }
+    }
+    this.disposeMoments();
+    this.iterations = iterations;
+    for (const [name] of variables) {
+      const m = tensors.get(`${name}/adam_m`);
+      const v = tensors.get(`${name}/adam_v`);
+      if (m && v) this.moments.set(name, { m: tf.variable(m, false), v: tf.variable(v, false) });
     }
   }
 
@@ -79,13 +140,9 @@ export class Adam {
     }
     this.moments.clear();
   }
+}
 
-  private slot(name: string, variable: tf.Variable): { m: tf.Variable; v: tf.Variable } {
-    let s = this.moments.get(name);
-    if (!s) {
-      s = { m: tf.variable(tf.zerosLike(variable), false), v: tf.variable(tf.zerosLike(variable), false) };
-      this.moments.set(name, s);
-    }
-    return s;
-  }
+function unitInterval(name: string, value: number): number {
+  if (!(value >= 0 && value < 1)) throw new ConfigError(`adam.${name} must be in [0, 1), got ${value}: the default is ${name === 'beta1' ? 0.9 : 0.999}`);
+  return value;
 }

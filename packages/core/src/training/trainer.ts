@@ -1,8 +1,8 @@
 import '../register-gradients.js';
 import * as tf from '@tensorflow/tfjs-core';
-import { InputError, NonFiniteLossError } from '../errors.js';
+import { ConfigError, DisposedError, InputError, NonFiniteLossError } from '../errors.js';
 import type { Parameter } from '../components/parameter.js';
-import { validateImagesAsync, validateLabelsAsync, type InputSpec } from '../model/validate-input.js';
+import { validateAnnotationsAsync, validateImagesAsync, type InputSpec } from '../model/validate-input.js';
 import { SeededRandom } from '../ops/random.js';
 import { sumAll } from '../ops/sum.js';
 import { Adam, type AdamOptions } from './adam.js';
@@ -26,12 +26,12 @@ export interface TrainableModel {
 export interface TrainerOptions {
   /** A constant rate or a piecewise schedule; default the authors' (1e-4 → 5e-5 → 1e-5 → 5e-7 at 80k/160k/240k). */
   learningRate?: number | PiecewiseSchedule;
-  /** L2 coefficient on conv kernels (not the logits conv, not biases). Default 1e-5. */
+  /** L2 coefficient on conv kernels (not the logits conv, not biases); finite and ≥ 0. Default 1e-5. */
   weightDecay?: number;
   /** Seeds grader choice and posterior noise. Default 0. */
   seed?: number;
   adam?: AdamOptions;
-  /** Validate shapes, dtypes, label range and finiteness of every batch. Default true. */
+  /** Validate shapes, dtypes, label range (of every grader) and finiteness of every batch. Default true. */
   validate?: boolean;
 }
 
@@ -64,6 +64,8 @@ export interface StepMetrics {
   /** λ·Σ½‖w‖². */
   weightDecay: number;
   gradNorm: number;
+  /** ‖Δw‖₂ of the applied update (checked finite before it was applied). */
+  updateNorm: number;
   learningRate: number;
 }
 
@@ -79,8 +81,10 @@ export interface TrainerState {
 /**
  * Minimises the model's objective + λ·Σ½‖w‖² with Adam; for the Prob. U-Net the objective is
  * −ELBO = mean_b[Σ_pixels CE(logits(z_q), y)] + β·mean_b[KL(q‖p)].
- * Each step checks that the loss and gradients are finite before applying anything; a bad step
- * throws NonFiniteLossError and leaves the weights as they were.
+ * Each step checks that the loss, the gradients and the update are finite before applying
+ * anything (the update with one fused reduction read back once); a bad step throws
+ * NonFiniteLossError and leaves the weights, Adam's moments and count, the step counter and the
+ * random state as they were, so the same step can be retried with a lower learning rate.
  */
 export class Trainer<M extends TrainableModel = TrainableModel> {
   readonly model: M;
@@ -90,6 +94,7 @@ export class Trainer<M extends TrainableModel = TrainableModel> {
   private rng: SeededRandom;
   private validate: boolean;
   private steps = 0;
+  private disposed = false;
   private readonly variables: Map<string, tf.Variable>;
   private readonly decayed: tf.Variable[];
 
@@ -98,6 +103,9 @@ export class Trainer<M extends TrainableModel = TrainableModel> {
     const lr = options.learningRate ?? AUTHORS_SCHEDULE;
     this.schedule = checkSchedule(typeof lr === 'number' ? { boundaries: [], values: [lr] } : lr);
     this.weightDecay = options.weightDecay ?? 1e-5;
+    if (!(this.weightDecay >= 0) || !Number.isFinite(this.weightDecay)) {
+      throw new ConfigError(`weightDecay must be a finite number ≥ 0, got ${this.weightDecay}: the default is 1e-5`);
+    }
     this.rng = new SeededRandom(options.seed ?? 0);
     this.validate = options.validate ?? true;
     this.optimizer = new Adam(options.adam);
@@ -113,34 +121,56 @@ export class Trainer<M extends TrainableModel = TrainableModel> {
 
   /** One Adam update on a batch. */
   async trainStep(batch: TrainBatch): Promise<StepMetrics> {
+    this.assertLive();
+    if (typeof batch !== 'object' || batch === null || !(batch.images instanceof tf.Tensor) || !(batch.labels instanceof tf.Tensor)) {
+      throw new InputError('trainStep takes { images: tf.Tensor4D, labels: tf.Tensor3D | tf.Tensor4D }');
+    }
     const { images } = batch;
-    const labels = this.pickAnnotations(batch);
+    const rngState = this.rng.getState();
+    let labels: tf.Tensor3D | undefined;
     try {
       if (this.validate) {
         await validateImagesAsync(images, this.model.inputSpec);
-        await validateLabelsAsync(labels, images, this.model.inputSpec);
+        await validateAnnotationsAsync(batch.labels, images, this.model.inputSpec);
       }
+      labels = this.pickAnnotations(batch);
       const seed = this.rng.nextSeed();
       const learningRate = learningRateAt(this.schedule, this.steps);
       const g = await this.computeGradients(images, labels, seed);
       try {
         const gradNorm = await globalNorm([...g.grads.values()]);
-        if (!Number.isFinite(g.loss) || !Number.isFinite(gradNorm)) {
+        const rejected = (what: string) => {
           const parts = Object.entries(g.terms).map(([n, v]) => `${n} ${v}`).join(', ');
-          throw new NonFiniteLossError(
+          return new NonFiniteLossError(
             this.steps + 1,
-            `step ${this.steps + 1}: the loss is ${g.loss} (${parts}) and the gradient norm ${gradNorm}; ` +
+            `step ${this.steps + 1}: ${what} (loss ${g.loss}: ${parts}; gradient norm ${gradNorm}; learning rate ${learningRate}); ` +
               'no update was applied. Lower the learning rate, check the inputs, or resume from the last good checkpoint',
           );
+        };
+        if (!Number.isFinite(g.loss) || !Number.isFinite(gradNorm)) throw rejected('the loss or the gradient is not finite');
+        const pending = this.optimizer.prepare(this.variables, g.grads, learningRate);
+        let updateNorm: number;
+        try {
+          updateNorm = Math.sqrt((await pending.updateSquaredNorm.data())[0]!);
+        } catch (err) {
+          this.optimizer.discard(pending);
+          throw err;
         }
-        this.optimizer.apply(this.variables, g.grads, learningRate);
+        if (!Number.isFinite(updateNorm)) {
+          this.optimizer.discard(pending);
+          throw rejected(`the update's norm is ${updateNorm} in float32 (NaN, Inf, or beyond 1.8e19): the weights would be ruined`);
+        }
+        this.optimizer.commit(pending, this.variables);
         this.steps++;
-        return { step: this.steps, loss: g.loss, terms: g.terms, weightDecay: this.weightDecay * g.halfSquaredNorm, gradNorm, learningRate };
+        return { step: this.steps, loss: g.loss, terms: g.terms, weightDecay: this.weightDecay * g.halfSquaredNorm, gradNorm, updateNorm, learningRate };
       } finally {
         tf.dispose([...g.grads.values()]);
       }
+    } catch (err) {
+      this.rng = SeededRandom.fromState(rngState); // a rejected step draws nothing
+      throw err;
     } finally {
-      if (labels !== batch.labels) labels.dispose();
+      if (labels && labels !== batch.labels) labels.dispose();
     }
   }
 
@@ -191,9 +221,10 @@ export class Trainer<M extends TrainableModel = TrainableModel> {
 
   /** Restores the step count, RNG and Adam moments saved in a checkpoint. */
   restoreState(state: TrainerState, optimizerTensors: ReadonlyMap<string, tf.Tensor>): void {
+    this.assertLive();
+    this.optimizer.restore(state.adam.iterations, optimizerTensors, this.variables);
     this.steps = state.step;
     this.rng = SeededRandom.fromState(state.rngState);
-    this.optimizer.restore(state.adam.iterations, optimizerTensors, this.variables);
   }
 
   /** Parameter variables by checkpoint name. */
@@ -201,8 +232,19 @@ export class Trainer<M extends TrainableModel = TrainableModel> {
     return this.variables;
   }
 
+  /** Frees Adam's moments; any later step throws DisposedError. */
   dispose(): void {
+    this.disposed = true;
     this.optimizer.dispose();
+  }
+
+  get isDisposed(): boolean {
+    return this.disposed;
+  }
+
+  private assertLive(): void {
+    if (this.disposed) throw new DisposedError('this Trainer has been disposed (its Adam moments are freed): create a new one, or restore a checkpoint');
+    if ((this.model as { isDisposed?: boolean }).isDisposed) throw new DisposedError('the model of this Trainer has been disposed');
   }
 
   /** [B,A,H,W] → one grader per image, chosen by the trainer's RNG. */
