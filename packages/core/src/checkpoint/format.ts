@@ -1,8 +1,9 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { CheckpointError } from '../errors.js';
+import { modelTypeOf, type CheckpointableModel, type ModelConfig } from '../model/checkpointable.js';
 import type { ProbUNetModelConfig } from '../model/config.js';
 import { createProbUNet, type CreateOptions } from '../model/create.js';
-import type { ProbUNet } from '../model/prob-unet.js';
+import { createRegistry } from '../registry.js';
 import { Trainer, type TrainerOptions, type TrainerState } from '../training/trainer.js';
 import { crc32 } from './crc32.js';
 
@@ -21,7 +22,8 @@ export interface CheckpointHeader {
   format: 'probunet-checkpoint';
   version: number;
   createdAt: string;
-  model: ProbUNetModelConfig;
+  /** The model's getConfig(): a Prob. U-Net config, or a `type` a registry plugin rebuilds. */
+  model: ModelConfig;
   /** Present when an optimizer state was saved (resumable training). */
   trainer?: TrainerState;
   /** Free-form, JSON-serialisable data of the caller (dataset, command line, metrics…). */
@@ -36,8 +38,8 @@ export interface CheckpointHeader {
  * byte array: magic, header length, JSON header, float32 data, with a CRC-32 of the data.
  */
 export async function encodeCheckpoint(
-  model: ProbUNet,
-  trainer?: Trainer<ProbUNet>,
+  model: CheckpointableModel,
+  trainer?: Trainer<CheckpointableModel>,
   meta?: Record<string, unknown>,
 ): Promise<Uint8Array> {
   if (trainer && trainer.model !== model) throw new CheckpointError('the trainer given to encodeCheckpoint trains another model');
@@ -111,26 +113,48 @@ export function decodeCheckpoint(bytes: Uint8Array, source = 'checkpoint'): { he
   return { header, tensors };
 }
 
-export interface RestoredCheckpoint {
-  model: ProbUNet;
+export interface RestoredCheckpoint<M extends CheckpointableModel = CheckpointableModel> {
+  model: M;
   /** Present when the checkpoint holds training state; continues the same run. */
-  trainer?: Trainer<ProbUNet>;
+  trainer?: Trainer<M>;
   header: CheckpointHeader;
 }
 
+export interface RestoreOptions extends CreateOptions {
+  /** Names the checkpoint in errors (a file path). */
+  source?: string;
+  trainer?: Pick<TrainerOptions, 'validate'>;
+  /**
+   * The model type the caller expects (`prob-unet`, `dropout-unet`, …); a checkpoint of another type
+   * is a CheckpointError. Pair it with the type parameter: `restoreCheckpoint<ProbUNet>(bytes, { expectedType: 'prob-unet' })`.
+   */
+  expectedType?: string;
+}
+
 /**
- * Rebuilds the model (through `options.registry` for custom components), loads its weights and,
- * when present, a Trainer with the saved step, RNG state and Adam moments.
+ * Rebuilds the model (a Prob. U-Net, or any type `options.registry` has a model factory for, e.g.
+ * the baselines), loads its weights and, when present, a Trainer with the saved step, RNG state
+ * and Adam moments.
  */
-export function restoreCheckpoint(
+export function restoreCheckpoint<M extends CheckpointableModel = CheckpointableModel>(
   bytes: Uint8Array,
-  options: CreateOptions & { source?: string; trainer?: Pick<TrainerOptions, 'validate'> } = {},
-): RestoredCheckpoint {
+  options: RestoreOptions = {},
+): RestoredCheckpoint<M> {
   const source = options.source ?? 'checkpoint';
   const { header, tensors } = decodeCheckpoint(bytes, source);
-  let model: ProbUNet | undefined;
+  let model: M | undefined;
   try {
-    model = createProbUNet(header.model, options.registry ? { registry: options.registry } : {});
+    const type = modelTypeOf(header.model);
+    if (options.expectedType !== undefined && type !== options.expectedType) {
+      throw new CheckpointError(`${source} holds a "${type}" model, not the "${options.expectedType}" the caller expects: load it as a ${type}, or pick the right file`);
+    }
+    if (type === 'prob-unet') {
+      model = createProbUNet(header.model as ProbUNetModelConfig, options.registry ? { registry: options.registry } : {}) as CheckpointableModel as M;
+    } else if (type !== undefined) {
+      model = (options.registry ?? createRegistry()).createModel({ ...header.model, type }) as M;
+    } else {
+      throw new CheckpointError(`${source} has a model config with neither a "type" nor format "probunet-model"`);
+    }
     for (const p of model.parameters()) {
       const t = tensors.get(p.name);
       if (!t) throw new CheckpointError(`${source} has no tensor "${p.name}" that the model needs`);
@@ -139,7 +163,7 @@ export function restoreCheckpoint(
       }
       p.variable.assign(t);
     }
-    let trainer: Trainer<ProbUNet> | undefined;
+    let trainer: Trainer<M> | undefined;
     if (header.trainer) {
       const s = header.trainer;
       trainer = new Trainer(model, {

@@ -21,6 +21,12 @@ export interface TrainableModel {
    * `seed` drives any randomness (posterior noise, dropout). Caller owns the scalars.
    */
   lossTerms(images: tf.Tensor4D, labels: tf.Tensor3D, seed: number): { objective: tf.Scalar; terms: Record<string, tf.Scalar> };
+  /**
+   * Optional: the objective given every annotation, labels int32 [B,A,H,W], for a model that picks
+   * graders itself (an ensemble draws one per member). The Trainer then passes [B,A,H,W] batches
+   * here unpicked instead of choosing one grader per image for `lossTerms`.
+   */
+  lossTermsAllGraders?(images: tf.Tensor4D, labels: tf.Tensor4D, seed: number): { objective: tf.Scalar; terms: Record<string, tf.Scalar> };
 }
 
 export interface TrainerOptions {
@@ -114,11 +120,18 @@ export class Trainer<M extends TrainableModel = TrainableModel> {
   /** One Adam update on a batch. */
   async trainStep(batch: TrainBatch): Promise<StepMetrics> {
     const { images } = batch;
-    const labels = this.pickAnnotations(batch);
+    const allGraders = this.model.lossTermsAllGraders !== undefined && batch.labels instanceof tf.Tensor && batch.labels.rank === 4;
+    const labels = allGraders ? (batch.labels as tf.Tensor4D) : this.pickAnnotations(batch);
     try {
       if (this.validate) {
         await validateImagesAsync(images, this.model.inputSpec);
-        await validateLabelsAsync(labels, images, this.model.inputSpec);
+        for (const one of labels.rank === 4 ? tf.unstack(labels, 1) : [labels]) {
+          try {
+            await validateLabelsAsync(one, images, this.model.inputSpec);
+          } finally {
+            if (one !== labels) one.dispose();
+          }
+        }
       }
       const seed = this.rng.nextSeed();
       const learningRate = learningRateAt(this.schedule, this.steps);
@@ -148,11 +161,12 @@ export class Trainer<M extends TrainableModel = TrainableModel> {
    * Gradients of objective + λ·Σ½‖w‖² for one batch, by parameter name, with the loss values.
    * Subclasses may compute them elsewhere (e.g. data-parallel workers); the caller disposes the grads.
    */
-  protected async computeGradients(images: tf.Tensor4D, labels: tf.Tensor3D, seed: number): Promise<GradientResult> {
+  protected async computeGradients(images: tf.Tensor4D, labels: tf.Tensor3D | tf.Tensor4D, seed: number): Promise<GradientResult> {
     let termNames: string[] = [];
     let terms: tf.Tensor[] = [];
     const { value, grads } = tf.variableGrads(() => {
-      const { objective, terms: parts } = this.model.lossTerms(images, labels, seed);
+      const { objective, terms: parts } =
+        labels.rank === 4 ? this.model.lossTermsAllGraders!(images, labels as tf.Tensor4D, seed) : this.model.lossTerms(images, labels as tf.Tensor3D, seed);
       const l2 = halfSquaredNorm(this.decayed);
       termNames = Object.keys(parts);
       terms = [...Object.values(parts).map((t) => tf.keep(t)), tf.keep(l2)];
