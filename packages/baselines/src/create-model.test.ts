@@ -35,13 +35,14 @@ describe('createModel', () => {
     });
     expect(configs[0]).toMatchObject({ rate: 0.5, encoderBlocks: [1], decoderBlocks: [0], ignoreLabel: 255 });
     expect(configs[1]).toMatchObject({ members: 4 });
-    expect(configs[2]).toMatchObject({ heads: 4 });
+    expect(configs[2]).toMatchObject({ heads: 4, relaxation: 0 });
     expect(configs[3]).toMatchObject({ latentDim: 3, beta: 10, logSigmaBound: 5 });
   });
 
   it.each([
     [{ type: 'm-heads', ...small, head: 3 }, /m-heads: unknown option "head"; the options of m-heads are .*heads/],
     [{ type: 'm-heads', ...small, heads: 0 }, /m-heads: heads must be a positive integer, got 0: e.g. heads: 4/],
+    [{ type: 'm-heads', ...small, relaxation: 1 }, /m-heads: relaxation must be in \[0, 1\), got 1/],
     [{ type: 'unet-ensemble', ...small, members: 1.5 }, /unet-ensemble: members must be a positive integer, got 1.5/],
     [{ type: 'dropout-unet', ...small, rate: 1 }, /dropout-unet: rate must be in \[0, 1\), got 1/],
     [{ type: 'dropout-unet', ...small, encoderBlocks: [2] }, /dropout-unet: encoderBlocks must list block indices in 0..1/],
@@ -93,5 +94,4 @@ describe('checkpoint files of every model type', () => {
       model.dispose();
     }
   });
-
 });

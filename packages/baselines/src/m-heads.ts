@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import {
+  ConfigError,
   ConvLayer,
   SeededRandom,
   UNetEncoder,
@@ -17,12 +18,18 @@ export interface MHeadsConfig extends UNetShortForm {
   type?: 'm-heads';
   /** Number of output heads. Default 4 (the paper's Sec. 4). */
   heads?: number;
+  /**
+   * ε of the relaxed oracle loss (Rupprecht et al. 2017): the best head's loss weighs 1 − ε, each
+   * other head's ε/(M − 1). Default 0: only the best head gets the gradient (the paper's baseline).
+   */
+  relaxation?: number;
 }
 
 /** What `getConfig()` returns: every option filled in. */
 export interface MHeadsModelConfig extends UNetOptions {
   type: 'm-heads';
   heads: number;
+  relaxation: number;
 }
 
 /**
@@ -41,9 +48,13 @@ export class MHeads implements CheckpointableModel {
 
   constructor(config: MHeadsConfig) {
     const type = 'm-heads';
-    checkKnownKeys(type, config, [...SHORT_FORM_KEYS, 'heads']);
+    checkKnownKeys(type, config, [...SHORT_FORM_KEYS, 'heads', 'relaxation']);
     const unet = resolveUNetOptions(type, config);
-    this.config = { type, ...unet, heads: positiveInteger(type, 'heads', config.heads ?? 4, 4) };
+    const relaxation = config.relaxation ?? 0;
+    if (typeof relaxation !== 'number' || !(relaxation >= 0 && relaxation < 1)) {
+      throw new ConfigError(`${type}: relaxation must be in [0, 1), got ${JSON.stringify(relaxation)}: e.g. relaxation: 0 (only the best head learns) or 0.05`);
+    }
+    this.config = { type, ...unet, heads: positiveInteger(type, 'heads', config.heads ?? 4, 4), relaxation };
     this.numClasses = unet.numClasses;
     this.ignoreLabel = unet.ignoreLabel;
     const { inputChannels, channels, convsPerBlock, seed } = unet;
@@ -74,8 +85,13 @@ export class MHeads implements CheckpointableModel {
   lossTerms(images: tf.Tensor4D, labels: tf.Tensor3D, _seed: number): { objective: tf.Scalar; terms: Record<string, tf.Scalar> } {
     const reconstruction = tf.tidy(() => {
       const oneHot = oneHotMasked(labels, this.numClasses, this.ignoreLabel);
-      const perHead = tf.stack(this.headLogits(images).map((logits) => tf.neg(labelLogLikelihood(logits, oneHot))), 1); // [B,M]
-      return tf.mean(tf.min(perHead, 1)) as tf.Scalar;
+      const perHead = tf.stack(this.headLogits(images).map((logits) => tf.neg(labelLogLikelihood(logits, oneHot))), 1) as tf.Tensor2D; // [B,M]
+      const best = tf.min(perHead, 1);
+      const { relaxation: eps, heads: m } = this.config;
+      if (eps === 0 || m === 1) return tf.mean(best) as tf.Scalar;
+      // (1 − ε)·best + ε/(M − 1)·Σ others = (1 − ε − ε/(M − 1))·best + ε/(M − 1)·Σ all
+      const others = eps / (m - 1);
+      return tf.mean(tf.add(tf.mul(best, 1 - eps - others), tf.mul(tf.sum(perHead, 1), others))) as tf.Scalar;
     });
     return { objective: reconstruction, terms: { reconstruction: tf.clone(reconstruction) } };
   }
