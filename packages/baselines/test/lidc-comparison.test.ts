@@ -14,6 +14,7 @@ import { MODEL_TYPES, createModel, type ModelType } from '../src/index.js';
 
 const STEPS = Number(process.env.PROBUNET_COMPARISON_STEPS ?? 300);
 const SAMPLES = 16;
+const BATCH = Number(process.env.PROBUNET_COMPARISON_BATCH ?? 4);
 const unet = { inputChannels: 1, numClasses: 2, channels: [8, 16, 32], convsPerBlock: 1, seed: 3 };
 const train = createSyntheticLidc({ count: 64, size: 32, seed: 1 });
 const test = createSyntheticLidc({ count: 8, size: 32, seed: 2 });
@@ -23,8 +24,8 @@ async function trainModel(model: CheckpointableModel): Promise<void> {
   const trainer = new Trainer(model, { learningRate: 1e-3, seed: 7 });
   const examples = await Promise.all(Array.from({ length: train.length }, (_, i) => train.get(i)));
   for (let step = 0; step < STEPS; step++) {
-    const start = (step * 8) % examples.length;
-    const { images, labels } = toTensors(examples.slice(start, start + 8));
+    const start = (step * BATCH) % examples.length;
+    const { images, labels } = toTensors(examples.slice(start, start + BATCH));
     await trainer.trainStep({ images, labels });
     tf.dispose([images, labels]);
   }
@@ -50,7 +51,7 @@ async function meanGed(model: CheckpointableModel): Promise<number> {
   return acc.summary().mean;
 }
 
-describe(`six models on synthetic LIDC-like data (32×32, ${STEPS} steps, GED of ${SAMPLES} samples vs the true distribution)`, () => {
+describe(`six models on synthetic LIDC-like data (32×32, ${STEPS} steps of ${BATCH}, GED of ${SAMPLES} samples vs the true distribution)`, () => {
   beforeAll(async () => {
     await tf.setBackend('wasm');
   });
