@@ -1,11 +1,13 @@
 import * as tf from '@tensorflow/tfjs-core';
 import {
+  ConfigError,
   ConvLayer,
   SeededRandom,
   createRegistry,
   labelLogLikelihood,
   oneHotMasked,
   validateImages,
+  type CheckpointableModel,
   type ComponentConfig,
   type Encoder,
   type InputSpec,
@@ -17,31 +19,42 @@ import {
 } from '@probunet/core';
 
 export interface DeterministicUNetConfig {
-  /** Any registered encoder config; default a U-Net. */
+  type?: 'deterministic-unet';
+  /** Any registered encoder config, e.g. `{ type: 'unet', inputChannels, channels, convsPerBlock, seed }`. */
   encoder: ComponentConfig;
   numClasses: number;
   /** Default 255. */
   ignoreLabel?: number;
+  /** Seed of the logits conv's initialisation (the encoder has its own). Default 0. */
   seed?: number;
+}
+
+/** What `getConfig()` returns: every option filled in. */
+export interface DeterministicUNetModelConfig extends DeterministicUNetConfig {
+  type: 'deterministic-unet';
+  ignoreLabel: number;
+  seed: number;
 }
 
 /**
  * The paper's first baseline: a U-Net with a 1×1 logits conv, trained with the same per-image
  * cross-entropy. It has one answer per image: `sample(images, n)` returns it n times.
  */
-export class DeterministicUNet implements SegmentationSampler, TrainableModel {
+export class DeterministicUNet implements SegmentationSampler, TrainableModel, CheckpointableModel {
   readonly kind = 'deterministic-unet' as const;
   readonly numClasses: number;
   readonly ignoreLabel: number;
   readonly encoder: Encoder;
   private readonly head: ConvLayer;
-  private readonly config: DeterministicUNetConfig;
+  private readonly config: DeterministicUNetModelConfig;
 
   constructor(config: DeterministicUNetConfig, registry: Registry = createRegistry()) {
-    if (!Number.isInteger(config.numClasses) || config.numClasses < 2) throw new RangeError(`numClasses must be ≥ 2, got ${config.numClasses}`);
-    this.config = { ...config };
+    if (!Number.isInteger(config.numClasses) || config.numClasses < 2) {
+      throw new ConfigError(`deterministic-unet: numClasses must be an integer ≥ 2, got ${JSON.stringify(config.numClasses)}: e.g. numClasses: 2`);
+    }
+    this.config = { type: 'deterministic-unet', encoder: config.encoder, numClasses: config.numClasses, ignoreLabel: config.ignoreLabel ?? 255, seed: config.seed ?? 0 };
     this.numClasses = config.numClasses;
-    this.ignoreLabel = config.ignoreLabel ?? 255;
+    this.ignoreLabel = this.config.ignoreLabel;
     this.encoder = registry.createEncoder(config.encoder);
     this.head = new ConvLayer({
       kernelSize: 1,
@@ -84,8 +97,8 @@ export class DeterministicUNet implements SegmentationSampler, TrainableModel {
     return [...tag('unet', this.encoder.parameters()), ...this.head.parameters('logits')];
   }
 
-  getConfig(): DeterministicUNetConfig {
-    return { ...this.config };
+  getConfig(): DeterministicUNetModelConfig {
+    return { ...this.config, encoder: this.encoder.getConfig() };
   }
 
   dispose(): void {

@@ -1,1 +1,15 @@
-export { DeterministicUNet, type DeterministicUNetConfig } from './deterministic-unet.js';
+export { DeterministicUNet, type DeterministicUNetConfig, type DeterministicUNetModelConfig } from './deterministic-unet.js';
+export { DropoutUNet, type DropoutUNetConfig, type DropoutUNetModelConfig } from './dropout-unet.js';
+export { UNetEnsemble, type UNetEnsembleConfig, type UNetEnsembleModelConfig } from './unet-ensemble.js';
+export { MHeads, type MHeadsConfig, type MHeadsModelConfig } from './m-heads.js';
+export { Image2ImageVAE, type Image2ImageVAEConfig, type Image2ImageVAEModelConfig } from './image2image-vae.js';
+export { type UNetOptions, type UNetShortForm } from './model-options.js';
+export {
+  MODEL_TYPES,
+  baselinesPlugin,
+  createModel,
+  type DeterministicUNetShortForm,
+  type ModelByType,
+  type ModelConfigByType,
+  type ModelType,
+} from './create-model.js';

@@ -16,7 +16,7 @@ export { DownPath } from './components/down-path.js';
 export { UNetEncoder, type UNetEncoderConfig, type UNetEncoderOptions } from './components/unet-encoder.js';
 export { ConvGaussian, type ConvGaussianConfig, type ConvGaussianOptions } from './components/conv-gaussian.js';
 export { TileConcatFusion, type TileConcatFusionConfig, type TileConcatFusionOptions } from './components/fusion-head.js';
-export { corePlugin, createRegistry, type ComponentFactory, type ProbUNetPlugin, type Registry } from './registry.js';
+export { corePlugin, createRegistry, type ComponentFactory, type ModelFactory, type ProbUNetPlugin, type Registry } from './registry.js';
 export { conv2dSame, conv2dFilterGrad, conv2dInputGrad, setConvBackpropKernels, usesConvBackpropKernels, type Activation } from './ops/conv.js';
 export { gaussianLogDensity, klDiagonalGaussians, sampleGaussian } from './ops/gaussian.js';
 export { SeededRandom } from './ops/random.js';
@@ -30,6 +30,7 @@ export {
   type ProbUNetParts,
 } from './model/config.js';
 export { createProbUNet, type CreateOptions } from './model/create.js';
+export { modelTypeOf, type CheckpointableModel, type ModelConfig, type TypedModelConfig } from './model/checkpointable.js';
 export {
   ProbUNet,
   type AnnotationScore,

@@ -3,8 +3,12 @@ import { TileConcatFusion } from './components/fusion-head.js';
 import type { ComponentConfig, Encoder, FusionHead, LatentNet } from './components/types.js';
 import { UNetEncoder } from './components/unet-encoder.js';
 import { ConfigError } from './errors.js';
+import type { CheckpointableModel, TypedModelConfig } from './model/checkpointable.js';
 
 export type ComponentFactory<T> = (config: ComponentConfig) => T;
+
+/** Builds a whole model (a baseline, say) from its config; `registry` resolves the model's components. */
+export type ModelFactory = (config: TypedModelConfig, registry: Registry) => CheckpointableModel;
 
 /** A named bundle of component factories, keyed by the `type` their configs carry. */
 export interface ProbUNetPlugin {
@@ -12,10 +16,12 @@ export interface ProbUNetPlugin {
   readonly encoders?: Readonly<Record<string, ComponentFactory<Encoder>>>;
   readonly latentNets?: Readonly<Record<string, ComponentFactory<LatentNet>>>;
   readonly fusionHeads?: Readonly<Record<string, ComponentFactory<FusionHead>>>;
+  /** Whole models by `type` (checkpoints rebuild them through these). `prob-unet` is built in. */
+  readonly models?: Readonly<Record<string, ModelFactory>>;
 }
 
-type Slot = 'encoders' | 'latentNets' | 'fusionHeads';
-const SLOT_NOUN: Record<Slot, string> = { encoders: 'encoder', latentNets: 'latent net', fusionHeads: 'fusion head' };
+type Slot = 'encoders' | 'latentNets' | 'fusionHeads' | 'models';
+const SLOT_NOUN: Record<Slot, string> = { encoders: 'encoder', latentNets: 'latent net', fusionHeads: 'fusion head', models: 'model' };
 
 /** Resolves component configs to components; built once from an explicit plugin list. */
 export interface Registry {
@@ -23,6 +29,8 @@ export interface Registry {
   createEncoder(config: ComponentConfig): Encoder;
   createLatentNet(config: ComponentConfig): LatentNet;
   createFusionHead(config: ComponentConfig): FusionHead;
+  /** Builds a model registered by a plugin (not `prob-unet`: `createProbUNet` builds that one). */
+  createModel(config: TypedModelConfig): CheckpointableModel;
   /** The registered `type` names per slot. */
   types(): Record<Slot, string[]>;
 }
@@ -40,10 +48,11 @@ export const corePlugin: ProbUNetPlugin = {
  * slot are an error: pick one, or give your component another type name.
  */
 export function createRegistry(plugins: readonly ProbUNetPlugin[] = [corePlugin]): Registry {
-  const tables: Record<Slot, Map<string, { plugin: string; factory: ComponentFactory<unknown> }>> = {
+  const tables: Record<Slot, Map<string, { plugin: string; factory: (config: never, registry: Registry) => unknown }>> = {
     encoders: new Map(),
     latentNets: new Map(),
     fusionHeads: new Map(),
+    models: new Map(),
   };
   const names = new Set<string>();
   for (const plugin of plugins) {
@@ -51,6 +60,9 @@ export function createRegistry(plugins: readonly ProbUNetPlugin[] = [corePlugin]
     names.add(plugin.name);
     for (const slot of Object.keys(tables) as Slot[]) {
       for (const [type, factory] of Object.entries(plugin[slot] ?? {})) {
+        if (slot === 'models' && type === 'prob-unet') {
+          throw new ConfigError(`plugin "${plugin.name}" registers a model type "prob-unet", which is built in: give its model another type name`);
+        }
         const existing = tables[slot].get(type);
         if (existing) {
           throw new ConfigError(
@@ -62,7 +74,7 @@ export function createRegistry(plugins: readonly ProbUNetPlugin[] = [corePlugin]
       }
     }
   }
-  function create<T>(slot: Slot, config: ComponentConfig): T {
+  function create<T>(slot: Slot, config: ComponentConfig | TypedModelConfig): T {
     if (!config || typeof config.type !== 'string') {
       throw new ConfigError(`a ${SLOT_NOUN[slot]} config needs a string "type", got ${JSON.stringify(config)}`);
     }
@@ -70,20 +82,24 @@ export function createRegistry(plugins: readonly ProbUNetPlugin[] = [corePlugin]
     if (!entry) {
       const known = [...tables[slot].keys()].join(', ') || '(none)';
       throw new ConfigError(
-        `unknown ${SLOT_NOUN[slot]} type "${config.type}"; registered: ${known}. Register the plugin that provides it in createRegistry([...])`,
+        `unknown ${SLOT_NOUN[slot]} type "${config.type}"; registered: ${known}. Register the plugin that provides it in createRegistry([...])` +
+          (slot === 'models' ? ', e.g. createRegistry([corePlugin, baselinesPlugin]) with baselinesPlugin from @probunet/baselines' : ''),
       );
     }
-    return entry.factory(config) as T;
+    return entry.factory(config as never, registry) as T;
   }
-  return {
+  const registry: Registry = {
     plugins: [...names],
     createEncoder: (c) => create<Encoder>('encoders', c),
     createLatentNet: (c) => create<LatentNet>('latentNets', c),
     createFusionHead: (c) => create<FusionHead>('fusionHeads', c),
+    createModel: (c) => create<CheckpointableModel>('models', c),
     types: () => ({
       encoders: [...tables.encoders.keys()],
       latentNets: [...tables.latentNets.keys()],
       fusionHeads: [...tables.fusionHeads.keys()],
+      models: [...tables.models.keys()],
     }),
   };
+  return registry;
 }

@@ -1,8 +1,9 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { CheckpointError } from '../errors.js';
+import { modelTypeOf, type CheckpointableModel } from '../model/checkpointable.js';
+import type { ProbUNetModelConfig } from '../model/config.js';
 import { createProbUNet, type CreateOptions } from '../model/create.js';
-import { corePlugin } from '../registry.js';
-import type { ProbUNet } from '../model/prob-unet.js';
+import { corePlugin, createRegistry } from '../registry.js';
 import { Trainer, type TrainerOptions } from '../training/trainer.js';
 import { crc32 } from './crc32.js';
 import { expectedParameterShapes } from './expected-shapes.js';
@@ -17,8 +18,8 @@ export { DEFAULT_MAX_PARAMETERS, type CheckpointHeader, type ReadHeaderOptions }
  * what training resumes from, so a ruined model must never replace a good file.
  */
 export async function encodeCheckpoint(
-  model: ProbUNet,
-  trainer?: Trainer<ProbUNet>,
+  model: CheckpointableModel,
+  trainer?: Trainer<CheckpointableModel>,
   meta?: Record<string, unknown>,
 ): Promise<Uint8Array> {
   if (trainer && trainer.model !== model) throw new CheckpointError('the trainer given to encodeCheckpoint trains another model');
@@ -103,7 +104,7 @@ function decodeTensors(bytes: Uint8Array, header: CheckpointHeader, dataStart: n
  */
 function checkShapesAgainstConfig(header: CheckpointHeader, source: string): void {
   const listed = new Map(header.tensors.map((e: TensorEntry) => [e.name, e.shape]));
-  for (const [part, expected] of expectedParameterShapes(header.model)) {
+  for (const [part, expected] of expectedParameterShapes(header.model as ProbUNetModelConfig)) {
     if (!expected) continue;
     for (const [name, shape] of expected) {
       const have = listed.get(name);
@@ -118,35 +119,55 @@ function checkShapesAgainstConfig(header: CheckpointHeader, source: string): voi
   }
 }
 
-export interface RestoredCheckpoint {
-  model: ProbUNet;
+export interface RestoredCheckpoint<M extends CheckpointableModel = CheckpointableModel> {
+  model: M;
   /** Present when the checkpoint holds training state; continues the same run. */
-  trainer?: Trainer<ProbUNet>;
+  trainer?: Trainer<M>;
   header: CheckpointHeader;
 }
 
 export interface RestoreOptions extends CreateOptions, ReadHeaderOptions {
-  /** Names the checkpoint in error messages. */
+  /** Names the checkpoint in errors (a file path). */
   source?: string;
   trainer?: Pick<TrainerOptions, 'validate'>;
+  /**
+   * The model type the caller expects (`prob-unet`, `dropout-unet`, …); a checkpoint of another type
+   * is a CheckpointError. Pair it with the type parameter: `restoreCheckpoint<ProbUNet>(bytes, { expectedType: 'prob-unet' })`.
+   */
+  expectedType?: string;
 }
 
 /**
- * Rebuilds the model (through `options.registry` for custom components), loads its weights and,
- * when present, a Trainer with the saved step, RNG state and Adam moments.
+ * Rebuilds the model (a Prob. U-Net, or any type `options.registry` has a model factory for, e.g.
+ * the baselines), loads its weights and, when present, a Trainer with the saved step, RNG state
+ * and Adam moments.
  */
-export function restoreCheckpoint(
+export function restoreCheckpoint<M extends CheckpointableModel = CheckpointableModel>(
   bytes: Uint8Array,
   options: RestoreOptions = {},
-): RestoredCheckpoint {
+): RestoredCheckpoint<M> {
   const source = options.source ?? 'checkpoint';
   const { header, dataStart } = readHeader(bytes, source, options);
-  if (!options.registry || options.registry.plugins.includes(corePlugin.name)) checkShapesAgainstConfig(header, source);
+  // The Prob. U-Net's core parts have known shapes: check the header against them before anything
+  // is allocated (a plugin's own components and other model types are checked when built).
+  if (modelTypeOf(header.model) === 'prob-unet' && (!options.registry || options.registry.plugins.includes(corePlugin.name))) {
+    checkShapesAgainstConfig(header, source);
+  }
   const tensors = decodeTensors(bytes, header, dataStart, source);
-  let model: ProbUNet | undefined;
-  let trainer: Trainer<ProbUNet> | undefined;
+  let model: M | undefined;
+  let trainer: Trainer<M> | undefined;
   try {
-    model = createProbUNet(header.model, options.registry ? { registry: options.registry } : {});
+    const type = modelTypeOf(header.model);
+    if (options.expectedType !== undefined && type !== options.expectedType) {
+      throw new CheckpointError(`${source} holds a "${type}" model, not the "${options.expectedType}" the caller expects: load it as a ${type}, or pick the right file`);
+    }
+    if (type === 'prob-unet') {
+      model = createProbUNet(header.model as ProbUNetModelConfig, options.registry ? { registry: options.registry } : {}) as CheckpointableModel as M;
+    } else if (type !== undefined) {
+      model = (options.registry ?? createRegistry()).createModel({ ...header.model, type }) as M;
+    } else {
+      throw new CheckpointError(`${source} has a model config with neither a "type" nor format "probunet-model"`);
+    }
     for (const p of model.parameters()) {
       const t = tensors.get(p.name);
       if (!t) throw new CheckpointError(`${source} has no tensor "${p.name}" that the model needs`);

@@ -1,5 +1,5 @@
 import { CheckpointError } from '../errors.js';
-import type { ProbUNetModelConfig } from '../model/config.js';
+import { modelTypeOf, type ModelConfig } from '../model/checkpointable.js';
 import type { TrainerState } from '../training/trainer.js';
 import { checkSchedule } from '../training/schedule.js';
 import { crc32 } from './crc32.js';
@@ -25,7 +25,8 @@ export interface CheckpointHeader {
   format: 'probunet-checkpoint';
   version: number;
   createdAt: string;
-  model: ProbUNetModelConfig;
+  /** The model's getConfig(): a Prob. U-Net config, or a `type` a registry plugin rebuilds. */
+  model: ModelConfig;
   /** Present when an optimizer state was saved (resumable training). */
   trainer?: TrainerState;
   /** Free-form, JSON-serialisable data of the caller (dataset, command line, metrics…). */
@@ -88,9 +89,13 @@ export function readHeader(bytes: Uint8Array, source: string, options: ReadHeade
 function checkHeader(h: Record<string, unknown>, source: string, maxParameters: number): CheckpointHeader {
   const bad = (what: string) => new CheckpointError(`${source} has a malformed header: ${what}`);
   if (!isObject(h.model)) throw bad('"model" must be a model config object');
-  for (const part of ['encoder', 'prior', 'posterior', 'fusion']) {
-    const c = h.model[part];
-    if (!isObject(c) || typeof c.type !== 'string') throw bad(`"model.${part}" must be a component config with a string "type"`);
+  const type = modelTypeOf(h.model);
+  if (type === undefined) throw bad('"model" has neither a string "type" nor format "probunet-model"');
+  if (type === 'prob-unet') {
+    for (const part of ['encoder', 'prior', 'posterior', 'fusion']) {
+      const c = h.model[part];
+      if (!isObject(c) || typeof c.type !== 'string') throw bad(`"model.${part}" must be a component config with a string "type"`);
+    }
   }
   if (!isCount(h.dataBytes) || h.dataBytes % 4 !== 0) throw bad(`"dataBytes" must be a multiple of 4, got ${JSON.stringify(h.dataBytes)}`);
   if (!isCount(h.dataCrc32) || h.dataCrc32 > 0xffffffff) throw bad(`"dataCrc32" must be a 32-bit unsigned integer, got ${JSON.stringify(h.dataCrc32)}`);

@@ -6,4 +6,5 @@ export {
   describeSamplerContract,
   type ContractOptions,
 } from './contracts.js';
+export { describeModelContract, type ModelContractOptions } from './model-contract.js';
 export { numericalGradient } from './numerical-gradient.js';

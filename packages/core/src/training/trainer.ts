@@ -21,6 +21,12 @@ export interface TrainableModel {
    * `seed` drives any randomness (posterior noise, dropout). Caller owns the scalars.
    */
   lossTerms(images: tf.Tensor4D, labels: tf.Tensor3D, seed: number): { objective: tf.Scalar; terms: Record<string, tf.Scalar> };
+  /**
+   * Optional: the objective given every annotation, labels int32 [B,A,H,W], for a model that picks
+   * graders itself (an ensemble draws one per member). The Trainer then passes [B,A,H,W] batches
+   * here unpicked instead of choosing one grader per image for `lossTerms`.
+   */
+  lossTermsAllGraders?(images: tf.Tensor4D, labels: tf.Tensor4D, seed: number): { objective: tf.Scalar; terms: Record<string, tf.Scalar> };
 }
 
 export interface TrainerOptions {
@@ -127,13 +133,15 @@ export class Trainer<M extends TrainableModel = TrainableModel> {
     }
     const { images } = batch;
     const rngState = this.rng.getState();
-    let labels: tf.Tensor3D | undefined;
+    // A model that picks its own grader per image (an ensemble member each) gets them all.
+    const allGraders = this.model.lossTermsAllGraders !== undefined && batch.labels.rank === 4;
+    let labels: tf.Tensor3D | tf.Tensor4D | undefined;
     try {
       if (this.validate) {
         await validateImagesAsync(images, this.model.inputSpec);
         await validateAnnotationsAsync(batch.labels, images, this.model.inputSpec);
       }
-      labels = this.pickAnnotations(batch);
+      labels = allGraders ? (batch.labels as tf.Tensor4D) : this.pickAnnotations(batch);
       const seed = this.rng.nextSeed();
       const learningRate = learningRateAt(this.schedule, this.steps);
       const g = await this.computeGradients(images, labels, seed);
@@ -178,11 +186,12 @@ export class Trainer<M extends TrainableModel = TrainableModel> {
    * Gradients of objective + λ·Σ½‖w‖² for one batch, by parameter name, with the loss values.
    * Subclasses may compute them elsewhere (e.g. data-parallel workers); the caller disposes the grads.
    */
-  protected async computeGradients(images: tf.Tensor4D, labels: tf.Tensor3D, seed: number): Promise<GradientResult> {
+  protected async computeGradients(images: tf.Tensor4D, labels: tf.Tensor3D | tf.Tensor4D, seed: number): Promise<GradientResult> {
     let termNames: string[] = [];
     let terms: tf.Tensor[] = [];
     const { value, grads } = tf.variableGrads(() => {
-      const { objective, terms: parts } = this.model.lossTerms(images, labels, seed);
+      const { objective, terms: parts } =
+        labels.rank === 4 ? this.model.lossTermsAllGraders!(images, labels as tf.Tensor4D, seed) : this.model.lossTerms(images, labels as tf.Tensor3D, seed);
       const l2 = halfSquaredNorm(this.decayed);
       termNames = Object.keys(parts);
       terms = [...Object.values(parts).map((t) => tf.keep(t)), tf.keep(l2)];

@@ -1,0 +1,8 @@
+import { corePlugin } from '@probunet/core';
+import { describeModelContract, describeSamplerContract } from '@probunet/core/testing';
+import { baselinesPlugin, createModel } from './create-model.js';
+
+const make = () => createModel({ type: 'dropout-unet', inputChannels: 1, numClasses: 3, channels: [4, 8], convsPerBlock: 1, seed: 2,rate: 0.3 });
+
+describeSamplerContract('DropoutUNet', make, { channels: 1, size: 8 });
+describeModelContract('DropoutUNet', make, { channels: 1, size: 8, plugins: [corePlugin, baselinesPlugin] });
