@@ -1,4 +1,4 @@
-import { setLabelBits } from './label-bits.js';
+import { setLabelBits, slotTable } from './label-bits.js';
 import { type LabelMap } from './label-map.js';
 
 /**
@@ -49,10 +49,8 @@ export function applyIgnore(masks: ClassMask[], ignore: Uint32Array | undefined)
 /** Masks of `classes` in `map`, ignoring nothing. */
 export function rawClassMasks(map: LabelMap, classes: readonly number[], what: string): ClassMask[] {
   const nWords = (map.height * map.width + 31) >>> 5;
-  const slotOf = new Int32Array(Math.max(...classes) + 1).fill(-1);
-  classes.forEach((c, i) => (slotOf[c] = i));
   const bits = new Uint32Array(classes.length * nWords);
-  setLabelBits(map, slotOf, bits, nWords, what);
+  setLabelBits(map, slotTable(classes), bits, 0, nWords, what);
   return classes.map((_, i) => maskOf(bits.subarray(i * nWords, (i + 1) * nWords)));
 }
 
@@ -75,7 +73,8 @@ function maskOf(words: Uint32Array): ClassMask {
 
 /** |A ∩ B| for two masks of the same class. */
 export function intersectionCount(a: ClassMask, b: ClassMask): number {
-  const [small, large] = a.nonZero.length <= b.nonZero.length ? [a, b] : [b, a];
+  const small = a.nonZero.length <= b.nonZero.length ? a : b;
+  const large = small === a ? b : a;
   const idx = small.nonZero;
   const sw = small.words;
   const lw = large.words;

@@ -1,4 +1,5 @@
-import { distanceMatrix, encodeSet, type DistanceOptions } from './distance-matrix.js';
+import { distanceMatrix } from './distance-matrix.js';
+import { encodeSet, type DistanceOptions } from './encoded-set.js';
 import { MetricInputError, type LabelMap } from './label-map.js';
 
 export interface EnergyDistanceOptions extends DistanceOptions {

@@ -2,7 +2,8 @@ import { badLabel, type LabelMap } from './label-map.js';
 
 /**
  * Sets, for every pixel p of `map` whose label v has `slotOf[v] = s ≥ 0`, bit p of the bitset
- * `bits[s·nWords … (s+1)·nWords)`. `bits` must be zeroed. Labels are validated on the way
+ * `bits[offset + s·nWords …)` of nWords words. Those words must be zero. `slotOf` comes from
+ * `slotTable`: it covers every byte label, so byte maps need no bounds check per pixel. Labels are validated on the way
  * (non-negative integers); unsigned integer typed arrays need no per-pixel check.
  *
  * Byte maps (`Uint8Array`, `Uint8ClampedArray`), the common case, are read four labels at a time,
@@ -10,11 +11,11 @@ import { badLabel, type LabelMap } from './label-map.js';
  * slot: binary masks are mostly background and segmentations mostly large regions, so most blocks
  * skip the per-pixel loop.
  */
-export function setLabelBits(map: LabelMap, slotOf: Int32Array, bits: Uint32Array, nWords: number, what: string): void {
+export function setLabelBits(map: LabelMap, slotOf: Int32Array, bits: Uint32Array, offset: number, nWords: number, what: string): void {
   const d = map.data;
   const pixels = map.height * map.width;
   if ((d instanceof Uint8Array || d instanceof Uint8ClampedArray) && d.byteOffset % 4 === 0) {
-    setByteLabelBits(d, pixels, slotOf, bits, nWords);
+    setByteLabelBits(d, pixels, slotOf, bits, offset, nWords);
     return;
   }
   const unsigned = d instanceof Uint8Array || d instanceof Uint8ClampedArray || d instanceof Uint16Array || d instanceof Uint32Array;
@@ -25,14 +26,19 @@ export function setLabelBits(map: LabelMap, slotOf: Int32Array, bits: Uint32Arra
     if (!unsigned && (signedInt ? v < 0 : !(v >= 0 && Number.isInteger(v)))) throw badLabel(v, p, what);
     if (v > maxLabel) continue;
     const s = slotOf[v]!;
-    if (s >= 0) bits[s * nWords + (p >>> 5)]! |= 1 << (p & 31);
+    if (s >= 0) bits[offset + s * nWords + (p >>> 5)]! |= 1 << (p & 31);
   }
 }
 
-function setByteLabelBits(d: Uint8Array | Uint8ClampedArray, pixels: number, slotOf: Int32Array, bits: Uint32Array, nWords: number): void {
-  // A 256-entry table makes the per-pixel lookup free of bounds checks on the label.
-  const slot = new Int32Array(256).fill(-1);
-  slot.set(slotOf.subarray(0, 256));
+/** A slot table covering every byte label (-1: no slot), so byte maps need no bounds check. */
+export function slotTable(classes: readonly number[]): Int32Array {
+  const slotOf = new Int32Array(Math.max(256, Math.max(...classes) + 1)).fill(-1);
+  classes.forEach((c, i) => (slotOf[c] = i));
+  return slotOf;
+}
+
+function setByteLabelBits(d: Uint8Array | Uint8ClampedArray, pixels: number, slotOf: Int32Array, bits: Uint32Array, offset: number, nWords: number): void {
+  const slot = slotOf;
   const blocks = pixels >>> 5;
   const quads = new Uint32Array(d.buffer, d.byteOffset, blocks * 8);
   for (let k = 0; k < blocks; k++) {
@@ -47,17 +53,17 @@ function setByteLabelBits(d: Uint8Array | Uint8ClampedArray, pixels: number, slo
     const w7 = quads[q + 7]!;
     if (w0 === w1 && w0 === w2 && w0 === w3 && w0 === w4 && w0 === w5 && w0 === w6 && w0 === w7 && w0 === Math.imul(w0 & 0xff, 0x01010101) >>> 0) {
       const s = slot[w0 & 0xff]!;
-      if (s >= 0) bits[s * nWords + k] = 0xffffffff;
+      if (s >= 0) bits[offset + s * nWords + k] = 0xffffffff;
       continue;
     }
     const p0 = k * 32;
     for (let b = 0; b < 32; b++) {
       const s = slot[d[p0 + b]!]!;
-      if (s >= 0) bits[s * nWords + k]! |= 1 << b;
+      if (s >= 0) bits[offset + s * nWords + k]! |= 1 << b;
     }
   }
   for (let p = blocks * 32; p < pixels; p++) {
     const s = slot[d[p]!]!;
-    if (s >= 0) bits[s * nWords + (p >>> 5)]! |= 1 << (p & 31);
+    if (s >= 0) bits[offset + s * nWords + (p >>> 5)]! |= 1 << (p & 31);
   }
 }

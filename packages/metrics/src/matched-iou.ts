@@ -1,4 +1,5 @@
-import { distanceMatrix, encodeSet, type DistanceOptions } from './distance-matrix.js';
+import { distanceMatrix } from './distance-matrix.js';
+import { encodeSet, type DistanceOptions } from './encoded-set.js';
 import { solveAssignment } from './hungarian.js';
 import { MetricInputError, type LabelMap } from './label-map.js';
 
