@@ -10,6 +10,11 @@ export interface ClassMask {
   count: number;
   words: Uint32Array;
   nonZero: Uint32Array;
+  /**
+   * Among the masks of one class in an encoded set (encodeSet): equal ids ⇔ identical masks, so
+   * that identical masks share their intersection counts. -1 for a mask encoded on its own.
+   */
+  id: number;
 }
 
 export function popcount32(x: number): number {
@@ -42,7 +47,7 @@ export function applyIgnore(masks: ClassMask[], ignore: Uint32Array | undefined)
         m.nonZero[nnz++] = k;
       }
     }
-    return { count, words, nonZero: m.nonZero.subarray(0, nnz) };
+    return { count, words, nonZero: m.nonZero.subarray(0, nnz), id: -1 };
   });
 }
 
@@ -68,7 +73,7 @@ function maskOf(words: Uint32Array): ClassMask {
   const nonZero = new Uint32Array(nnz);
   let j = 0;
   for (let k = 0; k < words.length; k++) if (words[k] !== 0) nonZero[j++] = k;
-  return { count, words, nonZero };
+  return { count, words, nonZero, id: -1 };
 }
 
 /** |A ∩ B| for two masks of the same class. */

@@ -20,6 +20,10 @@ export interface EncodedSet {
   samples: ClassMask[][];
   truths: ClassMask[][];
   emptyPair: EmptyPair;
+  /** Per class slot: how many distinct masks the set holds (masks' ids are 0 … distinct − 1). */
+  distinct: number[];
+  /** Per class slot: distinct × distinct intersection counts, -1 until counted. */
+  intersections: Int32Array[];
 }
 
 // Reused across calls so that memory stays flat over an evaluation of many images and a
@@ -63,21 +67,62 @@ export function encodeSet(samples: readonly LabelMap[], truths: readonly LabelMa
   }
   if (nonZeroScratch.length < maps.length * classes.length * nWords) nonZeroScratch = new Uint32Array(maps.length * classes.length * nWords);
   let nz = 0;
-  const encoded = maps.map((_, i) =>
-    classes.map((_c, s) => {
-      const off = i * stride + s * nWords;
-      const mask = finishMask(bits, off, nWords, ignore, nonZeroScratch, nz);
+  const encoded = maps.map(() => new Array<ClassMask>(classes.length));
+  const hashes = new Int32Array(maps.length);
+  const distinct: number[] = [];
+  const intersections: Int32Array[] = [];
+  for (let s = 0; s < classes.length; s++) {
+    for (let i = 0; i < maps.length; i++) {
+      const mask = finishMask(bits, i * stride + s * nWords, nWords, ignore, nonZeroScratch, nz);
       nz += mask.nonZero.length;
-      return mask;
-    }),
-  );
-  return { samples: encoded.slice(0, n), truths: encoded.slice(n), emptyPair };
+      hashes[i] = mask.id;
+      encoded[i]![s] = mask;
+    }
+    distinct.push(assignIds(encoded.map((m) => m[s]!), hashes));
+    intersections.push(new Int32Array(distinct[s]! * distinct[s]!).fill(-1));
+  }
+  return { samples: encoded.slice(0, n), truths: encoded.slice(n), emptyPair, distinct, intersections };
 }
 
-/** Clears ignored pixels from the bitset at `off` and lists its non-zero words from `nz` on. */
+/**
+ * Gives identical masks one id, distinct ones 0, 1, …; returns how many are distinct. Evaluation
+ * sets repeat masks: Cityscapes' 32 flip modes of one truth share most classes' masks, LIDC
+ * graders and samples agree on empty masks. `hashes[i]` is mask i's hash from finishMask.
+ */
+function assignIds(masks: ClassMask[], hashes: Int32Array): number {
+  const byHash = new Map<number, ClassMask[]>();
+  let distinct = 0;
+  masks.forEach((m, i) => {
+    const same = byHash.get(hashes[i]!);
+    const twin = same?.find((o) => identical(o, m));
+    if (twin) {
+      m.id = twin.id;
+      return;
+    }
+    m.id = distinct++;
+    if (same) same.push(m);
+    else byHash.set(hashes[i]!, [m]);
+  });
+  return distinct;
+}
+
+function identical(a: ClassMask, b: ClassMask): boolean {
+  if (a.count !== b.count || a.nonZero.length !== b.nonZero.length) return false;
+  for (let i = 0; i < a.nonZero.length; i++) {
+    const k = a.nonZero[i]!;
+    if (k !== b.nonZero[i] || a.words[k] !== b.words[k]) return false;
+  }
+  return true;
+}
+
+/**
+ * Clears ignored pixels from the bitset at `off` and lists its non-zero words from `nz` on. The
+ * mask's id holds a hash of its words until assignIds replaces it.
+ */
 function finishMask(bits: Uint32Array, off: number, nWords: number, ignore: Uint32Array | undefined, nonZero: Uint32Array, nz: number): ClassMask {
   let count = 0;
   let end = nz;
+  let hash = 0;
   for (let w = 0; w < nWords; w++) {
     let x = bits[off + w]!;
     if (x === 0) continue;
@@ -88,6 +133,7 @@ function finishMask(bits: Uint32Array, off: number, nWords: number, ignore: Uint
     }
     count += popcount32(x);
     nonZero[end++] = w;
+    hash = Math.imul(hash ^ x, 0x9e3779b1) + w;
   }
-  return { count, words: bits.subarray(off, off + nWords), nonZero: nonZero.subarray(nz, end) };
+  return { count, words: bits.subarray(off, off + nWords), nonZero: nonZero.subarray(nz, end), id: hash | 0 };
 }

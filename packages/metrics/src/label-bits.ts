@@ -56,10 +56,20 @@ function setByteLabelBits(d: Uint8Array | Uint8ClampedArray, pixels: number, slo
       if (s >= 0) bits[offset + s * nWords + k] = 0xffffffff;
       continue;
     }
-    const p0 = k * 32;
-    for (let b = 0; b < 32; b++) {
-      const s = slot[d[p0 + b]!]!;
-      if (s >= 0) bits[offset + s * nWords + k]! |= 1 << b;
+    // A mixed block: four pixels of one label set four bits at once (noise leaves most quads whole).
+    const base = offset + k;
+    for (let j = 0; j < 8; j++) {
+      const w = quads[q + j]!;
+      if (w === Math.imul(w & 0xff, 0x01010101) >>> 0) {
+        const s = slot[w & 0xff]!;
+        if (s >= 0) bits[base + s * nWords]! |= 0xf << (4 * j);
+        continue;
+      }
+      const p0 = k * 32 + 4 * j;
+      for (let b = 0; b < 4; b++) {
+        const s = slot[d[p0 + b]!]!;
+        if (s >= 0) bits[base + s * nWords]! |= 1 << (4 * j + b);
+      }
     }
   }
   for (let p = blocks * 32; p < pixels; p++) {

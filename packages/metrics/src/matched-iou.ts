@@ -19,7 +19,7 @@ export function hungarianMatchedIoU(samples: LabelMap[], truths: LabelMap[], opt
     );
   }
   const enc = encodeSet(samples, truths, opts);
-  const d = distanceMatrix(enc.samples, enc.truths, enc.emptyPair);
+  const d = distanceMatrix(enc, enc.samples, enc.truths);
   const cost = new Float64Array(n * n);
   for (let i = 0; i < n; i++) {
     for (let j = 0; j < n; j++) {
