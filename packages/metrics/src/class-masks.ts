@@ -55,7 +55,8 @@ export function applyIgnore(masks: ClassMask[], ignore: Uint32Array | undefined)
 export function rawClassMasks(map: LabelMap, classes: readonly number[], what: string): ClassMask[] {
   const nWords = (map.height * map.width + 31) >>> 5;
   const bits = new Uint32Array(classes.length * nWords);
-  setLabelBits(map, slotTable(classes), bits, 0, nWords, what);
+  const target = { bits, listed: new Uint32Array(bits.length), listedCount: new Int32Array(classes.length), offset: 0, nWords };
+  setLabelBits(map, slotTable(classes), target, what);
   return classes.map((_, i) => maskOf(bits.subarray(i * nWords, (i + 1) * nWords)));
 }
 

@@ -27,9 +27,26 @@ export interface EncodedSet {
 }
 
 // Reused across calls so that memory stays flat over an evaluation of many images and a
-// Cityscapes image (48 maps × 10 classes × 256×512 bits, ≈ 8 MB) costs no fresh allocation.
+// Cityscapes image (48 maps × 11 slots × 256×512 bits, ≈ 8 MB) costs no fresh allocation. Only
+// the words a call set are cleared by the next (the call's masks list them); `scratchDirty` says
+// that a call stopped before listing them (bad input), and the next clears everything.
 let bitsScratch = new Uint32Array(0);
-let nonZeroScratch = new Uint32Array(0);
+let listedScratch = new Uint32Array(0);
+let lastMasks: ClassMask[][] = [];
+let scratchDirty = false;
+
+function takeScratch(size: number): void {
+  if (bitsScratch.length < size) {
+    bitsScratch = new Uint32Array(size);
+    listedScratch = new Uint32Array(size);
+  } else if (scratchDirty) {
+    bitsScratch.fill(0);
+  } else {
+    for (const masks of lastMasks) for (const m of masks) for (let i = 0; i < m.nonZero.length; i++) m.words[m.nonZero[i]!] = 0;
+  }
+  lastMasks = [];
+  scratchDirty = true;
+}
 
 export function encodeSet(samples: readonly LabelMap[], truths: readonly LabelMap[], opts: DistanceOptions): EncodedSet {
   const classes = checkClasses(opts.classes ?? [1]);
@@ -49,38 +66,46 @@ export function encodeSet(samples: readonly LabelMap[], truths: readonly LabelMa
   const stride = slots.length * nWords;
   const n = samples.length;
   const maps = [...samples, ...truths];
-  const size = maps.length * stride;
-  if (bitsScratch.length < size) bitsScratch = new Uint32Array(size);
-  else bitsScratch.fill(0, 0, size);
+  takeScratch(maps.length * stride);
   const bits = bitsScratch;
+  const listed = listedScratch;
   const slotOf = slotTable(slots);
-  for (let i = 0; i < maps.length; i++) setLabelBits(maps[i]!, slotOf, bits, i * stride, nWords, i < n ? `samples[${i}]` : `truths[${i - n}]`);
+  const listedCount = new Int32Array(maps.length * slots.length);
+  for (let i = 0; i < maps.length; i++) {
+    const target = { bits, listed, listedCount: listedCount.subarray(i * slots.length, (i + 1) * slots.length), offset: i * stride, nWords };
+    setLabelBits(maps[i]!, slotOf, target, i < n ? `samples[${i}]` : `truths[${i - n}]`);
+  }
 
+  // The ignore slot is cleared as it is read: it is in no mask, so the next call would not clear it.
   let ignore: Uint32Array | undefined;
   if (ignoreIndex !== undefined) {
     ignore = new Uint32Array(nWords);
-    const slot = slots.indexOf(ignoreIndex) * nWords;
-    for (let j = n; j < maps.length; j++) {
-      const off = j * stride + slot;
-      for (let w = 0; w < nWords; w++) ignore[w]! |= bits[off + w]!;
+    const slot = slots.indexOf(ignoreIndex);
+    for (let j = 0; j < maps.length; j++) {
+      const off = j * stride + slot * nWords;
+      const count = listedCount[j * slots.length + slot]!;
+      for (let i = 0; i < count; i++) {
+        const w = listed[off + i]!;
+        if (j >= n) ignore[w]! |= bits[off + w]!;
+        if (slot >= classes.length) bits[off + w] = 0;
+      }
     }
   }
-  if (nonZeroScratch.length < maps.length * classes.length * nWords) nonZeroScratch = new Uint32Array(maps.length * classes.length * nWords);
-  let nz = 0;
   const encoded = maps.map(() => new Array<ClassMask>(classes.length));
   const hashes = new Int32Array(maps.length);
   const distinct: number[] = [];
   const intersections: Int32Array[] = [];
   for (let s = 0; s < classes.length; s++) {
     for (let i = 0; i < maps.length; i++) {
-      const mask = finishMask(bits, i * stride + s * nWords, nWords, ignore, nonZeroScratch, nz);
-      nz += mask.nonZero.length;
+      const mask = finishMask(bits, listed, i * stride + s * nWords, listedCount[i * slots.length + s]!, nWords, ignore);
       hashes[i] = mask.id;
       encoded[i]![s] = mask;
     }
     distinct.push(assignIds(encoded.map((m) => m[s]!), hashes));
     intersections.push(new Int32Array(distinct[s]! * distinct[s]!).fill(-1));
   }
+  lastMasks = encoded;
+  scratchDirty = false;
   return { samples: encoded.slice(0, n), truths: encoded.slice(n), emptyPair, distinct, intersections };
 }
 
@@ -116,24 +141,25 @@ function identical(a: ClassMask, b: ClassMask): boolean {
 }
 
 /**
- * Clears ignored pixels from the bitset at `off` and lists its non-zero words from `nz` on. The
- * mask's id holds a hash of its words until assignIds replaces it.
+ * Clears ignored pixels from the bitset at `off` and compacts its list of set words (`count` of
+ * them, in `listed` at `off`) to the non-zero ones. The mask's id holds a hash of its words until
+ * assignIds replaces it.
  */
-function finishMask(bits: Uint32Array, off: number, nWords: number, ignore: Uint32Array | undefined, nonZero: Uint32Array, nz: number): ClassMask {
-  let count = 0;
-  let end = nz;
+function finishMask(bits: Uint32Array, listed: Uint32Array, off: number, count: number, nWords: number, ignore: Uint32Array | undefined): ClassMask {
+  let pixels = 0;
+  let nnz = 0;
   let hash = 0;
-  for (let w = 0; w < nWords; w++) {
+  for (let i = 0; i < count; i++) {
+    const w = listed[off + i]!;
     let x = bits[off + w]!;
-    if (x === 0) continue;
     if (ignore) {
       x &= ~ignore[w]!;
       bits[off + w] = x;
       if (x === 0) continue;
     }
-    count += popcount32(x);
-    nonZero[end++] = w;
+    pixels += popcount32(x);
+    listed[off + nnz++] = w;
     hash = Math.imul(hash ^ x, 0x9e3779b1) + w;
   }
-  return { count, words: bits.subarray(off, off + nWords), nonZero: nonZero.subarray(nz, end), id: hash | 0 };
+  return { count: pixels, words: bits.subarray(off, off + nWords), nonZero: listed.subarray(off, off + nnz), id: hash | 0 };
 }

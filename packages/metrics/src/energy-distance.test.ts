@@ -135,5 +135,10 @@ describe('generalizedEnergyDistance on random sets', () => {
     generalizedEnergyDistance([big, big], [big], { classes: [0, 1] });
     expect(generalizedEnergyDistance([a], [b])).toEqual(before);
     expect(before.crossDistance).toBe(0.5);
+    // A call stopped by bad input halfway through its maps, and one with an ignore label.
+    expect(() => generalizedEnergyDistance([big], [big, { height: 64, width: 64, data: new Array<number>(4096).fill(-1) }])).toThrow(/label -1/);
+    expect(generalizedEnergyDistance([a], [b])).toEqual(before);
+    generalizedEnergyDistance([big], [{ height: 64, width: 64, data: new Uint8Array(4096).fill(7) }], { classes: [0, 1], ignoreIndex: 7, emptyPair: 'nan' });
+    expect(generalizedEnergyDistance([a], [b])).toEqual(before);
   });
 });

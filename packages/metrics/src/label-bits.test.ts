@@ -14,7 +14,14 @@ function expectedBits(labels: ArrayLike<number>, classes: number[], nWords: numb
 function encode(data: ArrayLike<number>, height: number, width: number, classes: number[], offset = 0): Uint32Array {
   const nWords = (height * width + 31) >>> 5;
   const bits = new Uint32Array(offset + classes.length * nWords);
-  setLabelBits({ data, height, width }, slotTable(classes), bits, offset, nWords, 'map');
+  const target = { bits, listed: new Uint32Array(bits.length), listedCount: new Int32Array(classes.length), offset, nWords };
+  setLabelBits({ data, height, width }, slotTable(classes), target, 'map');
+  // The listed words are exactly the non-zero ones, ascending, slot by slot.
+  classes.forEach((_, s) => {
+    const at = offset + s * nWords;
+    const nonZero = [...bits.subarray(at, at + nWords).keys()].filter((k) => bits[at + k] !== 0);
+    expect(Array.from(target.listed.subarray(at, at + target.listedCount[s]!))).toEqual(nonZero);
+  });
   return bits.subarray(offset);
 }
 
