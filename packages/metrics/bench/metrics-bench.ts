@@ -47,8 +47,11 @@ for (let i = 0; i < nCity; i++) {
 
 const nNumpyLidc = argNum('--numpy-images-lidc', 500);
 const nNumpyCity = argNum('--numpy-images-cityscapes', 20);
-let numpy: Record<string, unknown> = { failed: 'numpy is not installed (--no-numpy-install)' };
-if (nNumpyLidc + nNumpyCity > 0 && ensureNumpy(!args.includes('--no-numpy-install'), log)) {
+const noInstall = args.includes('--no-numpy-install');
+let numpy: Record<string, unknown>;
+if (nNumpyLidc + nNumpyCity === 0) numpy = { skipped: 'no images asked for' };
+else if (!ensureNumpy(!noInstall, log)) numpy = { failed: noInstall ? 'numpy is not installed (--no-numpy-install)' : 'python3-numpy could not be installed' };
+else {
   const r = seededRandom(19);
   numpy = {
     lidc:
