@@ -1,5 +1,5 @@
 import './register-gradients.js';
-export { CheckpointError, ConfigError, DisposedError, InputError, NonFiniteLossError, NonFiniteWeightsError, ProbUNetError } from './errors.js';
+export { CheckpointError, ConfigError, DisposedError, InputError, NonFiniteLossError, NonFiniteWeightsError, ProbUNetError, NoBackendError } from './errors.js';
 export type {
   ComponentConfig,
   Encoder,
@@ -29,6 +29,7 @@ export {
 } from './ops/conv.js';
 export { gaussianLogDensity, klDiagonalGaussians, sampleGaussian } from './ops/gaussian.js';
 export { SeededRandom } from './ops/random.js';
+export { assertBackendReady } from './backend-ready.js';
 export { sumAll } from './ops/sum.js';
 export {
   AUTHORS_DEFAULTS,
