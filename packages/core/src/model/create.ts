@@ -1,4 +1,4 @@
-import type { ComponentConfig, Encoder, FusionHead, LatentNet } from '../components/types.js';
+import type { ComponentConfig, Encoder, FusionHead, LatentNet } from '../spec/components.js';
 import { ConfigError } from '../errors.js';
 import { createRegistry, type Registry } from '../registry.js';
 import { expandConfig, type ProbUNetConfig, type ProbUNetModelConfig, type ProbUNetParts, DEFAULT_IGNORE_LABEL, AUTHORS_DEFAULTS } from './config.js';
