@@ -7,10 +7,11 @@ import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { crc32, deflateSync } from 'node:zlib';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { DataError } from '../errors.js';
 import { NdArray, PickleError, unpickle } from '../pickle.js';
-import { openLidcPickle } from './index.js';
+import { openCityscapes, openLidc, openLidcPickle, readPng, writeCityscapesFixture, writeLidcFixture } from './index.js';
 
 const fixture = (name: string) => fileURLToPath(new URL(`./__fixtures__/${name}`, import.meta.url));
 const enc = new TextEncoder();
@@ -18,6 +19,13 @@ let dir = '';
 beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), 'probunet-reliability-'));
 });
+
+/** Milliseconds `fn` takes to settle (resolve or reject). */
+async function timed(fn: () => Promise<unknown>): Promise<number> {
+  const t0 = performance.now();
+  await fn().catch(() => undefined);
+  return performance.now() - t0;
+}
 
 // ---- pickles ----------------------------------------------------------------------------------
 
@@ -148,5 +156,105 @@ describe('pickle reader on hostile pickles', () => {
     await expect(openLidcPickle({ file: fixture('lidc-tiny-protocol0.pickle') })).rejects.toThrow(/protocol 0 or 1 .* re-save it with pickle.dump\(obj, f, protocol=4\)/);
     await expect(openLidcPickle({ file: fixture('oob-buffer-protocol5.pickle') })).rejects.toThrow(/out-of-band buffer .* without buffer_callback/);
     expect(() => unpickle(Uint8Array.of(0x80, 6, 0x4e, 0x2e))).toThrow(/protocol 6 .* supports protocols 2 to 5/);
+  });
+});
+
+// ---- PNGs -------------------------------------------------------------------------------------
+
+function chunk(type: string, data: Uint8Array): Uint8Array {
+  const out = new Uint8Array(12 + data.length);
+  const v = new DataView(out.buffer);
+  v.setUint32(0, data.length);
+  out.set(enc.encode(type), 4);
+  out.set(data, 8);
+  v.setUint32(8 + data.length, crc32(out.subarray(4, 8 + data.length)));
+  return out;
+}
+
+/** A PNG from its parts: IHDR for the given size and format, then one IDAT holding `idat` as is. */
+function pngFile(width: number, height: number, colorType: number, bitDepth: number, idat: Uint8Array): Uint8Array {
+  const ihdr = new Uint8Array(13);
+  const v = new DataView(ihdr.buffer);
+  v.setUint32(0, width);
+  v.setUint32(4, height);
+  ihdr.set([bitDepth, colorType, 0, 0, 0], 8);
+  const parts = [Uint8Array.of(137, 80, 78, 71, 13, 10, 26, 10), chunk('IHDR', ihdr), chunk('IDAT', idat), chunk('IEND', new Uint8Array(0))];
+  return Uint8Array.from(parts.flatMap((p) => [...p]));
+}
+
+/** A valid 8-bit gray PNG whose deflate stream is stored (level 0), so a flipped byte changes one pixel only. */
+function storedGrayPng(width: number, height: number, pixels: Uint8Array): Uint8Array {
+  const raw = new Uint8Array(height * (width + 1));
+  for (let y = 0; y < height; y++) raw.set(pixels.subarray(y * width, (y + 1) * width), y * (width + 1) + 1); // filter 0 per row
+  return pngFile(width, height, 0, 8, deflateSync(raw, { level: 0 }));
+}
+
+describe('PNG reader on hostile PNGs', () => {
+  // Their IDAT is 64 bytes that are not even a zlib stream: a reader that inflated first would
+  // fail on those bytes (or, given a real bomb, allocate gigabytes); the size check must come first.
+  const garbage = Uint8Array.from({ length: 64 }, (_, i) => (i * 37) & 0xff);
+  it.each([
+    { what: '20000×20000 gray 8-bit', w: 20000, h: 20000, colorType: 0, depth: 8, bytes: '400,000,000' },
+    { what: '8000×8000 RGBA 16-bit', w: 8000, h: 8000, colorType: 6, depth: 16, bytes: '512,000,000' },
+    { what: '10000×10000 gray 8-bit', w: 10000, h: 10000, colorType: 0, depth: 8, bytes: '100,000,000' },
+  ])('refuses a $what decompression bomb from its header, before inflating', async ({ w, h, colorType, depth, bytes }) => {
+    const file = join(dir, `bomb-${w}x${h}x${depth}.png`);
+    await writeFile(file, pngFile(w, h, colorType, depth, garbage));
+    const ms = await timed(() => readPng(file));
+    await expect(readPng(file)).rejects.toThrow(DataError);
+    await expect(readPng(file)).rejects.toThrow(new RegExp(`bomb-${w}x${h}x${depth}.png: declares ${w}×${h} .* = ${bytes} bytes decoded, over the limit of 67,108,864 bytes \\(maxDecodedBytes\\)`));
+    expect(ms).toBeLessThan(200);
+  });
+
+  it('applies the LIDC and Cityscapes limits (maxPngBytes) to every image and mask, and lets them be raised', async () => {
+    const lidc = join(dir, 'lidc');
+    await writeLidcFixture(lidc, { patients: 1, cropsPerPatient: 1 });
+    const mask = join(lidc, 'train/gt/LIDC-IDRI-0001/z--120.5_c0_l2.png');
+    await writeFile(mask, pngFile(2048, 2048, 0, 8, garbage)); // 4 MiB: over LIDC's 1 MiB default
+    await expect((await openLidc({ root: lidc, split: 'train' })).get(0)).rejects.toThrow(/_l2.png: declares 2048×2048 .* over the limit of 1,048,576 bytes \(maxPngBytes\)/);
+    // Raised, the limit passes and the (garbage) image data is what fails.
+    await expect((await openLidc({ root: lidc, split: 'train', maxPngBytes: 8 << 20 })).get(0)).rejects.toThrow(/_l2.png: corrupt or truncated PNG/);
+    await expect((await openLidc({ root: lidc, split: 'train', maxPngBytes: 1000 })).get(0)).rejects.toThrow(/declares 180×180 .* over the limit of 1,000 bytes/);
+
+    const city = join(dir, 'cityscapes');
+    await writeCityscapesFixture(city, { size: [32, 64], cities: { train: ['aachen'], val: ['frankfurt'] } });
+    await writeFile(join(city, 'leftImg8bit/val/frankfurt/frankfurt_000000_000019_leftImg8bit.png'), pngFile(8192, 4096, 2, 8, garbage));
+    await expect((await openCityscapes({ root: city, split: 'test', size: [32, 64] })).get(0)).rejects.toThrow(/declares 8192×4096 .* = 100,663,296 bytes decoded, over the limit of 33,554,432 bytes \(maxPngBytes\)/);
+  });
+
+  it('refuses a flipped pixel byte: by the chunk CRC, and by the zlib checksum when the CRC was fixed too', async () => {
+    const pixels = Uint8Array.from({ length: 16 * 16 }, (_, i) => i & 0xff);
+    const good = storedGrayPng(16, 16, pixels);
+    const file = join(dir, 'flip.png');
+    await writeFile(file, good);
+    expect((await readPng(file)).data).toEqual(pixels);
+    // The IDAT's data starts at 8 (signature) + 25 (IHDR) + 8 (length, type); stored deflate has a
+    // 2-byte zlib header and a 5-byte block header, then row 0's filter byte; pixel 5 of row 0 is at +13.
+    const at = 8 + 25 + 8 + 2 + 5 + 1 + 5;
+    expect(good[at]).toBe(5);
+    const flipped = good.slice();
+    flipped[at] = flipped[at]! ^ 0x10;
+    await writeFile(file, flipped);
+    await expect(readPng(file)).rejects.toThrow(/flip.png: .*CRC of chunk IDAT/);
+    const idatLength = new DataView(flipped.buffer).getUint32(33);
+    new DataView(flipped.buffer).setUint32(33 + 8 + idatLength, crc32(flipped.subarray(37, 41 + idatLength)));
+    await writeFile(file, flipped);
+    await expect(readPng(file)).rejects.toThrow(DataError);
+    await expect(readPng(file)).rejects.toThrow(/flip.png: .*zlib checksum/);
+  });
+});
+
+// ---- splits -----------------------------------------------------------------------------------
+
+describe('an unknown split is an error listing the splits there are', () => {
+  it('for LIDC (the folders found), Cityscapes and the pickle (the authors\u2019 three)', async () => {
+    const lidc = join(dir, 'lidc-splits');
+    await writeLidcFixture(lidc, { patients: 1, cropsPerPatient: 1, split: 'train' });
+    await writeLidcFixture(lidc, { patients: 1, cropsPerPatient: 1, split: 'val' });
+    await expect(openLidc({ root: lidc, split: 'bogus' })).rejects.toThrow(/unknown split "bogus": .* has train, val/);
+    const city = join(dir, 'cityscapes-splits');
+    await writeCityscapesFixture(city, { size: [32, 64], cities: { train: ['aachen'], val: ['frankfurt'] } });
+    await expect(openCityscapes({ root: city, split: 'bogus' as 'train' })).rejects.toThrow(/unknown split "bogus": use train, val or test/);
+    await expect(openLidcPickle({ file: fixture('lidc-tiny-protocol4.pickle'), split: 'bogus' as 'train' })).rejects.toThrow(/unknown split "bogus": use train, val or test/);
   });
 });
