@@ -1,10 +1,10 @@
 import { randomBytes } from 'node:crypto';
-import { mkdir, mkdtemp, open, readdir, rename, rm, rmdir, stat } from 'node:fs/promises';
+import { mkdir, open, readdir, rename, rm, rmdir, stat } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { UsageError } from './errors.js';
 
 /**
- * Where a run writes: a fresh folder beside the target (`<out>.incomplete-XXXXXX`), swapped in
+ * Where a run writes: a fresh folder beside the target (`<out>.incomplete-<6 hex digits>`), swapped in
  * for the target only when the run completes. A run stopped by Ctrl-C, a crash or SIGKILL never
  * mixes its files with an earlier run's and never removes that run's checkpoint.
  */
@@ -52,7 +52,9 @@ export async function prepareRunFolder(target: string, runFiles: readonly string
   let staging: string;
   try {
     await mkdir(parent, { recursive: true });
-    staging = await mkdtemp(join(parent, `${basename(target)}.incomplete-`));
+    // Not mkdtemp: its folders are private (0700); a run folder gets the usual permissions.
+    staging = join(parent, `${basename(target)}.incomplete-${randomBytes(3).toString('hex')}`);
+    await mkdir(staging);
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code ?? (err as Error).message;
     throw new UsageError(`cannot write the run beside ${option} ${target} (in ${parent}): ${code}; choose a writable location`);

@@ -3,7 +3,7 @@
  * --out checked before training, and re-runs that never mix two runs. docs/reliability-data.md
  * lists each case with what it gets now. Training here is a few steps of the smallest model.
  */
-import { chmod, mkdir, mkdtemp, readFile, readdir, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, mkdtemp, readFile, readdir, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -81,6 +81,7 @@ describe('probunet CLI reliability', () => {
     expect(await main(['demo', '--out', target, '--steps', '2', ...tiny])).toBe(0);
     const files = ['model.ckpt', 'report.json', 'samples.png', 'training-curve.svg'];
     expect((await readdir(target)).sort()).toEqual(files);
+    expect((await stat(target)).mode & 0o777).toBe(0o777 & ~process.umask()); // a usual folder, not mkdtemp's private one
     const first = await Promise.all(files.map((f) => readFile(join(target, f))));
 
     // Ctrl-C as soon as training starts: the step under way finishes, its checkpoint is saved.

@@ -18,7 +18,7 @@ sample it and score the samples against the data's exact distribution.
 
 Options:
   --out DIR          where the checkpoint, report.json and figures go (default ./probunet-demo). The run
-                     writes to DIR.incomplete-XXXXXX beside it and replaces DIR only when it completes;
+                     writes to DIR.incomplete-<hex> beside it and replaces DIR only when it completes;
                      DIR may hold an earlier run (replaced then) but no other files
   --size N           image side, 32..256, a multiple of 4 (default 32)
   --steps N          training steps (default 1000)
