@@ -3,6 +3,7 @@
  * --out checked before training, and re-runs that never mix two runs. docs/reliability-data.md
  * lists each case with what it gets now. Training here is a few steps of the smallest model.
  */
+import { existsSync } from 'node:fs';
 import { chmod, mkdir, mkdtemp, readFile, readdir, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -73,6 +74,11 @@ describe('probunet CLI reliability', () => {
     await expect(main(['demo', '--out', join(base, 'run'), '--steps', '2', ...tiny])).rejects.toThrow(/cannot write the run beside --out .*: EACCES/);
     expect(err).not.toMatch(/^training:/m);
     await chmod(base, 0o755);
+  });
+
+  it.skipIf(!existsSync('/sys/kernel'))('demo --out where nobody may write (Linux /sys, root included) is refused before training', async () => {
+    await expect(main(['demo', '--out', '/sys/probunet-run', '--steps', '2', ...tiny])).rejects.toThrow(/cannot write the run beside --out \/sys\/probunet-run \(in \/sys\): (EPERM|EACCES|EROFS); choose a writable location/);
+    expect(err).not.toMatch(/^training:/m);
   });
 
   it('a re-run replaces the earlier run whole; a re-run stopped by Ctrl-C leaves it untouched and keeps its own checkpoint', async () => {
