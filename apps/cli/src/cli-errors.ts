@@ -14,7 +14,7 @@ export const EXIT_INTERRUPTED = 130;
 type Options = NonNullable<ParseArgsConfig['options']>;
 
 /** `parseArgs` in strict mode, with its errors (unknown option, missing value) turned into UsageErrors. */
-export function parseCommandArgs<O extends Options>(argv: string[], options: O) {
+export function parseCommandArgs<O extends Options>(argv: string[], options: O): ReturnType<typeof parseArgs<{ args: string[]; options: O; strict: true; allowPositionals: false }>> {
   try {
     return parseArgs({ args: argv, options, strict: true, allowPositionals: false });
   } catch (err) {
