@@ -172,9 +172,9 @@ async function trainCommand(argv: string[]): Promise<number> {
 
 async function runTraining(record: RunRecord, folder: RunFolder, resuming: boolean): Promise<number> {
   const t = record.training;
+  const dataset = await openDataSource(record.data);
   const report = await initBackend(t.backend as BackendPreference);
   process.stderr.write(`${formatBackendReport(report)}\n`);
-  const dataset = await openDataSource(record.data);
   let model: CheckpointableModel;
   let trainer: Trainer<CheckpointableModel>;
   if (resuming) {
