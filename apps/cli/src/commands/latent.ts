@@ -75,11 +75,11 @@ async function latentCommand(argv: string[]): Promise<number> {
       walk.offsets.map((_, c) => overlayImage(image, net.inputChannels, labels.subarray((r * steps + c) * hw, (r * steps + c + 1) * hw), w, h, net.ignoreLabel)),
     );
     const bytes = await labelledGridFigure({
-      title: `latent traversal: z = prior mean + t·σ along one dimension per row`,
+      title: 'latent traversal: z = prior mean + t * prior sd, along one dimension per row', // ASCII: the bitmap font has no Greek
       cells,
-      columnLabels: walk.offsets.map((t) => `t = ${Number(t.toFixed(2))}σ`),
+      columnLabels: walk.offsets.map((t) => `t = ${Number(t.toFixed(2))}`),
       rowLabels: walk.dims.map((d) => `z${d}`),
-      caption: 'offset t from the prior mean, in prior standard deviations',
+      caption: 't: offset from the prior mean, in prior standard deviations (sd)',
     });
     await writeFileAtomic(out, bytes);
     process.stdout.write(values.json ? `${JSON.stringify({ out, dims: walk.dims, offsets: walk.offsets }, null, 2)}\n` : `wrote ${out} (${walk.dims.length} dimensions × ${steps} steps)\n`);

@@ -134,9 +134,9 @@ async function sampleCommand(argv: string[]): Promise<number> {
   }
 }
 
-/** "image, samples 0–6" for the first row (cell 0 is the image), "samples 7–14" after. */
+/** "image, samples 0-6" for the first row (cell 0 is the image), "samples 7-14" after. */
 function rowLabel(first: number, count: number): string {
   const from = Math.max(0, first - 1);
   const to = first + count - 2;
-  return `${first === 0 ? 'image, ' : ''}samples ${from}–${to}`;
+  return `${first === 0 ? 'image, ' : ''}samples ${from}-${to}`; // the bitmap font is ASCII only
 }
