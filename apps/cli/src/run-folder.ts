@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { mkdir, open, readdir, rename, rm, rmdir, stat } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
-import { UsageError } from './errors.js';
+import { UsageError } from './cli-errors.js';
 
 /**
  * Where a run writes: a fresh folder beside the target (`<out>.incomplete-<6 hex digits>`), swapped in

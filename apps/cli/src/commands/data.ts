@@ -1,7 +1,7 @@
 import { parseArgs } from 'node:util';
 import { createSyntheticCityscapes, createSyntheticLidc, type IndexedDataset } from '@probunet/datasets';
 import { openCityscapes, openLidc, openLidcPickle, writeCityscapesFixture, writeLidcFixture, writeLidcPickleFixture } from '@probunet/datasets/node';
-import { UsageError } from '../errors.js';
+import { UsageError } from '../cli-errors.js';
 
 export const DATA_HELP = `probunet data check --source lidc|lidc-pickle|cityscapes|synthetic|synthetic-cityscapes --root DIR [--split NAME] [--max-png-bytes N]
   Reads every example of a dataset and prints a JSON summary: images, patients or cities,
