@@ -98,6 +98,9 @@ class Pool {
     while (static_cast<int>(workers_.size()) < want && !stopping_) {
       try {
         workers_.emplace_back([this] { loop(); });
+#ifdef __linux__
+        pthread_setname_np(workers_.back().native_handle(), "probunet-pool");  // shown in /proc, gdb, top -H
+#endif
       } catch (const std::exception&) {
         break;
       }
@@ -131,9 +134,6 @@ class Pool {
   }
 
   void loop() {
-#ifdef __linux__
-    pthread_setname_np(pthread_self(), "probunet-pool");  // visible in /proc and debuggers
-#endif
     std::unique_lock<std::mutex> lock(mu_);
     for (;;) {
       wake_.wait(lock, [&] { return stopping_ || !queue_.empty(); });

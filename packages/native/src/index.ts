@@ -112,7 +112,7 @@ interface RawAddon {
 }
 
 const packageRoot = join(dirname(fileURLToPath(import.meta.url)), '..');
-const addonPath = join(packageRoot, 'build', 'Release', 'probunet_native.node');
+const builtAddonPath = join(packageRoot, 'build', 'Release', 'probunet_native.node');
 
 /** What the install-time build recorded (build/status.json), if it ran. */
 export function nativeBuildStatus(): { ok: boolean; reason?: string } | null {
@@ -140,11 +140,18 @@ function shapeArray(s: ConvGeometry): number[] {
 let cached: NativeKernels | null = null;
 
 /**
- * Loads the compiled addon. Throws NativeUnavailableError saying why (not compiled at install,
- * and the reason the build gave; or the addon failed to load) and how to rebuild it.
+ * Loads the compiled addon (build/Release/probunet_native.node, or the file PROBUNET_NATIVE_ADDON
+ * names). Throws NativeUnavailableError saying why (not compiled at install, and the reason the
+ * build gave; or the addon failed to load) and how to rebuild it.
  */
 export function loadNativeKernels(): NativeKernels {
   if (cached) return cached;
+  // Another build of the same sources (the sanitizer build: npm run test:sanitize).
+  const override = process.env.PROBUNET_NATIVE_ADDON;
+  if (override && !existsSync(override)) {
+    throw new NativeUnavailableError(`PROBUNET_NATIVE_ADDON=${override} does not exist; unset it to load ${builtAddonPath}`);
+  }
+  const addonPath = override || builtAddonPath;
   if (!existsSync(addonPath)) {
     const status = nativeBuildStatus();
     const why = status?.reason ?? 'the install-time build did not run';
