@@ -39,6 +39,7 @@ void sum_leading(const float* x, int64_t rows, int64_t cols, float* out) {
 }
 
 void copy_columns(const float* src, int64_t rows, int64_t srcCols, int64_t colStart, int64_t width, float* dst) {
+  if (rows == 0 || width == 0) return;  // dst may then be a null pointer: memcpy must not see it
   parallel_for(rows, 4096, [&](int64_t lo, int64_t hi) {
     for (int64_t r = lo; r < hi; ++r) std::memcpy(dst + r * width, src + r * srcCols + colStart, width * sizeof(float));
   });
@@ -46,6 +47,7 @@ void copy_columns(const float* src, int64_t rows, int64_t srcCols, int64_t colSt
 
 void avg_pool_grad_valid(const float* dy, int64_t batch, int64_t outH, int64_t outW, int64_t channels, int64_t inH,
                          int64_t inW, int64_t fh, int64_t fw, int64_t sh, int64_t sw, float* dx) {
+  if (batch == 0 || inH * inW * channels == 0) return;  // dx may then be a null pointer
   const float scale = 1.f / static_cast<float>(fh * fw);
   parallel_for(batch, 1, [&](int64_t lo, int64_t hi) {
     for (int64_t b = lo; b < hi; ++b) {
