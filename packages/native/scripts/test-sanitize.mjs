@@ -53,7 +53,7 @@ const env = {
   // Node itself leaks at exit; a kernel's failed allocation must come back as null, not abort.
   ASAN_OPTIONS: `detect_leaks=0:allocator_may_return_null=1:abort_on_error=0:exitcode=86${process.env.ASAN_OPTIONS ? `:${process.env.ASAN_OPTIONS}` : ''}`,
   UBSAN_OPTIONS: `print_stacktrace=1:halt_on_error=1${process.env.UBSAN_OPTIONS ? `:${process.env.UBSAN_OPTIONS}` : ''}`,
-  TSAN_OPTIONS: `exitcode=86:halt_on_error=1${process.env.TSAN_OPTIONS ? `:${process.env.TSAN_OPTIONS}` : ''}`,
+  TSAN_OPTIONS: `exitcode=86:halt_on_error=1:report_signal_unsafe=0:suppressions=${join(root, 'scripts', 'tsan-suppressions.txt')}${process.env.TSAN_OPTIONS ? `:${process.env.TSAN_OPTIONS}` : ''}`,
 };
 const vitest = join(root, '../../node_modules/vitest/vitest.mjs');
 console.log(`test:${name}: LD_PRELOAD=${lib} PROBUNET_NATIVE_ADDON=${addon} vitest run ${suites.join(' ')}`);
