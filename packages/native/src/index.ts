@@ -73,7 +73,11 @@ export interface NativeInfo {
   threads: number;
 }
 
-/** The kernels, over float32 typed arrays; every size is checked against the arrays' lengths. */
+/**
+ * The kernels, over float32 typed arrays; every size is checked against the arrays' lengths (a
+ * RangeError otherwise). A kernel that runs out of scratch memory throws an Error with
+ * `code: 'PROBUNET_NATIVE_OUT_OF_MEMORY'` naming the kernel and the bytes it asked for.
+ */
 export interface NativeKernels {
   gemm(args: GemmArgs): void;
   conv2d(x: Float32Array, filter: Float32Array, out: Float32Array, geometry: ConvGeometry, epilogue?: Epilogue): void;
@@ -88,7 +92,10 @@ export interface NativeKernels {
   /** The gradient of a VALID (unpadded, undilated) NHWC average pool. */
   avgPoolGradValid(dy: Float32Array, dx: Float32Array, p: PoolGeometry): void;
   info(): NativeInfo;
-  /** Threads per call; 0 restores the default (hardware concurrency or PROBUNET_NATIVE_THREADS). */
+  /**
+   * Threads per call (one setting per process), run on a persistent pool; 0 restores the default
+   * (the CPUs in the process's affinity mask, or PROBUNET_NATIVE_THREADS).
+   */
   setThreads(n: number): void;
 }
 
