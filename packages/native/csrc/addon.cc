@@ -1,13 +1,21 @@
 // N-API surface of the native kernels. Every size is checked against the typed arrays' lengths
-// before any pointer is touched: a wrong shape is a JavaScript RangeError, never a crash.
+// before any pointer is touched: a wrong shape is a JavaScript RangeError, never a crash. A kernel
+// that runs out of scratch memory (on any thread) throws a JavaScript Error naming the kernel and
+// the bytes it asked for.
 #include <node_api.h>
 
+#include <atomic>
 #include <cmath>
 #include <cstdint>
+#include <exception>
+#include <initializer_list>
+#include <new>
 #include <string>
 
 #include "gemm.h"
 #include "ops.h"
+#include "parallel.h"
+#include "scratch.h"
 
 namespace {
 
@@ -20,7 +28,16 @@ napi_value throw_error(napi_env env, const std::string& msg) {
   return nullptr;
 }
 
-// Runs body(argv) on exactly N arguments; an ArgError becomes a RangeError naming the problem.
+napi_value throw_out_of_memory(napi_env env, const char* kernel, const std::string& detail) {
+  const std::string msg = std::string("@probunet/native ") + kernel + ": " + detail +
+                          "; free memory or split the work (a smaller batch)";
+  napi_throw_error(env, "PROBUNET_NATIVE_OUT_OF_MEMORY", msg.c_str());
+  return nullptr;
+}
+
+// Runs body(argv) on exactly N arguments; an ArgError becomes a RangeError naming the problem, and
+// running out of memory an Error naming the kernel (`what`) and the request. No C++ exception
+// crosses into Node.
 template <size_t N, typename Body>
 napi_value with_args(napi_env env, napi_callback_info info, const char* what, Body body) {
   size_t argc = N;
@@ -31,8 +48,29 @@ napi_value with_args(napi_env env, napi_callback_info info, const char* what, Bo
     body(argv);
   } catch (const ArgError& e) {
     return throw_error(env, e.message);
+  } catch (const probunet::OutOfScratchMemory& e) {
+    return throw_out_of_memory(env, what, e.what());
+  } catch (const std::bad_alloc&) {
+    return throw_out_of_memory(env, what, "out of memory (std::bad_alloc)");
+  } catch (const std::exception& e) {
+    napi_throw_error(env, "PROBUNET_NATIVE_INTERNAL", (std::string("@probunet/native ") + what + ": " + e.what()).c_str());
   }
   return nullptr;
+}
+
+// The product of sizes, refused when it exceeds 2^53 (so that it can neither overflow int64 nor
+// slip past a length check by wrapping round).
+int64_t product(std::initializer_list<int64_t> sizes, const char* what) {
+  int64_t p = 1;
+  for (const int64_t s : sizes) {
+    if (s == 0) return 0;
+  }
+  for (const int64_t s : sizes) {
+    if (__builtin_mul_overflow(p, s, &p) || p > (int64_t{1} << 53)) {
+      throw ArgError{std::string("the sizes of ") + what + " multiply to more than 2^53 values"};
+    }
+  }
+  return p;
 }
 
 // A Float32Array argument, or null when allowNull and the value is null/undefined.
@@ -110,9 +148,9 @@ napi_value Gemm(napi_env env, napi_callback_info info) {
       if ((batchA != 1 && batchA != batch) || (batchB != 1 && batchB != batch)) {
         throw ArgError{"batchA and batchB must be 1 or batch"};
       }
-      need("a", la, batchA * m * k);
-      need("b", lb, batchB * k * n);
-      need("c", lc, batch * m * n);
+      need("a", la, product({batchA, m, k}, "a"));
+      need("b", lb, product({batchB, k, n}, "b"));
+      need("c", lc, product({batch, m, n}, "c"));
       for (int64_t i = 0; i < batch; ++i) {
         const float* ai = a + (batchA == 1 ? 0 : i) * m * k;
         const float* bi = b + (batchB == 1 ? 0 : i) * k * n;
@@ -145,14 +183,15 @@ probunet::ConvShape get_shape(napi_env env, napi_value arr) {
 // conv2dBackpropFilter(x, dy, dw, shape) / conv2dBackpropInput(dy, filter, dx, shape): shape is the
 // forward convolution's, as for conv2d.
 napi_value Conv2dBackprop(napi_env env, napi_callback_info info, bool filterGrad) {
-  return with_args<4>(env, info, "conv2d backprop", [&](napi_value* argv) {
+  return with_args<4>(env, info, filterGrad ? "conv2dBackpropFilter" : "conv2dBackpropInput", [&](napi_value* argv) {
       size_t l0, l1, l2;
       const float* a0 = get_f32(env, argv[0], filterGrad ? "x" : "dy", &l0);
       const float* a1 = get_f32(env, argv[1], filterGrad ? "dy" : "filter", &l1);
       float* out = const_cast<float*>(get_f32(env, argv[2], filterGrad ? "dw" : "dx", &l2));
       const probunet::ConvShape s = get_shape(env, argv[3]);
-      const int64_t nx = s.batch * s.inH * s.inW * s.inC, ny = s.batch * s.outH * s.outW * s.outC,
-                    nw = s.kh * s.kw * s.inC * s.outC;
+      const int64_t nx = product({s.batch, s.inH, s.inW, s.inC}, filterGrad ? "x" : "dx"),
+                    ny = product({s.batch, s.outH, s.outW, s.outC}, "dy"),
+                    nw = product({s.kh, s.kw, s.inC, s.outC}, filterGrad ? "dw" : "filter");
       if (filterGrad) {
         need("x", l0, nx);
         need("dy", l1, ny);
@@ -181,9 +220,9 @@ napi_value Conv2d(napi_env env, napi_callback_info info) {
       const float* f = get_f32(env, argv[1], "filter", &lf);
       float* out = const_cast<float*>(get_f32(env, argv[2], "out", &lo));
       const probunet::ConvShape s = get_shape(env, argv[3]);
-      need("x", lx, s.batch * s.inH * s.inW * s.inC);
-      need("filter", lf, s.kh * s.kw * s.inC * s.outC);
-      need("out", lo, s.batch * s.outH * s.outW * s.outC);
+      need("x", lx, product({s.batch, s.inH, s.inW, s.inC}, "x"));
+      need("filter", lf, product({s.kh, s.kw, s.inC, s.outC}, "filter"));
+      need("out", lo, product({s.batch, s.outH, s.outW, s.outC}, "out"));
       const probunet::Epilogue ep = get_epilogue(env, argv[4], argv[5], argv[6], s.outC);
       probunet::conv2d(s, x, f, out, ep);
   });
@@ -203,7 +242,7 @@ napi_value SumLeading(napi_env env, napi_callback_info info) {
       static const char* names[2] = {"rows", "cols"};
       get_ints(env, argv, 1, 2, names, v);
       float* out = const_cast<float*>(get_f32(env, argv[3], "out", &lo));
-      need("x", lx, v[0] * v[1]);
+      need("x", lx, product({v[0], v[1]}, "x"));
       need("out", lo, v[1]);
       probunet::sum_leading(x, v[0], v[1], out);
   });
@@ -219,8 +258,8 @@ napi_value CopyColumns(napi_env env, napi_callback_info info) {
       get_ints(env, argv, 1, 4, names, v);
       float* dst = const_cast<float*>(get_f32(env, argv[5], "dst", &ld));
       if (v[2] + v[3] > v[1]) throw ArgError{"colStart + width exceeds srcCols"};
-      need("src", ls, v[0] * v[1]);
-      need("dst", ld, v[0] * v[3]);
+      need("src", ls, product({v[0], v[1]}, "src"));
+      need("dst", ld, product({v[0], v[3]}, "dst"));
       probunet::copy_columns(src, v[0], v[1], v[2], v[3], dst);
   });
 }
@@ -240,8 +279,8 @@ napi_value AvgPoolGradValid(napi_env env, napi_callback_info info) {
       if ((outH > 0 && (outH - 1) * sh + fh > inH) || (outW > 0 && (outW - 1) * sw + fw > inW)) {
         throw ArgError{"the pooling windows reach outside the input (VALID pooling only)"};
       }
-      need("dy", ly, batch * outH * outW * ch);
-      need("dx", lx, batch * inH * inW * ch);
+      need("dy", ly, product({batch, outH, outW, ch}, "dy"));
+      need("dx", lx, product({batch, inH, inW, ch}, "dx"));
       probunet::avg_pool_grad_valid(dy, batch, outH, outW, ch, inH, inW, fh, fw, sh, sw, dx);
   });
 }
@@ -268,7 +307,17 @@ napi_value SetThreads(napi_env env, napi_callback_info info) {
   return nullptr;
 }
 
+// Node environments (the main thread and each worker thread) that loaded the addon: the last one
+// to exit joins the thread pool's threads.
+std::atomic<int> g_environments{0};
+
+void on_environment_exit(void*) {
+  if (g_environments.fetch_sub(1) == 1) probunet::shutdown_pool();
+}
+
 napi_value Init(napi_env env, napi_value exports) {
+  g_environments.fetch_add(1);
+  napi_add_env_cleanup_hook(env, on_environment_exit, nullptr);
   napi_property_descriptor props[] = {
       {"gemm", nullptr, Gemm, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"conv2d", nullptr, Conv2d, nullptr, nullptr, nullptr, napi_default, nullptr},

@@ -1,8 +1,8 @@
 // A BLIS-style blocked SGEMM: B is packed in KC×NR panels, A in MR×KC panels, and a 6×16
 // register-blocked micro-kernel (AVX2 + FMA where the processor has them, portable C++ otherwise)
 // does the arithmetic. Convolutions pack their A panels straight from the NHWC input (implicit
-// im2col), so no im2col matrix is ever materialised. Work is split across std::threads by rows
-// (or by columns when there are more columns than rows).
+// im2col), so no im2col matrix is ever materialised. Work is split into tasks for the thread
+// pool (parallel.h) by rows (or by columns when there are more columns than rows).
 #include "gemm.h"
 
 #if (defined(__x86_64__) || defined(__i386__)) && !defined(PROBUNET_NO_X86)
@@ -12,17 +12,13 @@
 
 #include <algorithm>
 #include <cmath>
-#include <cstdio>
 #include <cstdlib>
 #include <cstring>
-#include <memory>
-#include <thread>
 #include <type_traits>
 #include <vector>
 
-#ifdef __linux__
-#include <sched.h>
-#endif
+#include "parallel.h"
+#include "scratch.h"
 
 namespace probunet {
 namespace {
@@ -32,21 +28,6 @@ constexpr int NR = 16;
 constexpr int64_t KC = 256;
 constexpr int64_t MC = 144;   // multiple of MR
 constexpr int64_t NC = 2048;  // multiple of NR
-
-struct AlignedFree {
-  void operator()(float* p) const { std::free(p); }
-};
-using Buffer = std::unique_ptr<float, AlignedFree>;
-Buffer alloc_floats(int64_t n) {
-  size_t bytes = static_cast<size_t>((n * 4 + 63) / 64 * 64);
-  float* p = static_cast<float*>(std::aligned_alloc(64, bytes ? bytes : 64));
-  if (!p) {
-    // Worker threads cannot throw into JavaScript: say what failed rather than crash on a null.
-    std::fprintf(stderr, "@probunet/native: out of memory allocating %.1f MB of scratch space\n", bytes / 1048576.0);
-    std::abort();
-  }
-  return Buffer(p);
-}
 
 // ---------------------------------------------------------------- micro-kernels
 // A 6×16 tile of C (+)= Σ over segments s, over q < len: A[r] · B[q], where row r's value is
@@ -267,11 +248,11 @@ struct ConvA {
   }
   // Packed panels, copied from the same segments (rows past mc are zero).
   void pack(int64_t i0, int64_t mc, int64_t p0, int64_t kc, float* dst) const {
-    std::vector<Segment> segs(kc);
+    Scratch<Segment> segs = alloc_scratch<Segment>(kc, "convolution segments");
     for (int64_t ir = 0; ir < mc; ir += MR) {
       const int64_t rows = std::min<int64_t>(MR, mc - ir);
-      const int64_t n = segments(i0 + ir, rows, p0, kc, segs.data());
-      pack_segments(segs.data(), n, rows, dst + ir * kc);
+      const int64_t n = segments(i0 + ir, rows, p0, kc, segs.get());
+      pack_segments(segs.get(), n, rows, dst + ir * kc);
     }
   }
 };
@@ -337,8 +318,9 @@ struct ConvB {
   void pack(int64_t p0, int64_t kc, int64_t j0, int64_t nc, float* dst) const {
     const ConvShape& g = *s;
     // Each row's image and receptive-field corner, decoded once for all panels.
-    std::vector<const float*> xb(kc);
-    std::vector<int64_t> y0(kc), x0(kc);
+    Scratch<const float*> xb = alloc_scratch<const float*>(kc, "im2col row pointers");
+    Scratch<int64_t> y0 = alloc_scratch<int64_t>(kc, "im2col row corners");
+    Scratch<int64_t> x0 = alloc_scratch<int64_t>(kc, "im2col row corners");
     for (int64_t q = 0; q < kc; ++q) {
       int64_t p = p0 + q;
       const int64_t ox = p % g.outW;
@@ -421,12 +403,12 @@ void gemm_block(const APacker& A, const BPacker& B, int64_t k0, int64_t k1, floa
     for (int64_t i = m0; i < m1; ++i) std::fill(c + i * ldc + n0, c + i * ldc + n1, 0.f);
   } else {
     const int64_t kcMax = std::min(KC, k1 - k0);
-    Buffer ap = alloc_floats(((std::min(MC, m1 - m0) + MR - 1) / MR) * MR * kcMax);
-    Buffer bp = alloc_floats(((std::min(NC, n1 - n0) + NR - 1) / NR) * NR * kcMax);
+    Scratch<float> ap = alloc_scratch<float>(((std::min(MC, m1 - m0) + MR - 1) / MR) * MR * kcMax, "packed A panels");
+    Scratch<float> bp = alloc_scratch<float>(((std::min(NC, n1 - n0) + NR - 1) / NR) * NR * kcMax, "packed B panels");
     // For segment (unpacked) reads: at most one segment per element of a K block.
-    std::vector<Segment> segs(kcMax);
+    Scratch<Segment> segs = alloc_scratch<Segment>(kcMax, "A segments");
     // For B read in place: one row pointer per element of a K block.
-    std::vector<const float*> brows(std::is_same_v<BPacker, ConvB> ? kcMax : 0);
+    Scratch<const float*> brows = alloc_scratch<const float*>(std::is_same_v<BPacker, ConvB> ? kcMax : 0, "B row pointers");
     for (int64_t jc = n0; jc < n1; jc += NC) {
       const int64_t nc = std::min(NC, n1 - jc);
       for (int64_t pc = k0; pc < k1; pc += KC) {
@@ -441,9 +423,9 @@ void gemm_block(const APacker& A, const BPacker& B, int64_t k0, int64_t k1, floa
         if (!bInPlace && A.in_place() && (nc <= APacker::kInPlaceMaxCols || k1 - k0 <= 64)) {
           for (int64_t ir = m0; ir < m1; ir += MR) {
             const int64_t rows = std::min<int64_t>(MR, m1 - ir);
-            const int64_t nseg = A.segments(ir, rows, pc, kc, segs.data());
+            const int64_t nseg = A.segments(ir, rows, pc, kc, segs.get());
             for (int64_t jr = 0; jr < nc; jr += NR) {
-              run_tile(segs.data(), nseg, 1, bp.get() + jr * kc, c + ir * ldc + jc + jr, ldc, pc > k0, rows,
+              run_tile(segs.get(), nseg, 1, bp.get() + jr * kc, c + ir * ldc + jc + jr, ldc, pc > k0, rows,
                        std::min<int64_t>(NR, nc - jr));
             }
           }
@@ -454,13 +436,13 @@ void gemm_block(const APacker& A, const BPacker& B, int64_t k0, int64_t k1, floa
           A.pack(ic, mc, pc, kc, ap.get());
           for (int64_t jr = 0; jr < nc; jr += NR) {
             if constexpr (std::is_same_v<BPacker, ConvB>) {
-              if (bInPlace) B.rows(pc, kc, jc + jr, brows.data());
+              if (bInPlace) B.rows(pc, kc, jc + jr, brows.get());
             }
             for (int64_t ir = 0; ir < mc; ir += MR) {
               const Segment seg = packed_segment(ap.get() + ir * kc, kc);
               run_tile(&seg, 1, MR, bp.get() + jr * kc, c + (ic + ir) * ldc + jc + jr, ldc, pc > k0,
                        std::min<int64_t>(MR, mc - ir), std::min<int64_t>(NR, nc - jr),
-                       bInPlace ? brows.data() : nullptr);
+                       bInPlace ? brows.get() : nullptr);
             }
           }
         }
@@ -470,55 +452,34 @@ void gemm_block(const APacker& A, const BPacker& B, int64_t k0, int64_t k1, floa
   apply_epilogue(c + m0 * ldc, ldc, m1 - m0, n0, n1 - n0, ep);
 }
 
-int initial_threads() {
-  if (const char* env = std::getenv("PROBUNET_NATIVE_THREADS")) {
-    const int n = std::atoi(env);
-    if (n > 0) return n;
-  }
-#ifdef __linux__
-  // The CPUs this process may run on (a container's cpuset), not every CPU of the host.
-  cpu_set_t set;
-  if (sched_getaffinity(0, sizeof(set), &set) == 0) {
-    const int n = CPU_COUNT(&set);
-    if (n > 0) return std::min(n, 64);
-  }
-#endif
-  const unsigned hw = std::thread::hardware_concurrency();
-  return hw ? static_cast<int>(std::min(hw, 64u)) : 1;
-}
-
-int g_threads = initial_threads();
-
 template <typename APacker, typename BPacker>
 void gemm_parallel(const APacker& A, const BPacker& B, int64_t m, int64_t n, int64_t k,
                    float* c, int64_t ldc, const Epilogue& ep) {
   // Below ~4 MFLOP a thread costs more than it saves.
   const double flops = 2.0 * static_cast<double>(m) * static_cast<double>(n) * static_cast<double>(k);
   const int64_t byWork = static_cast<int64_t>(flops / 4e6) + 1;
-  const int64_t maxThreads = std::min<int64_t>(g_threads, byWork);
+  const int64_t maxThreads = std::min<int64_t>(threads(), byWork);
   if (maxThreads <= 1) {
     gemm_block(A, B, 0, k, c, ldc, 0, m, 0, n, ep);
     return;
   }
-  std::vector<std::thread> pool;
   // A long reduction into a small C (a filter gradient: K = batch·H·W): split K, so that each
   // thread packs only its share of both operands, then add the partial products.
   if (k >= 8 * std::max(m, n)) {
     const int64_t t = std::min<int64_t>(maxThreads, (k + KC - 1) / KC);
     const int64_t per = ((k + t - 1) / t + KC - 1) / KC * KC;
-    std::vector<Buffer> partial;
-    for (int64_t w = 1; w < t; ++w) partial.push_back(alloc_floats(m * n));
+    // Task 0 writes C; task w > 0 its own partial product, w - 1 in `partial`.
+    Scratch<float> partial = alloc_scratch<float>((t - 1) * m * n, "partial products");
+    auto share = [&](int64_t w) {
+      gemm_block(A, B, std::min(k, w * per), std::min(k, (w + 1) * per), w == 0 ? c : partial.get() + (w - 1) * m * n,
+                 w == 0 ? ldc : n, 0, m, 0, n, Epilogue{});
+    };
+    run_tasks(t, share);
     for (int64_t w = 1; w < t; ++w) {
-      pool.emplace_back([&, w] {
-        gemm_block(A, B, std::min(k, w * per), std::min(k, (w + 1) * per), partial[w - 1].get(), n, 0, m, 0,
-                   n, Epilogue{});
-      });
-    }
-    gemm_block(A, B, 0, std::min(k, per), c, ldc, 0, m, 0, n, Epilogue{});
-    for (auto& th : pool) th.join();
-    for (const Buffer& part : partial)
+      const float* part = partial.get() + (w - 1) * m * n;
       for (int64_t i = 0; i < m; ++i)
-        for (int64_t j = 0; j < n; ++j) c[i * ldc + j] += part.get()[i * n + j];
+        for (int64_t j = 0; j < n; ++j) c[i * ldc + j] += part[i * n + j];
+    }
     apply_epilogue(c, ldc, m, 0, n, ep);
     return;
   }
@@ -541,9 +502,7 @@ void gemm_parallel(const APacker& A, const BPacker& B, int64_t m, int64_t n, int
       gemm_block(A, B, 0, k, c, ldc, 0, m, lo, hi, ep);
     }
   };
-  for (int64_t w = 1; w < t; ++w) pool.emplace_back(run, w);
-  run(0);
-  for (auto& th : pool) th.join();
+  run_tasks(t, run);
 }
 
 }  // namespace
@@ -567,7 +526,7 @@ void conv2d_backprop_filter(const ConvShape& s, const float* x, const float* dy,
   const int64_t m = s.outC;
   const int64_t n = s.kh * s.kw * s.inC;
   const int64_t k = s.batch * s.outH * s.outW;
-  Buffer t = alloc_floats(m * n);
+  Scratch<float> t = alloc_scratch<float>(m * n, "the transposed filter gradient");
   gemm_parallel(DenseA{dy, 1, s.outC}, ConvB{&s, x}, m, n, k, t.get(), n, Epilogue{});
   for (int64_t i = 0; i < n; ++i)
     for (int64_t j = 0; j < m; ++j) dw[i * m + j] = t.get()[j * n + i];
@@ -577,7 +536,7 @@ void conv2d_backprop_input(const ConvShape& s, const float* dy, const float* fil
   // dx = conv(dy, W rotated by 180° with its channel axes swapped), padded so that
   // oy = y - ((kh-1)·dil - padTop) + ky'·dil.
   const int64_t kk = s.kh * s.kw;
-  Buffer rotated = alloc_floats(kk * s.inC * s.outC);
+  Scratch<float> rotated = alloc_scratch<float>(kk * s.inC * s.outC, "the rotated filter");
   for (int64_t t = 0; t < kk; ++t) {
     const float* src = filter + (kk - 1 - t) * s.inC * s.outC;  // [ci, co]
     float* dst = rotated.get() + t * s.outC * s.inC;           // [co, ci]
@@ -589,8 +548,6 @@ void conv2d_backprop_input(const ConvShape& s, const float* dy, const float* fil
   conv2d(t, dy, rotated.get(), dx, Epilogue{});
 }
 
-int threads() { return g_threads; }
-void set_threads(int n) { g_threads = n > 0 ? n : initial_threads(); }
 bool uses_avx2() { return kAvx2; }
 
 }  // namespace probunet

@@ -1,5 +1,6 @@
 // Single-precision matrix products and convolutions for probunet's native kernels.
-// Row-major float32 throughout; no allocation is visible to the caller.
+// Row-major float32 throughout; no allocation is visible to the caller. Scratch allocations that
+// fail throw OutOfScratchMemory (scratch.h).
 #pragma once
 #include <cstdint>
 
@@ -30,9 +31,6 @@ void conv2d(const ConvShape& s, const float* x, const float* filter, float* out,
 void conv2d_backprop_filter(const ConvShape& s, const float* x, const float* dy, float* dw);
 void conv2d_backprop_input(const ConvShape& s, const float* dy, const float* filter, float* dx);
 
-// Threads used by one call (default: hardware concurrency, or PROBUNET_NATIVE_THREADS).
-int threads();
-void set_threads(int n);
 // Whether the AVX2+FMA micro-kernel is in use on this processor.
 bool uses_avx2();
 

@@ -5,9 +5,9 @@
 // PROBUNET_NATIVE_REQUIRED=1) makes a failed build an error; PROBUNET_NATIVE=off skips the build.
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, renameSync, writeFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { findNodeGyp, nodeDirArgs } from './node-gyp.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const required = process.argv.includes('--required') || process.env.PROBUNET_NATIVE_REQUIRED === '1';
@@ -17,25 +17,6 @@ function record(status) {
   const file = join(root, 'build', 'status.json');
   writeFileSync(`${file}.tmp`, JSON.stringify({ ...status, node: process.version, platform: `${process.platform}-${process.arch}`, date: new Date().toISOString() }, null, 2));
   renameSync(`${file}.tmp`, file);
-}
-
-/** node-gyp: npm's own copy when run by npm, else one on the module path. */
-function findNodeGyp() {
-  if (process.env.npm_config_node_gyp && existsSync(process.env.npm_config_node_gyp)) return process.env.npm_config_node_gyp;
-  const candidates = [join(dirname(process.execPath), '../lib/node_modules/npm/node_modules/node-gyp/bin/node-gyp.js')];
-  try {
-    candidates.unshift(createRequire(import.meta.url).resolve('node-gyp/bin/node-gyp.js'));
-  } catch {
-    /* not installed as a package */
-  }
-  return candidates.find((c) => existsSync(c));
-}
-
-/** Node's headers: the ones installed beside this node binary if present (no download needed). */
-function nodeDirArgs() {
-  if (process.env.npm_config_nodedir) return [`--nodedir=${process.env.npm_config_nodedir}`];
-  const prefix = join(dirname(process.execPath), '..');
-  return existsSync(join(prefix, 'include', 'node', 'node_api.h')) ? [`--nodedir=${prefix}`] : [];
 }
 
 if (process.env.PROBUNET_NATIVE === 'off') {

@@ -73,7 +73,11 @@ export interface NativeInfo {
   threads: number;
 }
 
-/** The kernels, over float32 typed arrays; every size is checked against the arrays' lengths. */
+/**
+ * The kernels, over float32 typed arrays; every size is checked against the arrays' lengths (a
+ * RangeError otherwise). A kernel that runs out of scratch memory throws an Error with
+ * `code: 'PROBUNET_NATIVE_OUT_OF_MEMORY'` naming the kernel and the bytes it asked for.
+ */
 export interface NativeKernels {
   gemm(args: GemmArgs): void;
   conv2d(x: Float32Array, filter: Float32Array, out: Float32Array, geometry: ConvGeometry, epilogue?: Epilogue): void;
@@ -88,7 +92,10 @@ export interface NativeKernels {
   /** The gradient of a VALID (unpadded, undilated) NHWC average pool. */
   avgPoolGradValid(dy: Float32Array, dx: Float32Array, p: PoolGeometry): void;
   info(): NativeInfo;
-  /** Threads per call; 0 restores the default (hardware concurrency or PROBUNET_NATIVE_THREADS). */
+  /**
+   * Threads per call (one setting per process), run on a persistent pool; 0 restores the default
+   * (the CPUs in the process's affinity mask, or PROBUNET_NATIVE_THREADS).
+   */
   setThreads(n: number): void;
 }
 
@@ -112,7 +119,7 @@ interface RawAddon {
 }
 
 const packageRoot = join(dirname(fileURLToPath(import.meta.url)), '..');
-const addonPath = join(packageRoot, 'build', 'Release', 'probunet_native.node');
+const builtAddonPath = join(packageRoot, 'build', 'Release', 'probunet_native.node');
 
 /** What the install-time build recorded (build/status.json), if it ran. */
 export function nativeBuildStatus(): { ok: boolean; reason?: string } | null {
@@ -140,11 +147,18 @@ function shapeArray(s: ConvGeometry): number[] {
 let cached: NativeKernels | null = null;
 
 /**
- * Loads the compiled addon. Throws NativeUnavailableError saying why (not compiled at install,
- * and the reason the build gave; or the addon failed to load) and how to rebuild it.
+ * Loads the compiled addon (build/Release/probunet_native.node, or the file PROBUNET_NATIVE_ADDON
+ * names). Throws NativeUnavailableError saying why (not compiled at install, and the reason the
+ * build gave; or the addon failed to load) and how to rebuild it.
  */
 export function loadNativeKernels(): NativeKernels {
   if (cached) return cached;
+  // Another build of the same sources (the sanitizer build: npm run test:sanitize).
+  const override = process.env.PROBUNET_NATIVE_ADDON;
+  if (override && !existsSync(override)) {
+    throw new NativeUnavailableError(`PROBUNET_NATIVE_ADDON=${override} does not exist; unset it to load ${builtAddonPath}`);
+  }
+  const addonPath = override || builtAddonPath;
   if (!existsSync(addonPath)) {
     const status = nativeBuildStatus();
     const why = status?.reason ?? 'the install-time build did not run';

@@ -1,17 +1,8 @@
-import { execFileSync, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
-import { loadNativeKernels, NativeUnavailableError, type NativeKernels } from '../src/index.js';
+import { loadNativeKernels, type NativeKernels } from '../src/index.js';
+import { addonPath, compilerPresent } from './addon.js';
 import { maxRelError, randomArray, refConv, refConvFilterGrad, refConvInputGrad, refGemm, type Geometry } from './reference.js';
-
-/** Whether this machine can compile the addon; where it can, the addon must have been built. */
-const compilerPresent = (() => {
-  try {
-    execFileSync('c++', ['--version'], { stdio: 'ignore' });
-    return true;
-  } catch {
-    return false;
-  }
-})();
 
 function same(g: Partial<Geometry> & Pick<Geometry, 'batch' | 'inH' | 'inW' | 'inC' | 'outC' | 'kh' | 'kw'>): Geometry {
   const strideH = g.strideH ?? 1, strideW = g.strideW ?? 1, dilH = g.dilH ?? 1, dilW = g.dilW ?? 1;
@@ -212,12 +203,16 @@ describe.skipIf(!compilerPresent)('@probunet/native kernels', () => {
     expect(() => native.conv2d(new Float32Array(31), new Float32Array(36), new Float32Array(32), g)).toThrow(/x has 31 values, the shapes need 32/);
     expect(() => native.conv2d(new Float32Array(32), new Float32Array(36), new Float32Array(32), { ...g, strideH: 0 })).toThrow(/strides and dilations/);
     expect(() => native.gemm({ a: new Float32Array(4), b: new Float32Array(4), c, m: 2, n: 2, k: 2, activation: 'swish' as 'relu' })).toThrow(/unknown activation "swish"/);
+    // Sizes whose product wraps round int64 (2^32 · 2^32 = 2^64 ≡ 0) must not pass the length check.
+    const huge = { ...g, inH: 2 ** 32, inW: 2 ** 32, inC: 1, outH: 1, outW: 1, outC: 1, kh: 1, kw: 1, padTop: 0, padLeft: 0 };
+    expect(() => native.conv2d(new Float32Array(0), new Float32Array(1), new Float32Array(1), huge)).toThrow(/the sizes of x multiply to more than 2\^53 values/);
+    expect(() => native.gemm({ a: new Float32Array(0), b: new Float32Array(0), c: new Float32Array(0), m: 2 ** 33, n: 0, k: 2 ** 31 })).toThrow(/the sizes of a multiply to more than 2\^53/);
   });
 
   it.skipIf(process.platform !== 'linux' || spawnSync('taskset', ['--version']).status !== 0)(
     'uses as many threads as the CPUs the process may run on (a cpuset), not the host’s',
     () => {
-      const r = spawnSync('taskset', ['-c', '0', process.execPath, '-e', `process.stdout.write(String(require(${JSON.stringify(new URL('../build/Release/probunet_native.node', import.meta.url).pathname)}).info().threads))`], { encoding: 'utf8' });
+      const r = spawnSync('taskset', ['-c', '0', process.execPath, '-e', `process.stdout.write(String(require(${JSON.stringify(addonPath)}).info().threads))`], { encoding: 'utf8' });
       expect(r.status, r.stderr).toBe(0);
       expect(r.stdout.trim()).toBe('1');
     },
@@ -244,12 +239,5 @@ describe.skipIf(!compilerPresent)('@probunet/native kernels', () => {
     const out = JSON.parse(r.stdout.trim().split('\n').pop()!) as { avx2: boolean; err: number };
     expect(out.avx2).toBe(false);
     expect(out.err).toBeLessThan(1e-3);
-  });
-});
-
-describe('@probunet/native when not compiled', () => {
-  it('says why and how to rebuild', () => {
-    const err = new NativeUnavailableError('x');
-    expect(err.name).toBe('NativeUnavailableError');
   });
 });
