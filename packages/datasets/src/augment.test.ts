@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { augmentExample, augmented } from './augment.js';
 import type { Example } from './example.js';
-import { SeededRandom } from '@probunet/core';
+import { SeededRandom } from '@probunet/core/random';
 import { createSyntheticCityscapes } from './synthetic/cityscapes-like.js';
 
 /** A 16×16 image with a bright 4×4 square at rows 2–5, cols 3–6, labelled 1. */

@@ -1,5 +1,5 @@
 import { indexedDataset, type Example, type IndexedDataset } from './example.js';
-import { SeededRandom } from '@probunet/core';
+import { SeededRandom } from '@probunet/core/random';
 
 export interface AugmentOptions {
   /** Flip left–right with probability ½. Default true. */

@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type { Example, IndexedDataset } from './example.js';
-import { SeededRandom } from '@probunet/core';
+import { SeededRandom } from '@probunet/core/random';
 
 export interface BatchOptions {
   batchSize: number;

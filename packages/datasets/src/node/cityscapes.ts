@@ -4,7 +4,7 @@ import { indexedDataset, type IndexedDataset } from '../example.js';
 import { DataError, type SkipReport } from '../errors.js';
 import { CITYSCAPES_EVAL_CLASSES, flipDistribution } from '../flips.js';
 import { resizeBilinear, resizeNearest } from '../image-ops.js';
-import { SeededRandom } from '@probunet/core';
+import { SeededRandom } from '@probunet/core/random';
 import { firstChannel, readPngWithLimit } from './png.js';
 
 /** labelId → trainId of the Cityscapes scripts (labels.py); everything else → 255 (ignore). */

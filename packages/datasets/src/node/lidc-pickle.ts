@@ -2,7 +2,7 @@ import { readFile, writeFile } from 'node:fs/promises';
 import { indexedDataset, type Example, type IndexedDataset } from '../example.js';
 import { DataError, type SkipReport } from '../errors.js';
 import { NdArray, PickleError, unpickle, type UnpickleOptions } from '../pickle.js';
-import { SeededRandom } from '@probunet/core';
+import { SeededRandom } from '@probunet/core/random';
 
 export interface LidcPickleOptions {
   /** The pickle file: a dict {key: {image: float HxW, masks: [binary HxW ×4], series_uid}}. */

@@ -1,6 +1,6 @@
 import { indexedDataset, type Example, type IndexedDataset } from '../example.js';
 import { CITYSCAPES_EVAL_CLASSES, flipDistribution } from '../flips.js';
-import { SeededRandom } from '@probunet/core';
+import { SeededRandom } from '@probunet/core/random';
 
 const COLORS: Record<number, [number, number, number]> = {
   0: [0.5, 0.25, 0.5], // road

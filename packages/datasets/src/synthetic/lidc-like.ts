@@ -1,5 +1,5 @@
 import { indexedDataset, type Example, type IndexedDataset, type Mode } from '../example.js';
-import { SeededRandom } from '@probunet/core';
+import { SeededRandom } from '@probunet/core/random';
 
 export interface LesionMode {
   name: string;
