@@ -54,6 +54,9 @@ async function importOptional(name: string, modules: ModuleLoaders = {}): Promis
   }
 }
 
+/** What installDawn found, for every later report in this process. */
+let dawnNote: string | null = null;
+
 const isNode = typeof process !== 'undefined' && !!process.versions?.node;
 
 /**
@@ -122,8 +125,10 @@ export const PROVIDERS: Record<BackendName, Provider> = {
       const nav = (globalThis as { navigator?: { gpu?: unknown } }).navigator;
       if (!nav?.gpu) {
         if (!isNode) throw new Error('this browser exposes no WebGPU (navigator.gpu)');
-        notes.push(await installDawn(modules));
+        dawnNote = await installDawn(modules);
       }
+      // Every report names the adapter, not only the first (Dawn is installed once per process).
+      if (dawnNote) notes.push(dawnNote);
       await importOptional('@tensorflow/tfjs-backend-webgpu', modules);
       installWebgpuDispatchLimitFixes();
       return { tfBackend: 'webgpu', threads: null, notes };

@@ -8,10 +8,10 @@ import { gpuReportProblems } from '../../../scripts/gpu-check/report-schema.js';
 // The GPU check (scripts/gpu-check): packed here, run on a bare GPU machine. CI packs it, checks the
 // size limit, and runs the pack from a copy outside the repository with no Node.js on PATH, on
 // the software adapter (Dawn on Mesa's OpenGL): the same report, reduced speed section. That run
-// takes a few minutes on 2 cores, so it runs where CI=true or PROBUNET_SLOW_TESTS=1.
+// takes a few minutes on 2 cores: a slow suite, run where PROBUNET_SLOW_TESTS=1 (CI sets it).
 
 const root = new URL('../../../', import.meta.url).pathname;
-const slow = !!process.env.CI || process.env.PROBUNET_SLOW_TESTS === '1';
+const slow = process.env.PROBUNET_SLOW_TESTS === '1';
 const scratch = mkdtempSync(join(tmpdir(), 'probunet-gpu-check-test-'));
 afterAll(() => rmSync(scratch, { recursive: true, force: true }));
 
