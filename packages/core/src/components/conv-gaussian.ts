@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
+import { ConfigError, InputError } from '../errors.js';
 import { ConvLayer } from './conv-layer.js';
 import { SeededRandom } from '../ops/random.js';
 import { DownPath } from './down-path.js';
@@ -58,10 +59,10 @@ export class ConvGaussian implements LatentNet {
     positiveInt('conv-gaussian latent net', 'latentDim', config.latentDim);
     const conditionChannels = config.conditionChannels ?? 0;
     if (!Number.isInteger(conditionChannels) || conditionChannels < 0) {
-      throw new RangeError(`conv-gaussian latent net: conditionChannels must be an integer ≥ 0, got ${conditionChannels}`);
+      throw new ConfigError(`conv-gaussian latent net: conditionChannels must be an integer ≥ 0, got ${conditionChannels}`);
     }
     const logSigmaBound = config.logSigmaBound ?? 5;
-    if (!(logSigmaBound > 0)) throw new RangeError(`conv-gaussian latent net: logSigmaBound must be > 0, got ${logSigmaBound}`);
+    if (!(logSigmaBound > 0)) throw new ConfigError(`conv-gaussian latent net: logSigmaBound must be > 0, got ${logSigmaBound}`);
     this.config = {
       type: 'conv-gaussian',
       imageChannels: config.imageChannels,
@@ -90,10 +91,10 @@ export class ConvGaussian implements LatentNet {
 
   apply(images: tf.Tensor4D, condition?: tf.Tensor4D): GaussianParams {
     if (this.conditionChannels > 0 && !condition) {
-      throw new TypeError(`this latent net expects a ${this.conditionChannels}-channel condition (a posterior needs the segmentation)`);
+      throw new InputError(`this latent net expects a ${this.conditionChannels}-channel condition (a posterior needs the segmentation)`);
     }
     if (this.conditionChannels === 0 && condition) {
-      throw new TypeError('this latent net takes no condition (it is a prior); pass the image alone');
+      throw new InputError('this latent net takes no condition (it is a prior); pass the image alone');
     }
     const [mean, logSigma] = tf.tidy('probunet/latent-net', () => {
       const input = condition ? tf.concat([images, condition], 3) : images;

@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
+import { ConfigError, InputError } from '../errors.js';
 import { ConvLayer } from './conv-layer.js';
 import { SeededRandom } from '../ops/random.js';
 import { positiveInt, seedOf } from './options.js';
@@ -49,9 +50,9 @@ export class TileConcatFusion implements FusionHead {
     positiveInt(owner, 'latentDim', config.latentDim);
     positiveInt(owner, 'numClasses', config.numClasses);
     if (!Number.isInteger(config.num1x1Convs) || config.num1x1Convs < 0) {
-      throw new RangeError(`${owner}: num1x1Convs must be an integer ≥ 0, got ${config.num1x1Convs}`);
+      throw new ConfigError(`${owner}: num1x1Convs must be an integer ≥ 0, got ${config.num1x1Convs}`);
     }
-    if (config.numClasses < 2) throw new RangeError(`${owner}: numClasses must be ≥ 2, got ${config.numClasses}`);
+    if (config.numClasses < 2) throw new ConfigError(`${owner}: numClasses must be ≥ 2, got ${config.numClasses}`);
     this.config = {
       type: 'tile-concat-1x1',
       featureChannels: config.featureChannels,
@@ -93,7 +94,7 @@ export class TileConcatFusion implements FusionHead {
   private projectFeatures(features: tf.Tensor4D): tf.Tensor3D {
     const [b, h, w, c] = features.shape;
     if (c !== this.featureChannels) {
-      throw new RangeError(`fusion head expects ${this.featureChannels} feature channels, got ${c}`);
+      throw new InputError(`fusion head expects ${this.featureChannels} feature channels, got ${c}`);
     }
     const first = this.layers[0]!;
     const cout = first.options.outputChannels;
@@ -104,7 +105,7 @@ export class TileConcatFusion implements FusionHead {
   private applyFrom(projected: tf.Tensor3D, shape: readonly number[], z: tf.Tensor2D): tf.Tensor4D {
     const [b, h, w] = shape as [number, number, number, number];
     if (z.shape[0] !== b || z.shape[1] !== this.latentDim) {
-      throw new RangeError(`fusion head expects z of shape [${b}, ${this.latentDim}], got [${z.shape.join(', ')}]`);
+      throw new InputError(`fusion head expects z of shape [${b}, ${this.latentDim}], got [${z.shape.join(', ')}]`);
     }
     const first = this.layers[0]!;
     const cout = first.options.outputChannels;

@@ -52,7 +52,6 @@ export function createProbUNet(config: ProbUNetConfig | ProbUNetParts | ProbUNet
   } catch (err) {
     // Free what this call built; instances the caller passed stay theirs.
     for (const part of built) part.dispose();
-    if (err instanceof RangeError || err instanceof TypeError) throw new ConfigError(err.message);
     throw err;
   }
 }
