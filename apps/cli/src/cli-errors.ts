@@ -38,3 +38,31 @@ export async function runCommand(name: string, argv: string[], body: () => Promi
     return err instanceof UsageError ? 2 : 1;
   }
 }
+
+/** The values `parseCommandArgs` returns for an options table. */
+export type CommandValues<O extends Options> = ReturnType<typeof parseCommandArgs<O>>['values'];
+
+/** Options every model command shares: backend choice, machine-readable output, replace, stack traces, help. */
+export const COMMON_OPTIONS = {
+  backend: { type: 'string' },
+  json: { type: 'boolean', default: false },
+  force: { type: 'boolean', default: false },
+  verbose: { type: 'boolean', default: false },
+  help: { type: 'boolean', default: false },
+} as const;
+
+/**
+ * A command: its options parsed strictly (usage errors exit 2), `--help` printing `help`, and the
+ * body's errors turned into one line by runCommand.
+ */
+export function defineCommand<O extends Options>(name: string, help: string, options: O, body: (values: CommandValues<O>) => Promise<number>): (argv: string[]) => Promise<number> {
+  return (argv) =>
+    runCommand(name, argv, async () => {
+      const { values } = parseCommandArgs(argv, options);
+      if ((values as { help?: boolean }).help) {
+        process.stdout.write(help);
+        return 0;
+      }
+      return body(values);
+    });
+}

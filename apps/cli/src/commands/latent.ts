@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { initBackend, type BackendPreference } from '@probunet/backends';
 import { writeFileAtomic } from '@probunet/core/node';
-import { parseCommandArgs, runCommand } from '../cli-errors.js';
+import {COMMON_OPTIONS, defineCommand } from '../cli-errors.js';
 import { overlayImage } from '../figures/colour.js';
 import { labelledGridFigure } from '../figures/labelled-grid.js';
 import { loadModelCheckpoint, readModelImage, requireProbUNet } from '../model-inputs.js';
@@ -37,23 +37,11 @@ const OPTIONS = {
   out: { type: 'string' },
   steps: { type: 'string' },
   range: { type: 'string' },
-  backend: { type: 'string' },
-  json: { type: 'boolean', default: false },
-  force: { type: 'boolean', default: false },
-  verbose: { type: 'boolean', default: false },
-  help: { type: 'boolean', default: false },
+
+  ...COMMON_OPTIONS,
 } as const;
 
-export function latent(argv: string[]): Promise<number> {
-  return runCommand('latent', argv, () => latentCommand(argv));
-}
-
-async function latentCommand(argv: string[]): Promise<number> {
-  const { values } = parseCommandArgs(argv, OPTIONS);
-  if (values.help) {
-    process.stdout.write(LATENT_HELP);
-    return 0;
-  }
+export const latent = defineCommand('latent', LATENT_HELP, OPTIONS, async (values) => {
   const checkpoint = requiredOption('checkpoint', values.checkpoint, 'CKPT');
   const imagePath = requiredOption('image', values.image, 'PNG');
   const out = requiredOption('out', values.out, 'FILE');
@@ -87,4 +75,4 @@ async function latentCommand(argv: string[]): Promise<number> {
   } finally {
     model.dispose();
   }
-}
+});

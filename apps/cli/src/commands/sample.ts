@@ -3,7 +3,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { encode } from 'fast-png';
 import { initBackend, type BackendPreference } from '@probunet/backends';
 import { writeFileAtomic } from '@probunet/core/node';
-import { parseCommandArgs, runCommand } from '../cli-errors.js';
+import {COMMON_OPTIONS, defineCommand } from '../cli-errors.js';
 import { classColour, overlayImage } from '../figures/colour.js';
 import { heatMapFigure } from '../figures/heat-map-figure.js';
 import { labelledGridFigure } from '../figures/labelled-grid.js';
@@ -42,23 +42,11 @@ const OPTIONS = {
   samples: { type: 'string', short: 'n' },
   seed: { type: 'string' },
   out: { type: 'string' },
-  backend: { type: 'string' },
-  json: { type: 'boolean', default: false },
-  force: { type: 'boolean', default: false },
-  verbose: { type: 'boolean', default: false },
-  help: { type: 'boolean', default: false },
+
+  ...COMMON_OPTIONS,
 } as const;
 
-export function sample(argv: string[]): Promise<number> {
-  return runCommand('sample', argv, () => sampleCommand(argv));
-}
-
-async function sampleCommand(argv: string[]): Promise<number> {
-  const { values } = parseCommandArgs(argv, OPTIONS);
-  if (values.help) {
-    process.stdout.write(SAMPLE_HELP);
-    return 0;
-  }
+export const sample = defineCommand('sample', SAMPLE_HELP, OPTIONS, async (values) => {
   const checkpoint = requiredOption('checkpoint', values.checkpoint, 'CKPT');
   const imagePath = requiredOption('image', values.image, 'PNG');
   const out = requiredOption('out', values.out, 'DIR');
@@ -132,7 +120,7 @@ async function sampleCommand(argv: string[]): Promise<number> {
   } finally {
     model.dispose();
   }
-}
+});
 
 /** "image, samples 0-6" for the first row (cell 0 is the image), "samples 7-14" after. */
 function rowLabel(first: number, count: number): string {

@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { initBackend, type BackendPreference } from '@probunet/backends';
-import { parseCommandArgs, runCommand } from '../cli-errors.js';
+import {defineCommand } from '../cli-errors.js';
 import { loadModelCheckpoint, readAnnotation, readModelImage, requireProbUNet } from '../model-inputs.js';
 import { integerOption, requiredOption } from '../option-values.js';
 
@@ -37,16 +37,7 @@ const OPTIONS = {
   help: { type: 'boolean', default: false },
 } as const;
 
-export function score(argv: string[]): Promise<number> {
-  return runCommand('score', argv, () => scoreCommand(argv));
-}
-
-async function scoreCommand(argv: string[]): Promise<number> {
-  const { values } = parseCommandArgs(argv, OPTIONS);
-  if (values.help) {
-    process.stdout.write(SCORE_HELP);
-    return 0;
-  }
+export const score = defineCommand('score', SCORE_HELP, OPTIONS, async (values) => {
   const checkpoint = requiredOption('checkpoint', values.checkpoint, 'CKPT');
   const imagePath = requiredOption('image', values.image, 'PNG');
   const annotationPath = requiredOption('annotation', values.annotation, 'PNG');
@@ -74,4 +65,4 @@ async function scoreCommand(argv: string[]): Promise<number> {
     labels?.dispose();
     model.dispose();
   }
-}
+});

@@ -5,7 +5,7 @@ import { formatBackendReport, initBackend, type BackendPreference } from '@probu
 import { NonFiniteLossError, ProbUNet, Trainer, type CheckpointableModel } from '@probunet/core';
 import { saveCheckpoint, writeFileAtomic } from '@probunet/core/node';
 import { prefetch, toTensors } from '@probunet/datasets';
-import { EXIT_INTERRUPTED, UsageError, parseCommandArgs, runCommand } from '../cli-errors.js';
+import {EXIT_INTERRUPTED, UsageError, defineCommand } from '../cli-errors.js';
 import { DATA_SOURCES, SPLITS, openDataSource, type DataSourceOptions } from '../dataset-source.js';
 import { buildModel, readModelSpec } from '../model-spec.js';
 import { loadModelCheckpoint } from '../model-inputs.js';
@@ -104,16 +104,7 @@ const OPTIONS = {
   help: { type: 'boolean', default: false },
 } as const;
 
-export function train(argv: string[]): Promise<number> {
-  return runCommand('train', argv, () => trainCommand(argv));
-}
-
-async function trainCommand(argv: string[]): Promise<number> {
-  const { values } = parseCommandArgs(argv, OPTIONS);
-  if (values.help) {
-    process.stdout.write(TRAIN_HELP);
-    return 0;
-  }
+export const train = defineCommand('train', TRAIN_HELP, OPTIONS, async (values) => {
   const steps = integerOption('steps', values.steps, 1);
   let record: RunRecord;
   let folder: RunFolder;
@@ -168,7 +159,7 @@ async function trainCommand(argv: string[]): Promise<number> {
     await folder.discard();
     throw err;
   }
-}
+});
 
 async function runTraining(record: RunRecord, folder: RunFolder, resuming: boolean): Promise<number> {
   const t = record.training;
