@@ -37,7 +37,6 @@ const OPTIONS = {
   out: { type: 'string' },
   steps: { type: 'string' },
   range: { type: 'string' },
-
   ...COMMON_OPTIONS,
 } as const;
 

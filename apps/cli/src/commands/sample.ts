@@ -42,7 +42,6 @@ const OPTIONS = {
   samples: { type: 'string', short: 'n' },
   seed: { type: 'string' },
   out: { type: 'string' },
-
   ...COMMON_OPTIONS,
 } as const;
 
