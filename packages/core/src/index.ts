@@ -16,7 +16,7 @@ export { DownPath } from './components/down-path.js';
 export { UNetEncoder, type UNetEncoderConfig, type UNetEncoderOptions } from './components/unet-encoder.js';
 export { ConvGaussian, type ConvGaussianConfig, type ConvGaussianOptions } from './components/conv-gaussian.js';
 export { TileConcatFusion, type TileConcatFusionConfig, type TileConcatFusionOptions } from './components/fusion-head.js';
-export { corePlugin, createRegistry, type ComponentFactory, type ModelFactory, type ProbUNetPlugin, type Registry } from './registry.js';
+export { componentFactory, corePlugin, createRegistry, type ComponentFactory, type ModelFactory, type ProbUNetPlugin, type Registry } from './registry.js';
 export {
   backendCapabilities,
   capabilityMarker,

@@ -1,11 +1,24 @@
-import { ConvGaussian } from './components/conv-gaussian.js';
-import { TileConcatFusion } from './components/fusion-head.js';
+import { ConvGaussian, type ConvGaussianConfig } from './components/conv-gaussian.js';
+import { TileConcatFusion, type TileConcatFusionConfig } from './components/fusion-head.js';
 import type { ComponentConfig, Encoder, FusionHead, LatentNet } from './spec/components.js';
-import { UNetEncoder } from './components/unet-encoder.js';
+import { UNetEncoder, type UNetEncoderConfig } from './components/unet-encoder.js';
 import { ConfigError } from './errors.js';
 import type { CheckpointableModel, TypedModelConfig } from './model/checkpointable.js';
 
 export type ComponentFactory<T> = (config: ComponentConfig) => T;
+
+/**
+ * A typed factory for the registry: `build` receives the component's own config type. Configs come
+ * from JSON, so the one narrowing from ComponentConfig to `C` happens here: the type name is checked,
+ * and every field is validated by the component itself (its constructor throws ConfigError naming the
+ * field), where it is defined.
+ */
+export function componentFactory<C extends ComponentConfig, T>(type: C['type'], build: (config: C) => T): ComponentFactory<T> {
+  return (config) => {
+    if (config.type !== type) throw new ConfigError(`a factory for "${type}" was given a "${config.type}" config`);
+    return build(config as C);
+  };
+}
 
 /** Builds a whole model (a baseline, say) from its config; `registry` resolves the model's components. */
 export type ModelFactory = (config: TypedModelConfig, registry: Registry) => CheckpointableModel;
@@ -38,9 +51,9 @@ export interface Registry {
 /** The built-in components: `unet`, `conv-gaussian`, `tile-concat-1x1`. */
 export const corePlugin: ProbUNetPlugin = {
   name: '@probunet/core',
-  encoders: { unet: (c) => new UNetEncoder(c as never) },
-  latentNets: { 'conv-gaussian': (c) => new ConvGaussian(c as never) },
-  fusionHeads: { 'tile-concat-1x1': (c) => new TileConcatFusion(c as never) },
+  encoders: { unet: componentFactory<UNetEncoderConfig, Encoder>('unet', (c) => new UNetEncoder(c)) },
+  latentNets: { 'conv-gaussian': componentFactory<ConvGaussianConfig, LatentNet>('conv-gaussian', (c) => new ConvGaussian(c)) },
+  fusionHeads: { 'tile-concat-1x1': componentFactory<TileConcatFusionConfig, FusionHead>('tile-concat-1x1', (c) => new TileConcatFusion(c)) },
 };
 
 /**

@@ -3,7 +3,8 @@ import { describe, expect, it } from 'vitest';
 import { ConfigError, InputError } from '../errors.js';
 import { ConvGaussian } from './conv-gaussian.js';
 import { TileConcatFusion } from './fusion-head.js';
-import { UNetEncoder } from './unet-encoder.js';
+import { UNetEncoder, type UNetEncoderConfig } from './unet-encoder.js';
+import { componentFactory, corePlugin } from '../registry.js';
 
 // Each component validates its own config where it is defined and throws ConfigError there (no
 // layer above converts RangeError/TypeError); a tensor of the wrong shape at run time is InputError.
@@ -32,5 +33,18 @@ describe('components check their own configs', () => {
     tf.dispose([features, z, image]);
     head.dispose();
     prior.dispose();
+  });
+});
+
+describe('typed component factories', () => {
+  it('hand the component its own config type, and refuse a config of another type', () => {
+    const make = componentFactory<UNetEncoderConfig, UNetEncoder>('unet', (c) => new UNetEncoder(c));
+    const encoder = make({ type: 'unet', inputChannels: 1, channels: [4], convsPerBlock: 1, seed: 0 });
+    expect(encoder.getConfig()).toEqual({ type: 'unet', inputChannels: 1, channels: [4], convsPerBlock: 1, seed: 0 });
+    encoder.dispose();
+    expect(() => make({ type: 'conv-gaussian' })).toThrow(ConfigError);
+    expect(() => make({ type: 'conv-gaussian' })).toThrow(/a factory for "unet" was given a "conv-gaussian" config/);
+    // The core plugin's factories are these typed ones: a bad field is the component's ConfigError.
+    expect(() => corePlugin.encoders!.unet!({ type: 'unet', inputChannels: 1, channels: 'many', convsPerBlock: 1 })).toThrow(/unet encoder: channels must be a non-empty list/);
   });
 });
