@@ -62,8 +62,10 @@ export {
 export { halfSquaredNorm, labelLogLikelihood, oneHotMasked } from './ops/loss.js';
 export { Adam, type AdamOptions, type PendingUpdate } from './training/adam.js';
 export { AUTHORS_SCHEDULE, learningRateAt, type PiecewiseSchedule } from './training/schedule.js';
-export { Trainer, type GradientResult, type StepMetrics, type TrainBatch, type TrainerOptions, type TrainerState } from './training/trainer.js';
+export { Trainer, type StepMetrics, type TrainBatch, type TrainerOptions, type TrainerState } from './training/trainer.js';
 export type { TrainableModel } from './spec/trainable-model.js';
+export type { GradientResult, GradientSource } from './spec/gradient-source.js';
+export { ModelGradients } from './training/model-gradients.js';
 export {
   DEFAULT_MAX_PARAMETERS,
   decodeCheckpoint,

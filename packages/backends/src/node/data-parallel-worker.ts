@@ -2,19 +2,13 @@
 // Each step it loads the shared weights, computes the gradient of its shard and sends it back.
 import { parentPort } from 'node:worker_threads';
 import * as tf from '@tensorflow/tfjs-core';
-import { Trainer, createProbUNet, type GradientResult, type ProbUNet } from '@probunet/core';
+import { ModelGradients, createProbUNet, type ProbUNet } from '@probunet/core';
 import { initBackend } from '../init-backend.js';
 import type { FromWorker, ToWorker } from './protocol.js';
 
-class ShardGradients extends Trainer<ProbUNet> {
-  shard(images: tf.Tensor4D, labels: tf.Tensor3D, seed: number): Promise<GradientResult> {
-    return this.computeGradients(images, labels, seed);
-  }
-}
-
 const port = parentPort!;
 let model: ProbUNet | undefined;
-let trainer: ShardGradients | undefined;
+let gradients: ModelGradients | undefined;
 let names: string[] = [];
 
 const send = (m: FromWorker, transfer: ArrayBuffer[] = []) => port.postMessage(m, transfer);
@@ -26,14 +20,14 @@ port.on('message', async (m: ToWorker) => {
       // The same initBackend as the main thread; wasm-native's cores are shared out among the workers.
       const report = await initBackend(m.backend, m.backend === 'wasm-native' ? { threads: m.nativeThreads } : {});
       model = createProbUNet(m.config);
-      trainer = new ShardGradients(model, { weightDecay: m.weightDecay, validate: false });
+      gradients = new ModelGradients(model, m.weightDecay);
       names = m.names;
       const have = model.parameters().map((p) => p.name);
       if (have.join('\n') !== names.join('\n')) throw new Error('the worker built a model whose parameters differ from the trainer\u2019s');
       send({ type: 'ready', backend: report.selected });
       return;
     }
-    if (!model || !trainer) throw new Error('step before init');
+    if (!model || !gradients) throw new Error('step before init');
     const all = new Float32Array(m.weights);
     let at = 0;
     for (const p of model.parameters()) {
@@ -43,7 +37,7 @@ port.on('message', async (m: ToWorker) => {
     }
     const images = tf.tensor4d(m.images.data, m.images.shape);
     const labels = tf.tensor3d(m.labels.data, m.labels.shape, 'int32');
-    const g = await trainer.shard(images, labels, m.seed);
+    const g = await gradients.computeGradients(images, labels, m.seed);
     const flat = new Float32Array(at);
     let off = 0;
     for (const name of names) {

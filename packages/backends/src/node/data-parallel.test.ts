@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { Trainer, createProbUNet, type GradientResult, type ProbUNet } from '@probunet/core';
+import { ModelGradients, Trainer, createProbUNet, type GradientResult, type GradientSource, type ProbUNet } from '@probunet/core';
 import { afterAll, describe, expect, it } from 'vitest';
 import { DataParallelTrainer, shardSeed } from './index.js';
 
@@ -8,11 +8,15 @@ import { DataParallelTrainer, shardSeed } from './index.js';
 const config = { inputChannels: 1, numClasses: 2, channels: [4, 8], convsPerBlock: 1, latentDim: 2, num1x1Convs: 1, seed: 3 };
 
 /** In-process reference: the same shards, the same shard seeds, gradients averaged by shard size. */
-class ShardedReference extends Trainer<ProbUNet> {
-  constructor(model: ProbUNet, private readonly shards: number) {
-    super(model, { learningRate: 1e-2, seed: 9 });
+class ShardedReference implements GradientSource {
+  private readonly whole: ModelGradients;
+  constructor(
+    model: ProbUNet,
+    private readonly shards: number,
+  ) {
+    this.whole = new ModelGradients(model, 1e-5);
   }
-  protected override async computeGradients(images: tf.Tensor4D, labels: tf.Tensor3D, seed: number): Promise<GradientResult> {
+  async computeGradients(images: tf.Tensor4D, labels: tf.Tensor3D | tf.Tensor4D, seed: number): Promise<GradientResult> {
     const b = images.shape[0];
     const bounds = Array.from({ length: this.shards + 1 }, (_, i) => Math.round((i * b) / this.shards));
     const sum = new Map<string, tf.Tensor>();
@@ -22,8 +26,8 @@ class ShardedReference extends Trainer<ProbUNet> {
     for (let i = 0; i < this.shards; i++) {
       const [r0, r1] = [bounds[i]!, bounds[i + 1]!];
       const x = tf.slice(images, [r0, 0, 0, 0], [r1 - r0, -1, -1, -1]);
-      const y = tf.slice(labels, [r0, 0, 0], [r1 - r0, -1, -1]);
-      const g = await super.computeGradients(x, y, shardSeed(seed, i));
+      const y = tf.slice(labels as tf.Tensor3D, [r0, 0, 0], [r1 - r0, -1, -1]);
+      const g = await this.whole.computeGradients(x, y, shardSeed(seed, i));
       const share = (r1 - r0) / b;
       for (const [name, t] of g.grads) {
         const prev = sum.get(name);
@@ -54,7 +58,7 @@ describe('DataParallelTrainer', () => {
     const parallelModel = createProbUNet(config);
     const dp = await DataParallelTrainer.create(parallelModel, { workers: 2, backend: 'cpu', learningRate: 1e-2, seed: 9 });
     const refModel = createProbUNet(config);
-    const ref = new ShardedReference(refModel, 2);
+    const ref = new Trainer(refModel, { learningRate: 1e-2, seed: 9, gradientSource: new ShardedReference(refModel, 2) });
     try {
       for (let i = 0; i < 3; i++) {
         const a = await dp.trainStep({ images, labels });
@@ -75,7 +79,7 @@ describe('DataParallelTrainer', () => {
     const model = createProbUNet(config);
     const dp = await DataParallelTrainer.create(model, { workers: 2, backend, learningRate: 1e-2, seed: 9 });
     const refModel = createProbUNet(config);
-    const ref = new ShardedReference(refModel, 2);
+    const ref = new Trainer(refModel, { learningRate: 1e-2, seed: 9, gradientSource: new ShardedReference(refModel, 2) });
     try {
       const first = await dp.trainStep({ images, labels });
       // The first step's loss comes from identical weights: the workers' backend agrees with cpu.

@@ -3,7 +3,7 @@ import { availableParallelism } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import * as tf from '@tensorflow/tfjs-core';
-import { DisposedError, Trainer, type GradientResult, type ProbUNet, type TrainerOptions } from '@probunet/core';
+import { DisposedError, Trainer, type GradientResult, type GradientSource, type ProbUNet, type TrainerOptions } from '@probunet/core';
 import type { BackendName } from '../providers.js';
 import { shardSeed, type FromWorker, type ToWorker } from './protocol.js';
 
@@ -34,16 +34,11 @@ interface Handle {
  * not supported yet). Call `close()` to stop the workers.
  */
 export class DataParallelTrainer extends Trainer<ProbUNet> {
-  private readonly handles: Handle[];
-  private readonly names: string[];
-  private readonly total: number;
-  private closed = false;
+  private readonly workers: WorkerGradients;
 
-  private constructor(model: ProbUNet, options: DataParallelOptions, handles: Handle[]) {
-    super(model, options);
-    this.handles = handles;
-    this.names = model.parameters().map((p) => p.name);
-    this.total = model.parameters().reduce((a, p) => a + p.variable.size, 0);
+  private constructor(model: ProbUNet, options: DataParallelOptions, workers: WorkerGradients) {
+    super(model, { ...options, gradientSource: workers });
+    this.workers = workers;
   }
 
   /** Starts the workers and waits until each has built its model. */
@@ -51,7 +46,8 @@ export class DataParallelTrainer extends Trainer<ProbUNet> {
     const n = options.workers ?? availableParallelism();
     if (!Number.isInteger(n) || n < 1) throw new RangeError(`workers must be a positive integer, got ${n}`);
     const handles = Array.from({ length: n }, () => ({ worker: spawnWorker() }) as Handle);
-    const trainer = new DataParallelTrainer(model, options, handles);
+    const workers = new WorkerGradients(model, handles);
+    const trainer = new DataParallelTrainer(model, options, workers);
     for (const h of handles) {
       h.worker.on('message', (m: FromWorker) => {
         const p = h.pending;
@@ -68,13 +64,13 @@ export class DataParallelTrainer extends Trainer<ProbUNet> {
     try {
       await Promise.all(
         handles.map((h) =>
-          trainer.ask(h, {
+          workers.ask(h, {
             type: 'init',
             config: model.getConfig(),
             backend: options.backend ?? 'wasm',
             nativeThreads: options.nativeThreads ?? Math.max(1, Math.floor(availableParallelism() / n)),
             weightDecay: trainer.weightDecay,
-            names: trainer.names,
+            names: workers.names,
           }),
         ),
       );
@@ -86,10 +82,40 @@ export class DataParallelTrainer extends Trainer<ProbUNet> {
   }
 
   get workerCount(): number {
-    return this.handles.length;
+    return this.workers.handles.length;
   }
 
-  protected override async computeGradients(images: tf.Tensor4D, labels: tf.Tensor3D, seed: number): Promise<GradientResult> {
+  /** Stops the workers. */
+  async close(): Promise<void> {
+    await this.workers.close();
+  }
+
+  override dispose(): void {
+    void this.close();
+    super.dispose();
+  }
+}
+
+/**
+ * The workers as a GradientSource: each step the current weights go to every worker once (one
+ * shared buffer), the batch is read back from the device once and cut into shards, and the shard
+ * gradients come back averaged by shard size.
+ */
+class WorkerGradients implements GradientSource {
+  readonly names: string[];
+  private readonly total: number;
+  private closed = false;
+
+  constructor(
+    private readonly model: ProbUNet,
+    readonly handles: Handle[],
+  ) {
+    this.names = model.parameters().map((p) => p.name);
+    this.total = model.parameters().reduce((a, p) => a + p.variable.size, 0);
+  }
+
+  async computeGradients(images: tf.Tensor4D, labels: tf.Tensor3D | tf.Tensor4D, seed: number): Promise<GradientResult> {
+    if (labels.rank !== 3) throw new Error('DataParallelTrainer trains models that take one annotation per image (the Prob. U-Net)');
     if (this.closed) throw new DisposedError('this DataParallelTrainer has been closed: its workers are stopped');
     const weights = new SharedArrayBuffer(this.total * 4);
     const flat = new Float32Array(weights);
@@ -100,8 +126,7 @@ export class DataParallelTrainer extends Trainer<ProbUNet> {
     }
     const [b, h, w, c] = images.shape;
     const used = Math.min(b, this.handles.length);
-    const imageData = (await images.data()) as Float32Array;
-    const labelData = (await labels.data()) as Int32Array;
+    const [imageData, labelData] = (await Promise.all([images.data(), labels.data()])) as [Float32Array, Int32Array];
     const bounds = Array.from({ length: used + 1 }, (_, i) => Math.round((i * b) / used));
     const replies = await Promise.all(
       this.handles.slice(0, used).map((handle, i) => {
@@ -136,18 +161,12 @@ export class DataParallelTrainer extends Trainer<ProbUNet> {
     return { grads, loss, terms, halfSquaredNorm };
   }
 
-  /** Stops the workers. */
   async close(): Promise<void> {
     this.closed = true;
     await Promise.all(this.handles.map((h) => h.worker.terminate()));
   }
 
-  override dispose(): void {
-    void this.close();
-    super.dispose();
-  }
-
-  private ask(h: Handle, m: ToWorker): Promise<FromWorker> {
+  ask(h: Handle, m: ToWorker): Promise<FromWorker> {
     return new Promise((resolve, reject) => {
       h.pending = { resolve, reject };
       h.worker.postMessage(m);

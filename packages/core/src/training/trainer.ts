@@ -2,11 +2,12 @@ import '../register-gradients.js';
 import * as tf from '@tensorflow/tfjs-core';
 import { ConfigError, DisposedError, InputError, NonFiniteLossError } from '../errors.js';
 import { validateAnnotationsAsync, validateImagesAsync } from '../spec/input.js';
+import type { GradientSource } from '../spec/gradient-source.js';
 import type { TrainableModel } from '../spec/trainable-model.js';
+import { ModelGradients } from './model-gradients.js';
 import { SeededRandom } from '../ops/random.js';
 import { sumAll } from '../ops/sum.js';
 import { Adam, type AdamOptions } from './adam.js';
-import { halfSquaredNorm } from '../ops/loss.js';
 import { AUTHORS_SCHEDULE, checkSchedule, learningRateAt, type PiecewiseSchedule } from './schedule.js';
 
 export interface TrainerOptions {
@@ -19,6 +20,11 @@ export interface TrainerOptions {
   adam?: AdamOptions;
   /** Validate shapes, dtypes, label range (of every grader) and finiteness of every batch. Default true. */
   validate?: boolean;
+  /**
+   * Where the gradients come from; default `ModelGradients` (this thread). DataParallelTrainer passes
+   * its workers; a user may pass another (e.g. gradients averaged across machines).
+   */
+  gradientSource?: GradientSource;
 }
 
 /**
@@ -28,16 +34,6 @@ export interface TrainerOptions {
 export interface TrainBatch {
   images: tf.Tensor4D;
   labels: tf.Tensor3D | tf.Tensor4D;
-}
-
-/** What `computeGradients` returns: gradients by parameter name and the loss values. */
-export interface GradientResult {
-  grads: Map<string, tf.Tensor>;
-  /** objective + λ·Σ½‖w‖². */
-  loss: number;
-  terms: Record<string, number>;
-  /** Σ½‖w‖² over the decayed kernels. */
-  halfSquaredNorm: number;
 }
 
 export interface StepMetrics {
@@ -82,7 +78,7 @@ export class Trainer<M extends TrainableModel = TrainableModel> {
   private steps = 0;
   private disposed = false;
   private readonly variables: Map<string, tf.Variable>;
-  private readonly decayed: tf.Variable[];
+  private readonly gradients: GradientSource;
 
   constructor(model: M, options: TrainerOptions = {}) {
     this.model = model;
@@ -97,7 +93,7 @@ export class Trainer<M extends TrainableModel = TrainableModel> {
     this.optimizer = new Adam(options.adam);
     const params = model.parameters();
     this.variables = new Map(params.map((p) => [p.name, p.variable]));
-    this.decayed = params.filter((p) => p.weightDecay).map((p) => p.variable);
+    this.gradients = options.gradientSource ?? new ModelGradients(model, this.weightDecay);
   }
 
   /** Updates applied so far. */
@@ -124,7 +120,7 @@ export class Trainer<M extends TrainableModel = TrainableModel> {
       labels = allGraders ? (batch.labels as tf.Tensor4D) : this.pickAnnotations(batch);
       const seed = this.rng.nextSeed();
       const learningRate = learningRateAt(this.schedule, this.steps);
-      const g = await this.computeGradients(images, labels, seed);
+      const g = await this.gradients.computeGradients(images, labels, seed);
       try {
         const gradNorm = await globalNorm([...g.grads.values()]);
         const rejected = (what: string) => {
@@ -159,37 +155,6 @@ export class Trainer<M extends TrainableModel = TrainableModel> {
       throw err;
     } finally {
       if (labels && labels !== batch.labels) labels.dispose();
-    }
-  }
-
-  /**
-   * Gradients of objective + λ·Σ½‖w‖² for one batch, by parameter name, with the loss values.
-   * Subclasses may compute them elsewhere (e.g. data-parallel workers); the caller disposes the grads.
-   */
-  protected async computeGradients(images: tf.Tensor4D, labels: tf.Tensor3D | tf.Tensor4D, seed: number): Promise<GradientResult> {
-    let termNames: string[] = [];
-    let terms: tf.Tensor[] = [];
-    const { value, grads } = tf.variableGrads(() => {
-      const { objective, terms: parts } =
-        labels.rank === 4 ? this.model.lossTermsAllGraders!(images, labels as tf.Tensor4D, seed) : this.model.lossTerms(images, labels as tf.Tensor3D, seed);
-      const l2 = halfSquaredNorm(this.decayed);
-      termNames = Object.keys(parts);
-      terms = [...Object.values(parts).map((t) => tf.keep(t)), tf.keep(l2)];
-      return tf.add(objective, tf.mul(l2, this.weightDecay)) as tf.Scalar;
-    }, [...this.variables.values()]);
-    const ids = new Map([...this.variables].map(([name, v]) => [v.name, name]));
-    const named = new Map<string, tf.Tensor>();
-    for (const [varName, g] of Object.entries(grads)) named.set(ids.get(varName)!, g);
-    try {
-      const values = await Promise.all([value, ...terms].map(async (t) => (await t.data())[0]!));
-      return {
-        grads: named,
-        loss: values[0]!,
-        terms: Object.fromEntries(termNames.map((name, i) => [name, values[i + 1]!])),
-        halfSquaredNorm: values[values.length - 1]!,
-      };
-    } finally {
-      tf.dispose([value, ...terms]);
     }
   }
 
