@@ -14,3 +14,9 @@ export {
   type ModeFrequency,
 } from './calibration.js';
 export { MetricAccumulator, type MetricSummary } from './accumulator.js';
+export { type ProbabilityMap, type SampleSet } from './probability-map.js';
+export { normalizedCrossCorrelation, type NormalizedCrossCorrelationOptions } from './normalized-cross-correlation.js';
+export { expectedCalibrationError, reliabilityBins, type CalibrationErrorOptions, type ReliabilityBin } from './expected-calibration-error.js';
+export { uncertaintyMaps, type UncertaintyMaps, type UncertaintyMapsOptions } from './uncertainty-maps.js';
+export { solveTransport } from './optimal-transport.js';
+export { transportMatchedIoU, type MatchedIoUOptions } from './transport-matched-iou.js';
