@@ -4,8 +4,8 @@ import {
   expectedCalibrationError,
   generalizedEnergyDistance,
   hungarianMatchedIoU,
-  iou,
   normalizedCrossCorrelation,
+  pairwiseDistances,
   transportMatchedIoU,
   type LabelMap,
 } from '@probunet/metrics';
@@ -83,17 +83,11 @@ export function measureImage(
     result.flipModes = acc.modeFrequencies().map((f) => ({ key: f.key, count: f.count, trueProbability: f.trueProbability }));
   } else if (modes && truths) {
     const counts = modes.map(() => 0);
-    for (const sample of samples) {
+    const d = pairwiseDistances(samples, truths, { classes: conv.classes, emptyPair: 'one', ignoreIndex: conv.ignoreLabel });
+    const k = truths.length;
+    for (let i = 0; i < samples.length; i++) {
       let best = 0;
-      let bestD = Infinity;
-      truths.forEach((t, k) => {
-        let d = 0;
-        for (const classId of conv.classes) d += 1 - iou(sample, t, { classId, emptyPair: 'one', ignoreIndex: conv.ignoreLabel });
-        if (d < bestD) {
-          bestD = d;
-          best = k;
-        }
-      });
+      for (let j = 1; j < k; j++) if (d[i * k + j]! < d[i * k + best]!) best = j;
       counts[best]!++;
     }
     result.modes = modes.map((md, k) => ({ name: md.name, probability: md.probability, samples: counts[k]! }));

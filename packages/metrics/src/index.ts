@@ -20,3 +20,4 @@ export { expectedCalibrationError, reliabilityBins, type CalibrationErrorOptions
 export { uncertaintyMaps, type UncertaintyMaps, type UncertaintyMapsOptions } from './uncertainty-maps.js';
 export { solveTransport } from './optimal-transport.js';
 export { transportMatchedIoU, type MatchedIoUOptions } from './transport-matched-iou.js';
+export { pairwiseDistances } from './pairwise-distances.js';

@@ -1,5 +1,5 @@
 import { MetricInputError, type LabelMap } from './label-map.js';
-import { checkNumClasses, checkSamples, checkTruths, meanAtPixel, truthIgnoreMask, type SampleSet } from './probability-map.js';
+import { checkNumClasses, checkSamples, checkTruths, classFrequencies, meanProbabilities, truthIgnoreMask, type ProbabilityMap, type SampleSet } from './probability-map.js';
 
 export interface NormalizedCrossCorrelationOptions {
   numClasses: number;
@@ -34,31 +34,26 @@ export function normalizedCrossCorrelation(samples: SampleSet, truths: LabelMap[
   if (valid.length === 0) return NaN;
   const ess = new Float64Array(valid.length);
   const esy = Array.from({ length: m }, () => new Float64Array(valid.length));
-  const mean = new Float64Array(numClasses);
-  const meanLog = new Float64Array(numClasses);
+  const mean = probabilities ? meanProbabilities(samples as readonly ProbabilityMap[], pixels, numClasses) : classFrequencies(samples as readonly LabelMap[], pixels, numClasses);
+  const meanLog = probabilities ? meanLogProbabilities(samples as readonly ProbabilityMap[], pixels, numClasses) : undefined;
   const logOne = Math.log(1 + EPS);
   const logEps = Math.log(EPS);
-  valid.forEach((p, k) => {
-    meanAtPixel(samples, probabilities, p, numClasses, mean);
-    // meanLog[c] = E_i[log(s_i(c) + ε)]; for one-hot samples it follows from the class frequency.
-    if (probabilities) {
-      meanLog.fill(0);
-      for (const s of samples) for (let c = 0; c < numClasses; c++) meanLog[c]! += Math.log(s.data[p * numClasses + c]! + EPS);
-      for (let c = 0; c < numClasses; c++) meanLog[c]! /= samples.length;
-    } else {
-      for (let c = 0; c < numClasses; c++) meanLog[c] = mean[c]! * logOne + (1 - mean[c]!) * logEps;
-    }
+  // meanLog[c] = E_i[log(s_i(c) + ε)]; for one-hot samples it follows from the class frequency.
+  const meanLogAt = meanLog ? (q: number) => meanLog[q]! : (q: number) => mean[q]! * logOne + (1 - mean[q]!) * logEps;
+  for (let k = 0; k < valid.length; k++) {
+    const p = valid[k]!;
+    const base = p * numClasses;
     let e = 0;
-    for (let c = 0; c < numClasses; c++) e -= mean[c]! * meanLog[c]!;
+    for (let c = 0; c < numClasses; c++) e -= mean[base + c]! * meanLogAt(base + c);
     ess[k] = e;
     for (let j = 0; j < m; j++) {
       const g = truths[j]!.data[p]!;
       if (!(g >= 0 && g < numClasses && Number.isInteger(g))) {
         throw new MetricInputError(`truths[${j}] has the label ${g} at pixel ${p}; labels must be integers in [0, ${numClasses}) or the ignoreIndex`);
       }
-      esy[j]![k] = -meanLog[g]!;
+      esy[j]![k] = -meanLogAt(base + g);
     }
-  });
+  }
   let sum = 0;
   for (const e of esy) sum += zeroNormalizedCorrelation(ess, e);
   return sum / m;
@@ -93,4 +88,12 @@ export function zeroNormalizedCorrelation(a: Float64Array, b: Float64Array): num
 function isConstant(a: Float64Array): boolean {
   for (let i = 1; i < a.length; i++) if (a[i] !== a[0]) return false;
   return true;
+}
+
+/** E_i[log(p_i(c) + ε)] per pixel and class, class fastest. */
+function meanLogProbabilities(samples: readonly ProbabilityMap[], pixels: number, numClasses: number): Float64Array {
+  const out = new Float64Array(pixels * numClasses);
+  for (const s of samples) for (let q = 0; q < out.length; q++) out[q]! += Math.log(s.data[q]! + EPS);
+  for (let q = 0; q < out.length; q++) out[q]! /= samples.length;
+  return out;
 }

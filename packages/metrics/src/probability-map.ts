@@ -102,3 +102,28 @@ export function checkTruths(truths: readonly LabelMap[], samples: SampleSet): vo
   const t = truths[0]!;
   if (s.height !== t.height || s.width !== t.width) throw new MetricInputError(`samples are ${sizeOf(s)} but truths are ${sizeOf(t)}: they must share one size`);
 }
+
+/** Per pixel and class, the fraction of label-map samples with that label (class fastest); labels checked. */
+export function classFrequencies(samples: readonly LabelMap[], pixels: number, numClasses: number): Float64Array {
+  const out = new Float64Array(pixels * numClasses);
+  samples.forEach((s, i) => {
+    const d = s.data;
+    for (let p = 0; p < pixels; p++) {
+      const v = d[p]!;
+      if (!(v >= 0 && v < numClasses && Number.isInteger(v))) {
+        throw new MetricInputError(`samples[${i}] has the label ${v} at pixel ${p}; labels must be integers in [0, ${numClasses})`);
+      }
+      out[p * numClasses + v]! += 1;
+    }
+  });
+  for (let q = 0; q < out.length; q++) out[q]! /= samples.length;
+  return out;
+}
+
+/** Per pixel and class, the mean probability over probability-map samples (class fastest). */
+export function meanProbabilities(samples: readonly ProbabilityMap[], pixels: number, numClasses: number): Float64Array {
+  const out = new Float64Array(pixels * numClasses);
+  for (const s of samples) for (let q = 0; q < out.length; q++) out[q]! += s.data[q]!;
+  for (let q = 0; q < out.length; q++) out[q]! /= samples.length;
+  return out;
+}
