@@ -3,7 +3,7 @@
  * cores and against the hardware's matmul peak. Writes bench/results/bench-<date>.json and
  * bench/results/latest.md, and prints the table.
  *
- * Options: --quick (a smoke run: 32×32, 1 step, small metrics workload, no PyTorch install),
+ * Options: --quick (a smoke run: 32×32, 1 step, small metrics workload, no PyTorch or numpy install),
  *          --backends wasm-native,wasm,cpu (default: wasm-native,wasm; cpu is pure JS and takes
  *          minutes per LIDC step),
  *          --batches 8,32, --steps N, --no-pytorch.
@@ -91,7 +91,7 @@ for (const backend of values.backends!.split(',')) {
 }
 
 log('metrics throughput…');
-const metricsRun = child(tsx, ['packages/metrics/bench/metrics-bench.ts', ...(quick ? ['--images-lidc', '20', '--images-cityscapes', '2'] : [])], 30 * 60_000);
+const metricsRun = child(tsx, ['packages/metrics/bench/metrics-bench.ts', ...(quick ? ['--images-lidc', '20', '--images-cityscapes', '2', '--numpy-images-lidc', '20', '--numpy-images-cityscapes', '1', '--no-numpy-install'] : [])], 30 * 60_000);
 const metrics = metricsRun.ok ? metricsRun.json : { failed: metricsRun.reason };
 
 log('evaluation throughput…');
@@ -194,12 +194,23 @@ function markdown(r: BenchResult): string {
     const s = pt.sampling;
     lines.push(`| PyTorch | ${f(1000 * s.one!.seconds, 0)} | ${f(1000 * s.sixteen!.seconds, 0)} | ${f(s.sixteen!.seconds / s.one!.seconds, 2)}× | ${f(1000 * s.sixteenNaive!.seconds, 0)} | ${f(s.sixteenNaive!.seconds / s.sixteen!.seconds, 1)}× | ${f(pt.matmulGflops)} |`);
   }
-  const m = r.metrics as { lidc?: Record<string, number>; cityscapes?: Record<string, number>; failed?: string } | undefined;
+  type VsNumpy = { images: number; oursSeconds: number; numpySeconds: number; numpyOverOurs: number; maxAbsDifference: number; failed?: string };
+  const m = r.metrics as { lidc?: Record<string, number>; cityscapes?: Record<string, number>; numpy?: { lidc?: VsNumpy; cityscapes?: VsNumpy; failed?: string }; failed?: string } | undefined;
   lines.push('', '| metrics | images | seconds | images / s |', '|---|---|---|---|');
   if (m?.lidc) lines.push(`| LIDC GED (16 × 4, 128²) | ${m.lidc.images} | ${f(m.lidc.gedSeconds, 2)} | ${f(m.lidc.gedImagesPerSecond, 0)} |`);
   if (m?.lidc) lines.push(`| LIDC Hungarian IoU | ${m.lidc.images} | ${f(m.lidc.hungarianSeconds, 2)} | ${f(m.lidc.hungarianImagesPerSecond, 0)} |`);
   if (m?.cityscapes) lines.push(`| Cityscapes GED (16 × 32 modes, 256×512, 10 classes) | ${m.cityscapes.images} | ${f(m.cityscapes.gedSeconds, 2)} | ${f(m.cityscapes.gedImagesPerSecond, 1)} |`);
   if (m?.failed) lines.push(`| metrics | failed: ${m.failed} | | |`);
+  const vs = (name: string, v: VsNumpy | undefined) => {
+    if (v?.failed) lines.push(`| ${name} | failed: ${cell(v.failed)} | | | | |`);
+    else if (v) lines.push(`| ${name} | ${v.images} | ${f(v.oursSeconds, 2)} | ${f(v.numpySeconds, 2)} | ${f(v.numpyOverOurs, 2)}× | ${v.maxAbsDifference.toExponential(1)} |`);
+  };
+  if (m?.numpy?.failed) lines.push('', `GED vs numpy: ${cell(m.numpy.failed)}`);
+  if (m?.numpy?.lidc || m?.numpy?.cityscapes) {
+    lines.push('', '| GED vs numpy (`a @ a.T`), same maps | images | ours s | numpy s | numpy / ours | max diff |', '|---|---|---|---|---|---|');
+    vs('LIDC, 15 % empty masks', m.numpy.lidc);
+    vs('Cityscapes', m.numpy.cityscapes);
+  }
   lines.push('', '| evaluation (LIDC config, random weights) | images | samples | seconds | images / s | sampling | metrics | peak RSS (MB) |', '|---|---|---|---|---|---|---|---|');
   for (const e of r.evaluation) {
     const counts = Array.isArray(e.sampleCounts) ? e.sampleCounts.join(', ') : String(e.sampleCounts);

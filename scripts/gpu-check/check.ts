@@ -19,7 +19,14 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import * as tf from '@tensorflow/tfjs-core';
 import { formatBackendReport, initBackend, type ModuleLoaders } from '@probunet/backends';
-import { Trainer, conv2dFilterGrad, createProbUNet, setConvBackpropKernels, usesConvBackpropKernels, type ProbUNet } from '@probunet/core';
+import { Trainer, backendCapabilities, capabilityMarker, conv2dFilterGrad, createProbUNet, type ProbUNet } from '@probunet/core';
+
+const usesConvBackpropKernels = () => backendCapabilities().exactConvBackprop;
+/** The 'stock' variant: declare webgpu's own backprop kernels exact for the length of the check. */
+function setStockBackprop(on: boolean): void {
+  if (on) tf.registerKernel(capabilityMarker('exactConvBackprop', 'webgpu'));
+  else tf.unregisterKernel(capabilityMarker('exactConvBackprop', 'webgpu').kernelName, 'webgpu');
+}
 
 /** Small enough to carry (≈ 100 k parameters), large enough for real shapes on a GPU. */
 export const PARITY_CONFIG = { inputChannels: 1, numClasses: 2, channels: [8, 16, 32, 48], convsPerBlock: 2, latentDim: 6, num1x1Convs: 3, seed: 11 };
@@ -367,7 +374,7 @@ async function run(refDir: string, outFile: string, options: { quickSpeed: boole
   let peakGpuBytes = 0;
   const model = createProbUNet(LIDC_CONFIG);
   // 'forward': the library's default conv gradient (forward convolutions only, exact everywhere);
-  // 'stock': the backend's own Conv2DBackpropInput/Filter kernels (setConvBackpropKernels).
+  // 'stock': the backend's own Conv2DBackpropInput/Filter kernels (the exactConvBackprop capability).
   const variants = options.variants ?? (software ? ['forward'] : ['forward', 'stock']);
   const label = () => (usesConvBackpropKernels() ? 'stock backprop kernels' : 'forward-conv gradient');
   const rows = () => (usesConvBackpropKernels() ? ((speed.stockBackprop ??= { train: [] }) as { train: unknown[] }).train : (speed.train as unknown[]));
@@ -456,11 +463,11 @@ async function run(refDir: string, outFile: string, options: { quickSpeed: boole
   for (const batch of rest) await trainCase(batch);
   await profileCase();
   if (variants.includes('stock')) {
-    setConvBackpropKernels('webgpu', true);
+    setStockBackprop(true);
     await parityCase('parityStockBackprop');
     for (const batch of batches.concat(largest ?? [])) await trainCase(batch);
     await profileCase();
-    setConvBackpropKernels('webgpu', false);
+    setStockBackprop(false);
   }
   if (largest !== undefined) await trainCase(largest);
   model.dispose();

@@ -9,4 +9,4 @@ export {
   type CandidateReport,
   type InitBackendOptions,
 } from './init-backend.js';
-export { nativeKernelCounters } from './wasm-native.js';
+export { nativeKernelCounters } from './wasm-native/backend.js';

@@ -8,7 +8,7 @@ describe('initBackend', () => {
     // tfjs-node cannot install from the npm registry alone (its postinstall downloads libtensorflow),
     // so on these machines auto falls through to wasm with our native kernels (compiled at install).
     expect(r.selected).toBe('wasm-native');
-    expect(tf.getBackend()).toBe('wasm');
+    expect(tf.getBackend()).toBe('wasm-native');
     expect(r.notes.join(' ')).toMatch(/convolutions and matrix products run in @probunet\/native/);
     expect(r.floatPrecision).toBe(32);
     const node = r.candidates.find((c) => c.name === 'node')!;
@@ -25,6 +25,15 @@ describe('initBackend', () => {
     const t = tf.add(tf.scalar(1), tf.scalar(2));
     expect(t.dataSync()[0]).toBe(3);
     t.dispose();
+  });
+
+  it('threads go through the API', async () => {
+    const r = await initBackend('wasm-native', { threads: 1 });
+    expect(r.threads).toBe(1);
+    const again = await initBackend('wasm-native', { threads: 2 });
+    expect(again.threads).toBe(2);
+    await expect(initBackend('wasm-native', { threads: 0 })).rejects.toThrow(/threads must be a whole number ≥ 1, got 0/);
+    await tf.setBackend('cpu');
   });
 
   it('an unknown name lists the choices', async () => {

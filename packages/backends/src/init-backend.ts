@@ -43,6 +43,8 @@ export interface InitBackendOptions {
    * them each provider imports its package by name.
    */
   modules?: ModuleLoaders;
+  /** Threads for wasm-native's native kernels (default: the CPUs this process may use). */
+  threads?: number;
 }
 
 /**
@@ -51,6 +53,9 @@ export interface InitBackendOptions {
  * candidate did not. Never called implicitly: importing this package changes nothing.
  */
 export async function initBackend(preference: BackendPreference = 'auto', options: InitBackendOptions = {}): Promise<BackendReport> {
+  if (options.threads !== undefined && !(Number.isInteger(options.threads) && options.threads >= 1)) {
+    throw new BackendError(`threads must be a whole number ≥ 1, got ${options.threads}`, []);
+  }
   if (preference !== 'auto' && !BACKEND_NAMES.includes(preference)) {
     throw new BackendError(
       `unknown backend "${String(preference)}"; choose one of: auto, ${BACKEND_NAMES.join(', ')}`,
@@ -71,7 +76,11 @@ export async function initBackend(preference: BackendPreference = 'auto', option
     const c = entry(name);
     if (c.status === 'failed') continue;
     try {
-      const info = await PROVIDERS[name].load(options.modules);
+      const info = await PROVIDERS[name].load({
+        ...(options.modules ? { modules: options.modules } : {}),
+        ...(options.threads !== undefined ? { threads: options.threads } : {}),
+        auto: preference === 'auto',
+      });
       const ok = await tf.setBackend(info.tfBackend);
       if (!ok) throw new Error(`tf.setBackend('${info.tfBackend}') returned false: the backend failed to initialise`);
       await tf.ready();

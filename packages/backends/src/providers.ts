@@ -1,7 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { setConvBackpropKernels } from '@probunet/core';
 import type { NativeKernels } from '@probunet/native';
-import { installNativeKernels, setNativeKernelsEnabled } from './wasm-native.js';
+import { initWasmNative, registerWasmNativeBackend } from './wasm-native/backend.js';
 import { installWebgpuDispatchLimitFixes } from './webgpu-dispatch-limits.js';
 
 export type BackendName = 'node-gpu' | 'node' | 'webgpu' | 'wasm-native' | 'wasm' | 'cpu';
@@ -29,7 +28,16 @@ export interface Provider {
   /** The npm package that provides the binding. */
   packageName: string;
   /** Loads the binding and registers its backend; throws with the reason it cannot. */
-  load(modules?: ModuleLoaders): Promise<ProviderInfo>;
+  load(context?: LoadContext): Promise<ProviderInfo>;
+}
+
+/** What initBackend passes each provider. */
+export interface LoadContext {
+  modules?: ModuleLoaders;
+  /** Threads for backends that run their own (wasm-native's native kernels). */
+  threads?: number;
+  /** Tried by 'auto': a provider that would run but not well here declines, saying why. */
+  auto?: boolean;
 }
 
 /** Imports a package by a name TypeScript does not resolve (optional peer dependencies). */
@@ -84,7 +92,7 @@ export const PROVIDERS: Record<BackendName, Provider> = {
   'node-gpu': {
     name: 'node-gpu',
     packageName: '@tensorflow/tfjs-node-gpu',
-    async load(modules) {
+    async load({ modules } = {}) {
       if (!isNode) throw new Error('tfjs-node-gpu runs in Node.js only');
       await importOptional('@tensorflow/tfjs-node-gpu', modules);
       await tf.setBackend('tensorflow');
@@ -100,7 +108,7 @@ export const PROVIDERS: Record<BackendName, Provider> = {
   node: {
     name: 'node',
     packageName: '@tensorflow/tfjs-node',
-    async load(modules) {
+    async load({ modules } = {}) {
       if (!isNode) throw new Error('tfjs-node runs in Node.js only');
       await importOptional('@tensorflow/tfjs-node', modules);
       return { tfBackend: 'tensorflow', threads: null, notes: [] };
@@ -109,7 +117,7 @@ export const PROVIDERS: Record<BackendName, Provider> = {
   webgpu: {
     name: 'webgpu',
     packageName: '@tensorflow/tfjs-backend-webgpu',
-    async load(modules) {
+    async load({ modules } = {}) {
       const notes: string[] = [];
       const nav = (globalThis as { navigator?: { gpu?: unknown } }).navigator;
       if (!nav?.gpu) {
@@ -124,20 +132,23 @@ export const PROVIDERS: Record<BackendName, Provider> = {
   'wasm-native': {
     name: 'wasm-native',
     packageName: '@probunet/native',
-    async load(modules) {
+    async load({ modules, threads: requested, auto } = {}) {
       if (!isNode) throw new Error('the native kernels run in Node.js only (use wasm or webgpu in a browser)');
       const mod = (await importOptional('@probunet/native', modules)) as { loadNativeKernels(): NativeKernels };
       const native = mod.loadNativeKernels();
+      if (auto && !native.info().avx2) {
+        throw new Error("this processor lacks AVX2/FMA, which the native kernels' fast path needs (the portable C++ path is no faster than wasm); request 'wasm-native' by name to use it anyway");
+      }
       await importOptional('@tensorflow/tfjs-backend-wasm', modules);
-      installNativeKernels(native);
-      setNativeKernelsEnabled(true);
-      setConvBackpropKernels('wasm', true);
+      registerWasmNativeBackend(native);
+      await initWasmNative();
+      if (requested !== undefined) native.setThreads(requested);
       const { avx2, threads } = native.info();
       return {
-        tfBackend: 'wasm',
+        tfBackend: 'wasm-native',
         threads,
         notes: [
-          `convolutions and matrix products run in @probunet/native (${avx2 ? 'AVX2 + FMA' : 'portable C++: this processor lacks AVX2/FMA'}, ${threads} thread${threads === 1 ? '' : 's'}; PROBUNET_NATIVE_THREADS sets the count); every other kernel is wasm's`,
+          `convolutions and matrix products run in @probunet/native (${avx2 ? 'AVX2 + FMA' : 'portable C++: this processor lacks AVX2/FMA'}, ${threads} thread${threads === 1 ? '' : 's'}; initBackend(name, { threads }) or PROBUNET_NATIVE_THREADS sets the count); every other kernel is wasm's`,
         ],
       };
     },
@@ -145,10 +156,8 @@ export const PROVIDERS: Record<BackendName, Provider> = {
   wasm: {
     name: 'wasm',
     packageName: '@tensorflow/tfjs-backend-wasm',
-    async load(modules) {
+    async load({ modules } = {}) {
       await importOptional('@tensorflow/tfjs-backend-wasm', modules);
-      setNativeKernelsEnabled(false);
-      setConvBackpropKernels('wasm', false);
       const notes: string[] = [];
       // In Node the wasm backend runs single-threaded (its worker cannot start from a blob URL).
       return { tfBackend: 'wasm', threads: isNode ? 1 : null, notes };
@@ -157,7 +166,7 @@ export const PROVIDERS: Record<BackendName, Provider> = {
   cpu: {
     name: 'cpu',
     packageName: '@tensorflow/tfjs-backend-cpu',
-    async load(modules) {
+    async load({ modules } = {}) {
       await importOptional('@tensorflow/tfjs-backend-cpu', modules);
       return { tfBackend: 'cpu', threads: 1, notes: ['pure JavaScript: fine for tiny models and tests, far too slow to train real ones'] };
     },

@@ -37,15 +37,26 @@ async function evaluate(model: ProbUNet): Promise<Result> {
   return { reconstruction: rec!, kl: kl!, grads: out, samples: sampled };
 }
 
-async function available(name: 'wasm' | 'wasm-native' | 'webgpu'): Promise<boolean> {
+type Checked = 'wasm' | 'wasm-native' | 'webgpu';
+
+/** Which backends load here, probed once: CI installs what each needs, so there a failure fails. */
+async function probe(name: Checked): Promise<boolean> {
   try {
     await initBackend(name);
     return true;
   } catch (err) {
-    if (process.env.CI) throw err; // CI installs what every backend needs: failing to load is a failure
-    console.warn(`parity: skipping ${name}: ${(err as Error).message}`);
+    if (process.env.CI) throw err;
+    console.warn(`parity: ${name} does not load here, its cases are skipped: ${(err as Error).message}`);
     return false;
+  } finally {
+    await tf.setBackend('cpu');
   }
+}
+const loads: Record<Checked, boolean> = { wasm: await probe('wasm'), 'wasm-native': await probe('wasm-native'), webgpu: await probe('webgpu') };
+
+/** Switches to a backend that loaded (the probe above decided whether the case runs at all). */
+async function use(name: Checked): Promise<void> {
+  await initBackend(name);
 }
 
 describe('numerical parity with the cpu backend', () => {
@@ -53,65 +64,68 @@ describe('numerical parity with the cpu backend', () => {
     await tf.setBackend('cpu');
   });
 
-  it.each(['wasm', 'wasm-native', 'webgpu'] as const)('%s: forward terms and every gradient', async (name) => {
-    await tf.setBackend('cpu');
-    const model = createProbUNet(config);
-    const ref = await evaluate(model);
-    if (!(await available(name))) return model.dispose();
-    const got = await evaluate(model);
-    expect(Math.abs(got.reconstruction - ref.reconstruction) / ref.reconstruction).toBeLessThan(1e-4);
-    expect(Math.abs(got.kl - ref.kl)).toBeLessThan(1e-3 * Math.max(1, ref.kl));
-    model.parameters().forEach((p, i) => {
-      expect(relativeL2Error(got.grads[i]!, ref.grads[i]!), `${name}: ${p.name}`).toBeLessThan(1e-3);
-    });
-    // Sampled label maps agree but for argmax near-ties.
-    const same = got.samples.filter((v, i) => v === ref.samples[i]).length / ref.samples.length;
-    expect(same).toBeGreaterThan(0.99);
-    model.dispose();
-  });
-
-  it.each(['wasm', 'wasm-native', 'webgpu'] as const)('%s: a whole train step (loss, gradient norm, weight decay) matches cpu', async (name) => {
-    // A failing GPU pipeline does not throw: its output is silently wrong. Comparing a whole step
-    // (every op the trainer runs, the L2 term and the gradient norm included) catches that.
-    const step = async () => {
+  for (const name of ['wasm', 'wasm-native', 'webgpu'] as const)
+    it.skipIf(!loads[name])(`${name}: forward terms and every gradient`, async () => {
+      await tf.setBackend('cpu');
       const model = createProbUNet(config);
-      const trainer = new Trainer(model, { learningRate: 1e-3, seed: 1 });
-      const images = tf.randomUniform([2, 16, 16, 1], 0, 1, 'float32', 3) as tf.Tensor4D;
-      const labels = tf.cast(tf.floor(tf.randomUniform([2, 2, 16, 16], 0, 3, 'float32', 4)), 'int32') as tf.Tensor4D;
-      const m = await trainer.trainStep({ images, labels });
-      tf.dispose([images, labels]);
-      trainer.dispose();
+      const ref = await evaluate(model);
+      await use(name);
+      const got = await evaluate(model);
+      expect(Math.abs(got.reconstruction - ref.reconstruction) / ref.reconstruction).toBeLessThan(1e-4);
+      expect(Math.abs(got.kl - ref.kl)).toBeLessThan(1e-3 * Math.max(1, ref.kl));
+      model.parameters().forEach((p, i) => {
+        expect(relativeL2Error(got.grads[i]!, ref.grads[i]!), `${name}: ${p.name}`).toBeLessThan(1e-3);
+      });
+      // Sampled label maps agree but for argmax near-ties.
+      const same = got.samples.filter((v, i) => v === ref.samples[i]).length / ref.samples.length;
+      expect(same).toBeGreaterThan(0.99);
       model.dispose();
-      return m;
-    };
-    await tf.setBackend('cpu');
-    const ref = await step();
-    if (!(await available(name))) return;
-    const got = await step();
-    for (const key of ['loss', 'gradNorm', 'weightDecay'] as const) {
-      expect(Math.abs(got[key] - ref[key]) / Math.abs(ref[key]), `${name}: ${key} ${got[key]} vs cpu ${ref[key]}`).toBeLessThan(1e-3);
-    }
-  });
+    });
 
-  it.each(['wasm-native', 'webgpu'] as const)('%s: 16 samples per image agree with cpu', async (name) => {
-    await tf.setBackend('cpu');
-    const model = createProbUNet(config);
-    const images = tf.randomUniform([2, 16, 16, 1], 0, 1, 'float32', 1) as tf.Tensor4D;
-    const ref = (await model.sample(images, 16, { seed: 3 }).data()) as Int32Array;
-    if (!(await available(name))) return model.dispose();
-    const out = model.sample(images, 16, { seed: 3 });
-    const got = (await out.data()) as Int32Array;
-    expect(got.filter((v, i) => v === ref[i]).length / ref.length).toBeGreaterThan(0.99);
-    tf.dispose([images, out]);
-    model.dispose();
-  });
+  for (const name of ['wasm', 'wasm-native', 'webgpu'] as const)
+    it.skipIf(!loads[name])(`${name}: a whole train step (loss, gradient norm, weight decay) matches cpu`, async () => {
+      // A failing GPU pipeline does not throw: its output is silently wrong. Comparing a whole step
+      // (every op the trainer runs, the L2 term and the gradient norm included) catches that.
+      const step = async () => {
+        const model = createProbUNet(config);
+        const trainer = new Trainer(model, { learningRate: 1e-3, seed: 1 });
+        const images = tf.randomUniform([2, 16, 16, 1], 0, 1, 'float32', 3) as tf.Tensor4D;
+        const labels = tf.cast(tf.floor(tf.randomUniform([2, 2, 16, 16], 0, 3, 'float32', 4)), 'int32') as tf.Tensor4D;
+        const m = await trainer.trainStep({ images, labels });
+        tf.dispose([images, labels]);
+        trainer.dispose();
+        model.dispose();
+        return m;
+      };
+      await tf.setBackend('cpu');
+      const ref = await step();
+      await use(name);
+      const got = await step();
+      for (const key of ['loss', 'gradNorm', 'weightDecay'] as const) {
+        expect(Math.abs(got[key] - ref[key]) / Math.abs(ref[key]), `${name}: ${key} ${got[key]} vs cpu ${ref[key]}`).toBeLessThan(1e-3);
+      }
+    });
 
-  it('webgpu: our filter gradient stays right where the stock kernel fails (N·H·W = 65,536)', async () => {
+  for (const name of ['wasm-native', 'webgpu'] as const)
+    it.skipIf(!loads[name])(`${name}: 16 samples per image agree with cpu`, async () => {
+      await tf.setBackend('cpu');
+      const model = createProbUNet(config);
+      const images = tf.randomUniform([2, 16, 16, 1], 0, 1, 'float32', 1) as tf.Tensor4D;
+      const ref = (await model.sample(images, 16, { seed: 3 }).data()) as Int32Array;
+      await use(name);
+      const out = model.sample(images, 16, { seed: 3 });
+      const got = (await out.data()) as Int32Array;
+      expect(got.filter((v, i) => v === ref[i]).length / ref.length).toBeGreaterThan(0.99);
+      tf.dispose([images, out]);
+      model.dispose();
+    });
+
+  it.skipIf(!loads.webgpu)('webgpu: our filter gradient stays right where the stock kernel fails (N·H·W = 65,536)', async () => {
     await tf.setBackend('cpu');
     const x = tf.randomNormal([4, 128, 128, 8], 0, 1, 'float32', 5) as tf.Tensor4D;
     const dy = tf.randomNormal([4, 128, 128, 8], 0, 1, 'float32', 6) as tf.Tensor4D;
     const ref = await conv2dFilterGrad(x, dy, 3).data();
-    if (!(await available('webgpu'))) return tf.dispose([x, dy]);
+    await use('webgpu');
     const got = await conv2dFilterGrad(x, dy, 3).data();
     expect(relativeL2Error(got, ref)).toBeLessThan(1e-4);
     tf.dispose([x, dy]);
@@ -119,8 +133,8 @@ describe('numerical parity with the cpu backend', () => {
 });
 
 describe('webgpu: matrices past the dispatch limit (tfjs-backend-webgpu 4.22)', () => {
-  it('a matrix with more than 1,048,560 rows transposes correctly (the stock kernel fails on it)', async () => {
-    if (!(await available('webgpu'))) return;
+  it.skipIf(!loads.webgpu)('a matrix with more than 1,048,560 rows transposes correctly (the stock kernel fails on it)', async () => {
+    await use('webgpu');
     const rows = 1_048_576 + 3;
     const x = tf.tidy(() => tf.reshape(tf.range(0, rows * 3, 1, 'float32'), [rows, 3]));
     const t = tf.transpose(x);
@@ -134,15 +148,17 @@ describe('webgpu: matrices past the dispatch limit (tfjs-backend-webgpu 4.22)', 
     const { WEBGPU_TRANSPOSE_MAX_ROWS, stockWebgpuTransposeKernel } = await import('../src/webgpu-dispatch-limits.js');
     expect(rows).toBeGreaterThan(WEBGPU_TRANSPOSE_MAX_ROWS);
     const stock = stockWebgpuTransposeKernel()!;
-    expect(() => stock({ inputs: { x }, backend: tf.backend(), attrs: { perm: [1, 0] } as unknown as tf.NamedAttrMap })).toThrow(/Dispatch size exceeds WebGPU limits/);
+    expect(() => stock({ inputs: { x }, backend: tf.backend(), attrs: { perm: [1, 0] } as unknown as tf.NamedAttrMap })).toThrow(
+      /Dispatch size exceeds WebGPU limits/
+    );
     const small = tf.transpose(tf.tensor2d([[1, 2, 3]]));
     expect(Array.from(await small.data())).toEqual([1, 2, 3]);
     tf.dispose([x, t, small]);
     await tf.setBackend('cpu');
   });
 
-  it('a sum over the rows of such a matrix (a bias gradient at batch 64 of 128×128) is right', async () => {
-    if (!(await available('webgpu'))) return;
+  it.skipIf(!loads.webgpu)('a sum over the rows of such a matrix (a bias gradient at batch 64 of 128×128) is right', async () => {
+    await use('webgpu');
     const rows = 1_048_576 + 5;
     const x = tf.tidy(() => tf.tile(tf.tensor2d([[1, 2, 0.5]]), [rows, 1]));
     const s = tf.sum(x, 0);
@@ -150,7 +166,9 @@ describe('webgpu: matrices past the dispatch limit (tfjs-backend-webgpu 4.22)', 
     const kept = tf.sum(x, 0, true);
     expect(kept.shape).toEqual([1, 3]);
     const { stockWebgpuSumKernel } = await import('../src/webgpu-dispatch-limits.js');
-    expect(() => stockWebgpuSumKernel()!({ inputs: { x }, backend: tf.backend(), attrs: { axis: [0], keepDims: false } as unknown as tf.NamedAttrMap })).toThrow(/Dispatch size exceeds WebGPU limits/);
+    expect(() =>
+      stockWebgpuSumKernel()!({ inputs: { x }, backend: tf.backend(), attrs: { axis: [0], keepDims: false } as unknown as tf.NamedAttrMap })
+    ).toThrow(/Dispatch size exceeds WebGPU limits/);
     tf.dispose([x, s, kept]);
     await tf.setBackend('cpu');
   });

@@ -1,9 +1,9 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { conv2dSame, usesConvBackpropKernels } from '@probunet/core';
+import { backendCapabilities, conv2dSame } from '@probunet/core';
 import { relativeL2Error } from '@probunet/core/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { initBackend } from '../src/index.js';
-import { nativeKernelCounters } from '../src/wasm-native.js';
+import { nativeKernelCounters } from '../src/wasm-native/backend.js';
 
 // Kernel by kernel: wasm-native's replacements against wasm's own kernels (and cpu where wasm has
 // none), on the same inputs, including every fall-through case.
@@ -115,22 +115,30 @@ describe('wasm-native kernels', () => {
       return tf.concat(g.map((t) => tf.reshape(t, [-1])));
     };
     await initBackend('cpu');
-    expect(usesConvBackpropKernels()).toBe(false);
+    expect(backendCapabilities().exactConvBackprop).toBe(false);
     await initBackend('wasm-native');
-    expect(usesConvBackpropKernels()).toBe(true);
+    expect(tf.getBackend()).toBe('wasm-native');
+    expect(backendCapabilities().exactConvBackprop).toBe(true);
     const r = await compare(run, 'cpu');
     expect(r.nativeCalls).toBeGreaterThanOrEqual(3); // forward conv, input and filter gradients
     expect(relativeL2Error(r.native, r.ref)).toBeLessThan(1e-5);
   });
 
-  it('selecting plain wasm switches the native kernels off', async () => {
+  it('plain wasm stays stock beside it: no native kernel, no capability, one shared heap', async () => {
+    await initBackend('wasm-native');
+    const shared = tf.backend();
+    const kept = rnd([4, 4], 35);
     await initBackend('wasm');
+    expect(tf.getBackend()).toBe('wasm');
+    expect(tf.backend()).toBe(shared); // one wasm instance under two names
     const before = nativeKernelCounters();
     tf.tidy(() => tf.matMul(rnd([8, 8], 36), rnd([8, 8], 37)).dataSync());
+    expect(Array.from(tf.tidy(() => tf.add(kept, 0)).dataSync())).toEqual(Array.from(kept.dataSync()));
+    kept.dispose();
     expect(nativeKernelCounters()).toEqual(before);
-    expect(usesConvBackpropKernels()).toBe(false);
+    expect(backendCapabilities().exactConvBackprop).toBe(false);
     // ...and wasm is back to having no filter gradient, as without the native kernels.
-    expect(() => tf.tidy(() => tf.grad((f: tf.Tensor) => tf.sum(tf.conv2d(rnd([1, 4, 4, 1], 1) as tf.Tensor4D, f as tf.Tensor4D, 1, 'same')))(rnd([3, 3, 1, 1], 2)))).toThrow(/no Conv2DBackpropFilter kernel/);
+    expect(() => tf.tidy(() => tf.grad((f: tf.Tensor) => tf.sum(tf.conv2d(rnd([1, 4, 4, 1], 1) as tf.Tensor4D, f as tf.Tensor4D, 1, 'same')))(rnd([3, 3, 1, 1], 2)))).toThrow(/Kernel 'Conv2DBackpropFilter' not registered for backend 'wasm'/);
   });
 
   it('allocates no tensor that outlives its kernel', async () => {

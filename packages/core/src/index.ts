@@ -17,7 +17,16 @@ export { UNetEncoder, type UNetEncoderConfig, type UNetEncoderOptions } from './
 export { ConvGaussian, type ConvGaussianConfig, type ConvGaussianOptions } from './components/conv-gaussian.js';
 export { TileConcatFusion, type TileConcatFusionConfig, type TileConcatFusionOptions } from './components/fusion-head.js';
 export { corePlugin, createRegistry, type ComponentFactory, type ModelFactory, type ProbUNetPlugin, type Registry } from './registry.js';
-export { conv2dSame, conv2dFilterGrad, conv2dInputGrad, setConvBackpropKernels, usesConvBackpropKernels, type Activation } from './ops/conv.js';
+export {
+  backendCapabilities,
+  capabilityMarker,
+  CAPABILITY_KERNELS,
+  conv2dSame,
+  conv2dFilterGrad,
+  conv2dInputGrad,
+  type Activation,
+  type BackendCapabilities,
+} from './ops/conv.js';
 export { gaussianLogDensity, klDiagonalGaussians, sampleGaussian } from './ops/gaussian.js';
 export { SeededRandom } from './ops/random.js';
 export { sumAll } from './ops/sum.js';

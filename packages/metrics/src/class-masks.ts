@@ -1,4 +1,5 @@
-import { badLabel, type LabelMap } from './label-map.js';
+import { setLabelBits, slotTable } from './label-bits.js';
+import { type LabelMap } from './label-map.js';
 
 /**
  * One class of one map as a bitset, with the indices of its non-zero 32-pixel words so that
@@ -9,6 +10,11 @@ export interface ClassMask {
   count: number;
   words: Uint32Array;
   nonZero: Uint32Array;
+  /**
+   * Among the masks of one class in an encoded set (encodeSet): equal ids ⇔ identical masks, so
+   * that identical masks share their intersection counts. -1 for a mask encoded on its own.
+   */
+  id: number;
 }
 
 export function popcount32(x: number): number {
@@ -41,49 +47,40 @@ export function applyIgnore(masks: ClassMask[], ignore: Uint32Array | undefined)
         m.nonZero[nnz++] = k;
       }
     }
-    return { count, words, nonZero: m.nonZero.subarray(0, nnz) };
+    return { count, words, nonZero: m.nonZero.subarray(0, nnz), id: -1 };
   });
 }
 
 /** Masks of `classes` in `map`, ignoring nothing. */
 export function rawClassMasks(map: LabelMap, classes: readonly number[], what: string): ClassMask[] {
-  const pixels = map.height * map.width;
-  const nWords = (pixels + 31) >>> 5;
-  const maxClass = Math.max(...classes);
-  const lut = new Int32Array(maxClass + 1).fill(-1);
-  classes.forEach((c, i) => (lut[c] = i));
+  const nWords = (map.height * map.width + 31) >>> 5;
   const bits = new Uint32Array(classes.length * nWords);
-  const d = map.data;
-  const unsigned = d instanceof Uint8Array || d instanceof Uint8ClampedArray || d instanceof Uint16Array || d instanceof Uint32Array;
-  const signedInt = d instanceof Int8Array || d instanceof Int16Array || d instanceof Int32Array;
-  for (let p = 0; p < pixels; p++) {
-    const v = d[p]!;
-    if (!unsigned && (signedInt ? v < 0 : !(v >= 0 && Number.isInteger(v)))) throw badLabel(v, p, what);
-    if (v > maxClass) continue;
-    const s = lut[v]!;
-    if (s >= 0) bits[s * nWords + (p >>> 5)]! |= 1 << (p & 31);
-  }
-  return classes.map((_, i) => {
-    const words = bits.subarray(i * nWords, (i + 1) * nWords);
-    let count = 0;
-    let nnz = 0;
-    for (let k = 0; k < nWords; k++) {
-      const x = words[k]!;
-      if (x !== 0) {
-        nnz++;
-        count += popcount32(x);
-      }
+  const target = { bits, listed: new Uint32Array(bits.length), listedCount: new Int32Array(classes.length), offset: 0, nWords };
+  setLabelBits(map, slotTable(classes), target, what);
+  return classes.map((_, i) => maskOf(bits.subarray(i * nWords, (i + 1) * nWords)));
+}
+
+/** Count and non-zero word list of a bitset. */
+function maskOf(words: Uint32Array): ClassMask {
+  let count = 0;
+  let nnz = 0;
+  for (let k = 0; k < words.length; k++) {
+    const x = words[k]!;
+    if (x !== 0) {
+      nnz++;
+      count += popcount32(x);
     }
-    const nonZero = new Uint32Array(nnz);
-    let j = 0;
-    for (let k = 0; k < nWords; k++) if (words[k] !== 0) nonZero[j++] = k;
-    return { count, words, nonZero };
-  });
+  }
+  const nonZero = new Uint32Array(nnz);
+  let j = 0;
+  for (let k = 0; k < words.length; k++) if (words[k] !== 0) nonZero[j++] = k;
+  return { count, words, nonZero, id: -1 };
 }
 
 /** |A ∩ B| for two masks of the same class. */
 export function intersectionCount(a: ClassMask, b: ClassMask): number {
-  const [small, large] = a.nonZero.length <= b.nonZero.length ? [a, b] : [b, a];
+  const small = a.nonZero.length <= b.nonZero.length ? a : b;
+  const large = small === a ? b : a;
   const idx = small.nonZero;
   const sw = small.words;
   const lw = large.words;

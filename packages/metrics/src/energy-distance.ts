@@ -1,4 +1,5 @@
-import { distanceMatrix, encodeSet, type DistanceOptions } from './distance-matrix.js';
+import { distanceMatrix } from './distance-matrix.js';
+import { encodeSet, type DistanceOptions } from './encoded-set.js';
 import { MetricInputError, type LabelMap } from './label-map.js';
 
 export interface EnergyDistanceOptions extends DistanceOptions {
@@ -33,9 +34,9 @@ export function generalizedEnergyDistance(samples: LabelMap[], truths: LabelMap[
   const enc = encodeSet(samples, truths, opts);
   const n = samples.length;
   const uniformN = new Float64Array(n).fill(1 / n);
-  const cross = weightedMean(distanceMatrix(enc.samples, enc.truths, enc.emptyPair), uniformN, weights);
-  const ss = weightedMean(distanceMatrix(enc.samples, enc.samples, enc.emptyPair, true), uniformN, uniformN);
-  const truthDiversity = weightedMean(distanceMatrix(enc.truths, enc.truths, enc.emptyPair, true), weights, weights);
+  const cross = weightedMean(distanceMatrix(enc, enc.samples, enc.truths), uniformN, weights);
+  const ss = weightedMean(distanceMatrix(enc, enc.samples, enc.samples, true), uniformN, uniformN);
+  const truthDiversity = weightedMean(distanceMatrix(enc, enc.truths, enc.truths, true), weights, weights);
   return { ged: 2 * cross - ss - truthDiversity, crossDistance: cross, sampleDiversity: ss, truthDiversity };
 }
 

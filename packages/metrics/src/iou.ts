@@ -34,26 +34,14 @@ export function checkClasses(classes: readonly number[]): number[] {
 
 /** IoU of one class from two masks; NaN when the class is absent from both and emptyPair is 'nan'. */
 export function maskIoU(a: ClassMask, b: ClassMask, emptyPair: EmptyPair): number {
-  const inter = intersectionCount(a, b);
-  const union = a.count + b.count - inter;
-  if (union === 0) return emptyPair === 'one' ? 1 : NaN;
-  return inter / union;
+  return iouOfCounts(intersectionCount(a, b), a.count, b.count, emptyPair);
 }
 
-/**
- * 1 − IoU averaged over classes (NaN classes skipped under 'nan'; NaN when none is left).
- * `a` and `b` hold one mask per class, in the same order.
- */
-export function maskDistance(a: readonly ClassMask[], b: readonly ClassMask[], emptyPair: EmptyPair): number {
-  let sum = 0;
-  let n = 0;
-  for (let c = 0; c < a.length; c++) {
-    const v = maskIoU(a[c]!, b[c]!, emptyPair);
-    if (Number.isNaN(v)) continue;
-    sum += 1 - v;
-    n++;
-  }
-  return n === 0 ? NaN : sum / n;
+/** IoU from |A ∩ B|, |A| and |B|. */
+export function iouOfCounts(inter: number, countA: number, countB: number, emptyPair: EmptyPair): number {
+  const union = countA + countB - inter;
+  if (union === 0) return emptyPair === 'one' ? 1 : NaN;
+  return inter / union;
 }
 
 /**

@@ -1,4 +1,5 @@
-import { distanceMatrix, encodeSet, type DistanceOptions } from './distance-matrix.js';
+import { distanceMatrix } from './distance-matrix.js';
+import { encodeSet, type DistanceOptions } from './encoded-set.js';
 import { solveAssignment } from './hungarian.js';
 import { MetricInputError, type LabelMap } from './label-map.js';
 
@@ -18,7 +19,7 @@ export function hungarianMatchedIoU(samples: LabelMap[], truths: LabelMap[], opt
     );
   }
   const enc = encodeSet(samples, truths, opts);
-  const d = distanceMatrix(enc.samples, enc.truths, enc.emptyPair);
+  const d = distanceMatrix(enc, enc.samples, enc.truths);
   const cost = new Float64Array(n * n);
   for (let i = 0; i < n; i++) {
     for (let j = 0; j < n; j++) {

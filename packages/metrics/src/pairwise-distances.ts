@@ -1,4 +1,5 @@
-import { distanceMatrix, encodeSet, type DistanceOptions } from './distance-matrix.js';
+import { distanceMatrix } from './distance-matrix.js';
+import { encodeSet, type DistanceOptions } from './encoded-set.js';
 import type { LabelMap } from './label-map.js';
 
 /**
@@ -8,5 +9,5 @@ import type { LabelMap } from './label-map.js';
  */
 export function pairwiseDistances(xs: LabelMap[], ys: LabelMap[], opts: DistanceOptions = {}): Float64Array {
   const enc = encodeSet(xs, ys, opts);
-  return distanceMatrix(enc.samples, enc.truths, enc.emptyPair);
+  return distanceMatrix(enc, enc.samples, enc.truths);
 }

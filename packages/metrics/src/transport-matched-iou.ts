@@ -1,4 +1,5 @@
-import { distanceMatrix, encodeSet, type DistanceOptions } from './distance-matrix.js';
+import { distanceMatrix } from './distance-matrix.js';
+import { encodeSet, type DistanceOptions } from './encoded-set.js';
 import { checkWeights } from './energy-distance.js';
 import { hungarianMatchedIoU } from './matched-iou.js';
 import { solveTransport } from './optimal-transport.js';
@@ -26,7 +27,7 @@ export function transportMatchedIoU(samples: LabelMap[], truths: LabelMap[], opt
   const weights = checkWeights(opts.truthWeights, m);
   const enc = encodeSet(samples, truths, opts);
   const n = samples.length;
-  const d = distanceMatrix(enc.samples, enc.truths, enc.emptyPair);
+  const d = distanceMatrix(enc, enc.samples, enc.truths);
   const cost = d.map((v) => (Number.isNaN(v) ? 0 : v));
   const plan = solveTransport(cost, new Float64Array(n).fill(1 / n), weights);
   let sum = 0;

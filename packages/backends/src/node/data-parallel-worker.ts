@@ -23,11 +23,8 @@ port.on('message', async (m: ToWorker) => {
   try {
     if (m.type === 'init') {
       tf.env().set('PROD', true);
-      const report = await initBackend(m.backend);
-      if (report.selected === 'wasm-native') {
-        const native = (await import('@probunet/native')).loadNativeKernels();
-        native.setThreads(m.nativeThreads);
-      }
+      // The same initBackend as the main thread; wasm-native's cores are shared out among the workers.
+      const report = await initBackend(m.backend, m.backend === 'wasm-native' ? { threads: m.nativeThreads } : {});
       model = createProbUNet(m.config);
       trainer = new ShardGradients(model, { weightDecay: m.weightDecay, validate: false });
       names = m.names;

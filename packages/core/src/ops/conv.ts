@@ -3,23 +3,40 @@ import * as tf from '@tensorflow/tfjs-core';
 
 export type Activation = 'relu' | 'linear';
 
-const trustedBackpropBackends = new Set<string>();
-
 /**
- * Declares whether `backendName`'s Conv2DBackpropInput and Conv2DBackpropFilter kernels are exact
- * at every size. When they are, conv2dSame's gradient runs them directly instead of its forward-conv
- * formulation (which needs transposed, reversed and padded copies of the activations). Off for
- * every backend by default; @probunet/backends turns it on for its wasm-native backend, whose
- * kernels its parity tests check against cpu.
+ * The one capability lookup: what the running backend offers beyond TensorFlow.js's standard
+ * kernels, read from the kernel registry under the backend's own name, so it follows from the name
+ * alone. A backend declares a capability by registering a marker kernel (never run) under its name:
+ *
+ * - `ProbunetExactConvBackprop`: its Conv2DBackpropInput and Conv2DBackpropFilter kernels are exact
+ *   at every size, so conv2dSame's gradient runs them directly instead of its forward-conv
+ *   formulation (which needs transposed, reversed and padded copies of the activations).
+ *   @probunet/backends registers it for `wasm-native`, whose kernels its parity tests check.
  */
-export function setConvBackpropKernels(backendName: string, trusted: boolean): void {
-  if (trusted) trustedBackpropBackends.add(backendName);
-  else trustedBackpropBackends.delete(backendName);
+export const CAPABILITY_KERNELS = { exactConvBackprop: 'ProbunetExactConvBackprop' } as const;
+
+export interface BackendCapabilities {
+  /** conv2dSame's gradient may call the backend's own backprop kernels. */
+  exactConvBackprop: boolean;
 }
 
-/** Whether conv2dSame's gradient uses the active backend's backprop kernels. */
-export function usesConvBackpropKernels(): boolean {
-  return trustedBackpropBackends.has(tf.getBackend());
+/** What `backendName` (default: the active backend) declares; see CAPABILITY_KERNELS. */
+export function backendCapabilities(backendName: string = tf.getBackend()): BackendCapabilities {
+  return { exactConvBackprop: tf.getKernel(CAPABILITY_KERNELS.exactConvBackprop, backendName) !== undefined };
+}
+
+/**
+ * The kernel config that declares a capability for `backendName` (register it with
+ * `tf.registerKernel`). Its kernelFunc throws: a marker is looked up, never run.
+ */
+export function capabilityMarker(capability: keyof typeof CAPABILITY_KERNELS, backendName: string): tf.KernelConfig {
+  return {
+    kernelName: CAPABILITY_KERNELS[capability],
+    backendName,
+    kernelFunc: () => {
+      throw new Error(`${CAPABILITY_KERNELS[capability]} is a capability marker of backend ${backendName}, not a kernel to run`);
+    },
+  };
 }
 
 /**
@@ -76,7 +93,7 @@ export function conv2dSame(
           const dPre = (ys ? tf.mul(dy, tf.step(ys)) : dy) as tf.Tensor4D;
           const db = tf.sum(dPre, [0, 1, 2]);
           if (k === 1) return [...conv1x1Grads(xs, ws, dPre), db];
-          if (usesConvBackpropKernels()) {
+          if (backendCapabilities().exactConvBackprop) {
             const attrs = { strides: 1, pad: 'same', dataFormat: 'NHWC', dimRoundingMode: undefined };
             const run = (name: string, inputs: tf.NamedTensorMap, extra: tf.NamedAttrMap) =>
               tf.engine().runKernel(name, inputs, { ...attrs, ...extra } as unknown as tf.NamedAttrMap) as tf.Tensor4D;
