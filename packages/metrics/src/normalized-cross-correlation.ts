@@ -29,29 +29,32 @@ export function normalizedCrossCorrelation(samples: SampleSet, truths: LabelMap[
   checkTruths(truths, samples);
   const ignore = truthIgnoreMask(truths, opts.ignoreIndex, pixels);
   const m = truths.length;
-  const valid: number[] = [];
-  for (let p = 0; p < pixels; p++) if (!ignore?.[p]) valid.push(p);
-  if (valid.length === 0) return NaN;
-  const ess = new Float64Array(valid.length);
-  const esy = Array.from({ length: m }, () => new Float64Array(valid.length));
+  let count = 0;
+  const valid = new Int32Array(pixels);
+  for (let p = 0; p < pixels; p++) if (!ignore?.[p]) valid[count++] = p;
+  if (count === 0) return NaN;
+  const ess = new Float64Array(count);
+  const esy = Array.from({ length: m }, () => new Float64Array(count));
   const mean = probabilities ? meanProbabilities(samples as readonly ProbabilityMap[], pixels, numClasses) : classFrequencies(samples as readonly LabelMap[], pixels, numClasses);
-  const meanLog = probabilities ? meanLogProbabilities(samples as readonly ProbabilityMap[], pixels, numClasses) : undefined;
-  const logOne = Math.log(1 + EPS);
-  const logEps = Math.log(EPS);
-  // meanLog[c] = E_i[log(s_i(c) + ε)]; for one-hot samples it follows from the class frequency.
-  const meanLogAt = meanLog ? (q: number) => meanLog[q]! : (q: number) => mean[q]! * logOne + (1 - mean[q]!) * logEps;
-  for (let k = 0; k < valid.length; k++) {
+  // meanLog[q] = E_i[log(s_i(c) + ε)]; for one-hot samples it follows from the class frequency.
+  const meanLog = probabilities ? meanLogProbabilities(samples as readonly ProbabilityMap[], pixels, numClasses) : new Float64Array(mean.length);
+  if (!probabilities) {
+    const logOne = Math.log(1 + EPS);
+    const logEps = Math.log(EPS);
+    for (let q = 0; q < mean.length; q++) meanLog[q] = mean[q]! * logOne + (1 - mean[q]!) * logEps;
+  }
+  for (let k = 0; k < count; k++) {
     const p = valid[k]!;
     const base = p * numClasses;
     let e = 0;
-    for (let c = 0; c < numClasses; c++) e -= mean[base + c]! * meanLogAt(base + c);
+    for (let c = 0; c < numClasses; c++) e -= mean[base + c]! * meanLog[base + c]!;
     ess[k] = e;
     for (let j = 0; j < m; j++) {
       const g = truths[j]!.data[p]!;
       if (!(g >= 0 && g < numClasses && Number.isInteger(g))) {
         throw new MetricInputError(`truths[${j}] has the label ${g} at pixel ${p}; labels must be integers in [0, ${numClasses}) or the ignoreIndex`);
       }
-      esy[j]![k] = -meanLogAt(base + g);
+      esy[j]![k] = -meanLog[base + g]!;
     }
   }
   let sum = 0;

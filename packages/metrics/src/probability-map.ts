@@ -108,9 +108,10 @@ export function classFrequencies(samples: readonly LabelMap[], pixels: number, n
   const out = new Float64Array(pixels * numClasses);
   samples.forEach((s, i) => {
     const d = s.data;
+    const integers = d instanceof Uint8Array || d instanceof Int32Array || d instanceof Uint16Array || d instanceof Int16Array || d instanceof Uint8ClampedArray;
     for (let p = 0; p < pixels; p++) {
       const v = d[p]!;
-      if (!(v >= 0 && v < numClasses && Number.isInteger(v))) {
+      if (!(v >= 0 && v < numClasses && (integers || Number.isInteger(v)))) {
         throw new MetricInputError(`samples[${i}] has the label ${v} at pixel ${p}; labels must be integers in [0, ${numClasses})`);
       }
       out[p * numClasses + v]! += 1;
