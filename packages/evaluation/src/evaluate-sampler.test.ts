@@ -103,7 +103,7 @@ describe('evaluateSampler', () => {
       const whole = await evaluateSampler(model, city, { sampleCounts: [2, 4], ece: { classId: 1 } });
       const parts = [0, 1].map((index) => evaluateSampler(model, city, { sampleCounts: [2, 4], ece: { classId: 1 }, shard: { index, count: 2 } }));
       expect(comparable(mergeEvaluations(await Promise.all(parts)))).toEqual(comparable(whole));
-      expect(whole.card.protocol.conventions).toMatchObject({ emptyPair: 'nan', ignoreLabel: 255, classes: [0, 1, 8, 11, 13, 19, 20, 21, 22, 23] });
+      expect(whole.card.protocol.conventions).toMatchObject({ emptyPair: 'nan', nanPairs: 'propagate', ignoreLabel: 255, classes: [0, 1, 8, 11, 13, 19, 20, 21, 22, 23] });
       const flips = whole.flipCalibration!.flips;
       expect(flips.map((f) => f.from)).toEqual([1, 11, 13, 8, 0]);
       expect(flips[0]!.truthPixels).toBeGreaterThan(0);

@@ -24,6 +24,8 @@ export interface EvaluationOptions {
   /** Overrides of the dataset's conventions (classes, emptyPair, ignoreLabel). */
   classes?: number[];
   emptyPair?: 'one' | 'nan';
+  /** GED's NaN pairs under emptyPair 'nan' (see @probunet/metrics). Default 'propagate', the authors' code. */
+  nanPairs?: 'propagate' | 'skip';
   ignoreLabel?: number;
   /** ECE's class and bins. Default class 1, 10 bins. */
   ece?: { classId?: number; bins?: number };
@@ -140,9 +142,12 @@ function conventionsOf(dataset: IndexedDataset, first: Example, options: Evaluat
   if (!Number.isInteger(ece.bins) || ece.bins < 1) throw new EvaluationError(`ece.bins must be a positive integer, got ${ece.bins}`);
   const emptyPair = options.emptyPair ?? spec.emptyPair;
   if (emptyPair !== 'one' && emptyPair !== 'nan') throw new EvaluationError(`emptyPair must be 'one' or 'nan', got ${String(emptyPair)}`);
+  const nanPairs = options.nanPairs ?? 'propagate';
+  if (nanPairs !== 'propagate' && nanPairs !== 'skip') throw new EvaluationError(`nanPairs must be 'propagate' or 'skip', got ${String(nanPairs)}`);
   return {
     classes,
     emptyPair,
+    nanPairs,
     ignoreLabel: options.ignoreLabel ?? spec.ignoreLabel,
     numClasses: spec.numClasses,
     truthWeights: 'graders uniform; distribution modes by probability',

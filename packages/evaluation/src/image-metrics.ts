@@ -55,6 +55,7 @@ export function measureImage(
   const graders = example.annotations.map(map);
   const m = graders.length;
   const dist = { classes: conv.classes, emptyPair: conv.emptyPair, ignoreIndex: conv.ignoreLabel };
+  const gedOpts = { ...dist, nanPairs: conv.nanPairs };
   const values: Partial<Record<MetricName, number[]>> = {};
   const push = (name: MetricName, v: number) => (values[name] ??= []).push(v);
   const modes = example.distribution;
@@ -62,16 +63,16 @@ export function measureImage(
   const truthWeights = modes?.map((md) => md.probability);
   for (const n of sampleCounts) {
     const s = samples.slice(0, n);
-    const g = generalizedEnergyDistance(s, graders, dist);
+    const g = generalizedEnergyDistance(s, graders, gedOpts);
     push('gedGraders', g.ged);
     push('sampleDiversity', g.sampleDiversity);
     push('matchedIoUGraders', n % m === 0 ? hungarianMatchedIoU(s, graders, dist) : transportMatchedIoU(s, graders, { ...dist, truthWeights: graders.map(() => 1 / m) }));
     push('ncc', normalizedCrossCorrelation(s, graders, { numClasses: conv.numClasses, ignoreIndex: conv.ignoreLabel }));
     push('ece', expectedCalibrationError(s, graders, { classId: conv.ece.classId, bins: conv.ece.bins, ignoreIndex: conv.ignoreLabel }));
     if (truths && truthWeights) {
-      push('gedDistribution', generalizedEnergyDistance(s, truths, { ...dist, truthWeights }).ged);
+      push('gedDistribution', generalizedEnergyDistance(s, truths, { ...gedOpts, truthWeights }).ged);
       push('matchedIoUDistribution', transportMatchedIoU(s, truths, { ...dist, truthWeights }));
-      if (oracle) push('oracleGedDistribution', generalizedEnergyDistance(oracle.slice(0, n), truths, { ...dist, truthWeights }).ged);
+      if (oracle) push('oracleGedDistribution', generalizedEnergyDistance(oracle.slice(0, n), truths, { ...gedOpts, truthWeights }).ged);
     }
   }
   const result: ImageResult = { index, id: example.id, values };

@@ -9,6 +9,8 @@ export interface MetricConventions {
   classes: number[];
   /** IoU of a class absent from both maps: 'one' (d = 0, LIDC practice) or 'nan' (authors' Cityscapes code). */
   emptyPair: 'one' | 'nan';
+  /** GED under emptyPair 'nan': 'propagate' (authors' code: one NaN sample pair makes the image NaN) or 'skip'. */
+  nanPairs: 'propagate' | 'skip';
   /** Label left out of every count (pixels carrying it in any truth). */
   ignoreLabel: number;
   /** Classes of the label maps (one-hot size for NCC). */
