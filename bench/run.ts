@@ -211,8 +211,12 @@ function markdown(r: BenchResult): string {
     vs('LIDC, 15 % empty masks', m.numpy.lidc);
     vs('Cityscapes', m.numpy.cityscapes);
   }
-  lines.push('', '| evaluation (LIDC config, random weights) | images | samples | seconds | images / s | sampling | metrics | peak RSS (MB) |', '|---|---|---|---|---|---|---|---|');
-  for (const e of r.evaluation) {
+  // Results stored before the evaluation case have none.
+  const evaluations = (r as { evaluation?: typeof r.evaluation }).evaluation ?? [];
+  if (evaluations.length > 0) {
+    lines.push('', '| evaluation (LIDC config, random weights) | images | samples | seconds | images / s | sampling | metrics | peak RSS (MB) |', '|---|---|---|---|---|---|---|---|');
+  }
+  for (const e of evaluations) {
     const counts = Array.isArray(e.sampleCounts) ? e.sampleCounts.join(', ') : String(e.sampleCounts);
     if (e.failed) lines.push(`| ${e.size ?? ''} | | ${counts} | failed: ${cell(e.failed)} | | | | |`);
     else lines.push(`| ${e.backend}, ${e.size}², batch ${e.batchSize} | ${e.images} | ${counts} | ${f(e.seconds)} | ${f(e.imagesPerSecond, 2)} | ${f(100 * (e.samplingShare as number), 0)} % | ${f(100 * (e.metricsShare as number), 0)} % | ${f(e.peakRssMB, 0)} |`);
