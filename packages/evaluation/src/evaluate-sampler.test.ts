@@ -53,6 +53,14 @@ describe('evaluateSampler', () => {
     expect(whole.perImage.map((r) => r.index)).toEqual([0, 1, 2, 3, 4, 5, 6, 7, 8, 9]);
   });
 
+  it('more shards than batches: the empty shards merge too', async () => {
+    const small = createSyntheticLidc({ count: 3, size: 32, seed: 2 });
+    const options = { sampleCounts: [2], batchSize: 2 };
+    const parts = await Promise.all([0, 1, 2, 3].map((index) => evaluateSampler(lidcModel, small, { ...options, shard: { index, count: 4 } })));
+    expect(parts.map((p) => p.perImage.map((r) => r.index))).toEqual([[], [0, 1], [], [2]]);
+    expect(comparable(mergeEvaluations(parts))).toEqual(comparable(await evaluateSampler(lidcModel, small, options)));
+  });
+
   it('scores what it sampled: the largest count re-measured from the samples matches; smaller counts are prefixes', async () => {
     const kept: Uint8Array[][] = [];
     const e = await evaluateSampler(lidcModel, lidc, { sampleCounts: [2, 4], seed: 3, onSamples: (_ex, s) => kept.push(s) });
