@@ -2,6 +2,10 @@ import * as tf from '@tensorflow/tfjs-core';
 import { BACKENDS_HELP, backends } from './commands/backends.js';
 import { DATA_HELP, data } from './commands/data.js';
 import { DEMO_HELP, demo } from './commands/demo.js';
+import { LATENT_HELP, latent } from './commands/latent.js';
+import { SAMPLE_HELP, sample } from './commands/sample.js';
+import { SCORE_HELP, score } from './commands/score.js';
+import { TRAIN_HELP, train } from './commands/train.js';
 
 const HELP = `probunet — the Probabilistic U-Net (Kohl et al., NeurIPS 2018) on TensorFlow.js
 
@@ -11,6 +15,10 @@ Commands:
   demo       train on the embedded synthetic data, sample, score, write a report and figures
   backends   report which TensorFlow.js backend runs here and why the others do not
   data       check a dataset on disk (summary as JSON), or write fixture trees in the real formats
+  train      train any of the six models on any dataset source, resumable
+  sample     sample segmentations of an image; masks, overlay grid, uncertainty maps
+  score      ELBO and log-likelihood of an annotation under a Prob. U-Net
+  latent     latent traversal grid of a Prob. U-Net for an image
 
 Run 'probunet <command> --help' for a command's options.
 `;
@@ -27,11 +35,19 @@ export async function main(argv: string[]): Promise<number> {
       return backends(rest);
     case 'data':
       return data(rest);
+    case 'train':
+      return train(rest);
+    case 'sample':
+      return sample(rest);
+    case 'score':
+      return score(rest);
+    case 'latent':
+      return latent(rest);
     case undefined:
     case 'help':
     case '--help':
     case '-h':
-      process.stdout.write(`${HELP}\n${DEMO_HELP}\n${BACKENDS_HELP}\n${DATA_HELP}`);
+      process.stdout.write(`${HELP}\n${DEMO_HELP}\n${BACKENDS_HELP}\n${DATA_HELP}\n${TRAIN_HELP}\n${SAMPLE_HELP}\n${SCORE_HELP}\n${LATENT_HELP}`);
       return 0;
     default:
       process.stderr.write(`probunet: unknown command "${command}"\n\n${HELP}`);

@@ -75,3 +75,38 @@ describe('initBackend', () => {
     }
   });
 });
+
+describe('the tfjs "install tfjs-node" banner', () => {
+  it('never appears on a backend initBackend chose, with PROD off', async () => {
+    const warn = console.warn;
+    const seen: string[] = [];
+    const prod = tf.env().getBool('PROD');
+    tf.env().set('PROD', false);
+    console.warn = (...a: unknown[]) => void seen.push(a.join(' '));
+    try {
+      tf.removeBackend('cpu');
+      const { registerBackend } = tf;
+      const { MathBackendCPU } = await import('@tensorflow/tfjs-backend-cpu');
+      registerBackend('cpu', () => new MathBackendCPU(), 1);
+      await initBackend('cpu');
+      tf.tidy(() => tf.add(tf.tensor([1, 2]), 1).dataSync());
+    } finally {
+      console.warn = warn;
+      tf.env().set('PROD', prod);
+    }
+    expect(seen.join('\n')).not.toMatch(/running TensorFlow\.js in Node\.js/);
+    // The banner is real: a fresh cpu backend used directly prints it.
+    const { MathBackendCPU } = await import('@tensorflow/tfjs-backend-cpu');
+    const direct: string[] = [];
+    tf.env().set('PROD', false);
+    console.warn = (...a: unknown[]) => void direct.push(a.join(' '));
+    try {
+      const b = new MathBackendCPU();
+      b.write(new Float32Array([1]), [1], 'float32');
+    } finally {
+      console.warn = warn;
+      tf.env().set('PROD', prod);
+    }
+    expect(direct.join('\n')).toMatch(/running TensorFlow\.js in Node\.js/);
+  });
+});

@@ -84,6 +84,7 @@ export async function initBackend(preference: BackendPreference = 'auto', option
       const ok = await tf.setBackend(info.tfBackend);
       if (!ok) throw new Error(`tf.setBackend('${info.tfBackend}') returned false: the backend failed to initialise`);
       await tf.ready();
+      muteNodeBanner();
       c.status = 'selected';
       delete c.reason;
       for (const later of order.slice(order.indexOf(name) + 1)) entry(later).reason = `${name} was selected first`;
@@ -104,6 +105,16 @@ export async function initBackend(preference: BackendPreference = 'auto', option
     preference === 'auto' ? `no backend could be initialised:\n${describe(candidates)}` : `backend "${preference}" could not be initialised:\n${describe(candidates)}`,
     candidates,
   );
+}
+
+/**
+ * tfjs-backend-cpu prints a banner recommending tfjs-node on its first tensor in Node; the report
+ * says better what runs and why. Marks the active backend's first use as done (the cpu backend's
+ * own flag), leaving tfjs's PROD setting and every other warning alone.
+ */
+function muteNodeBanner(): void {
+  const b = tf.backend() as unknown as { firstUse?: boolean };
+  if (b.firstUse === true) b.firstUse = false;
 }
 
 /** tfjs-node and tfjs-node-gpu both register 'tensorflow': having both installed is ambiguous. */

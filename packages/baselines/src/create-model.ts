@@ -1,4 +1,5 @@
 import {
+  assertBackendReady,
   ConfigError,
   corePlugin,
   createProbUNet,
@@ -83,6 +84,7 @@ export function createModel<T extends ModelType>(config: ModelConfigByType[T], r
 export function createModel(config: ProbUNetModelConfig, registry?: Registry): ProbUNet;
 export function createModel(config: ModelConfig, registry?: Registry): CheckpointableModel;
 export function createModel(config: ModelConfig | ModelConfigByType[ModelType], registry: Registry = createRegistry([corePlugin, baselinesPlugin])): CheckpointableModel {
+  assertBackendReady('createModel');
   const type = modelTypeOf(config);
   if (type === undefined) {
     throw new ConfigError(`a model config needs a "type": one of ${MODEL_TYPES.join(', ')}; got ${JSON.stringify(config)}`);

@@ -57,3 +57,14 @@ export class DisposedError extends ProbUNetError {
     super('disposed', message);
   }
 }
+
+/** No TensorFlow.js backend is registered: nothing can compute until one is initialised. */
+export class NoBackendError extends ProbUNetError {
+  constructor(what: string) {
+    super(
+      'no-backend',
+      `${what} needs a TensorFlow.js backend, and none is registered: call initBackend() from @probunet/backends first ` +
+        "(await initBackend('auto'), or name one: 'wasm-native', 'wasm', 'webgpu', 'cpu')",
+    );
+  }
+}

@@ -1,5 +1,5 @@
 import './register-gradients.js';
-export { CheckpointError, ConfigError, DisposedError, InputError, NonFiniteLossError, NonFiniteWeightsError, ProbUNetError } from './errors.js';
+export { CheckpointError, ConfigError, DisposedError, InputError, NonFiniteLossError, NonFiniteWeightsError, ProbUNetError, NoBackendError } from './errors.js';
 export type {
   ComponentConfig,
   Encoder,
@@ -9,8 +9,8 @@ export type {
   PreparedFusion,
   SampleOptions,
   SegmentationSampler,
-} from './components/types.js';
-export { countParameters, type Parameter } from './components/parameter.js';
+} from './spec/components.js';
+export { countParameters, type Parameter } from './spec/parameter.js';
 export { ConvLayer, type ConvLayerOptions } from './components/conv-layer.js';
 export { DownPath } from './components/down-path.js';
 export { UNetEncoder, type UNetEncoderConfig, type UNetEncoderOptions } from './components/unet-encoder.js';
@@ -29,6 +29,7 @@ export {
 } from './ops/conv.js';
 export { gaussianLogDensity, klDiagonalGaussians, sampleGaussian } from './ops/gaussian.js';
 export { SeededRandom } from './ops/random.js';
+export { assertBackendReady } from './backend-ready.js';
 export { sumAll } from './ops/sum.js';
 export {
   AUTHORS_DEFAULTS,
@@ -57,11 +58,12 @@ export {
   validateLabels,
   validateLabelsAsync,
   type InputSpec,
-} from './model/validate-input.js';
-export { halfSquaredNorm, labelLogLikelihood, oneHotMasked } from './training/loss.js';
+} from './spec/input.js';
+export { halfSquaredNorm, labelLogLikelihood, oneHotMasked } from './ops/loss.js';
 export { Adam, type AdamOptions, type PendingUpdate } from './training/adam.js';
 export { AUTHORS_SCHEDULE, learningRateAt, type PiecewiseSchedule } from './training/schedule.js';
-export { Trainer, type GradientResult, type TrainableModel, type StepMetrics, type TrainBatch, type TrainerOptions, type TrainerState } from './training/trainer.js';
+export { Trainer, type GradientResult, type StepMetrics, type TrainBatch, type TrainerOptions, type TrainerState } from './training/trainer.js';
+export type { TrainableModel } from './spec/trainable-model.js';
 export {
   DEFAULT_MAX_PARAMETERS,
   decodeCheckpoint,

@@ -1,6 +1,6 @@
 import { ConvGaussian } from './components/conv-gaussian.js';
 import { TileConcatFusion } from './components/fusion-head.js';
-import type { ComponentConfig, Encoder, FusionHead, LatentNet } from './components/types.js';
+import type { ComponentConfig, Encoder, FusionHead, LatentNet } from './spec/components.js';
 import { UNetEncoder } from './components/unet-encoder.js';
 import { ConfigError } from './errors.js';
 import type { CheckpointableModel, TypedModelConfig } from './model/checkpointable.js';

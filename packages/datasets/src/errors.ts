@@ -1,8 +1,9 @@
 /** A problem with one file of a dataset; `file` names it. */
 export class DataError extends Error {
   readonly file: string;
-  constructor(file: string, problem: string) {
-    super(`${file}: ${problem}`);
+  /** `options.cause`: the lower-level error (e.g. the PickleError) behind the problem. */
+  constructor(file: string, problem: string, options?: { cause?: unknown }) {
+    super(`${file}: ${problem}`, options);
     this.name = 'DataError';
     this.file = file;
   }

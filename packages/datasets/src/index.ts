@@ -5,5 +5,5 @@ export { createSyntheticCityscapes, type SyntheticCityscapesOptions } from './sy
 export { CITYSCAPES_EVAL_CLASSES, CITYSCAPES_FLIP_CLASSES, flipDistribution, type ClassFlip } from './flips.js';
 export { DataError, type SkipReport } from './errors.js';
 export { centerCrop, resizeBilinear, resizeNearest } from './image-ops.js';
-export { NdArray, PickleError, unpickle } from './pickle.js';
+export { NdArray, PickleError, UNPICKLE_DEFAULTS, unpickle, type UnpickleOptions } from './pickle.js';
 export { augmentExample, augmented, type AugmentOptions } from './augment.js';

@@ -1,38 +1,33 @@
 /**
- * A restricted unpickler for numeric data (protocols 2–5): dicts, lists, tuples, strings, numbers
- * and numpy arrays. Only the globals numpy uses to rebuild arrays are allowed; any other global is
- * an error, so a pickle can never run code here (unlike Python's pickle.load).
+ * A restricted unpickler for numeric data (protocols 2–5, and Python 2's protocol-2 pickles): dicts,
+ * lists, tuples, strings, numbers and numpy arrays. Only the globals numpy uses to rebuild arrays
+ * are allowed; any other global is an error, so a pickle can never run code here (unlike Python's
+ * pickle.load). Shared references stay shared, and a structure whose copy-everything size would
+ * pass `maxDecodedBytes` is refused, so a few hundred bytes cannot expand into gigabytes.
  */
+import { decodedSizeAndPlain } from './pickle-plain.js';
+import { ArrayStub, Dtype, Global, NdArray, PickleError } from './pickle-values.js';
 
-/** A numpy array read from a pickle: `data` is row-major (C order). */
-export class NdArray {
-  constructor(
-    readonly dtype: string,
-    readonly shape: number[],
-    readonly data: Float32Array | Float64Array | Uint8Array | Int8Array | Int16Array | Uint16Array | Int32Array | Uint32Array,
-  ) {}
+export { NdArray, PickleError } from './pickle-values.js';
+
+/** Limits on what `unpickle` accepts; a pickle over one gets a PickleError naming it. */
+export interface UnpickleOptions {
+  /**
+   * Largest decoded size, in bytes, counting every reference to a shared object as a copy (what
+   * walking the result visits): array and byte-string bytes, string characters, 8 per number and
+   * per list or dict slot. Default 4 GiB (2^32), above any file Node can read whole (2 GiB).
+   */
+  maxDecodedBytes?: number;
+  /** Deepest nesting of lists, tuples and dicts. Default 1000 (Python's own recursion limit). */
+  maxDepth?: number;
 }
 
-export class PickleError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = 'PickleError';
-  }
-}
+export const UNPICKLE_DEFAULTS: Readonly<Required<UnpickleOptions>> = { maxDecodedBytes: 2 ** 32, maxDepth: 1000 };
 
-class Global {
-  constructor(readonly module: string, readonly name: string) {}
-  get qualified(): string {
-    return `${this.module}.${this.name}`;
-  }
-}
-class Dtype {
-  byteorder = '<';
-  constructor(readonly code: string) {}
-}
-class ArrayStub {
-  array?: NdArray;
-}
+/** numpy's limit on dimensions before 2.0 (NPY_MAXDIMS); more than enough for images and masks. */
+const MAX_DIMS = 32;
+const MAX_DIM = 2 ** 31 - 1;
+
 const MARK = Symbol('mark');
 
 const ALLOWED = new Set([
@@ -44,6 +39,9 @@ const ALLOWED = new Set([
   'collections.OrderedDict',
   'numpy.core.multiarray.scalar',
   'numpy._core.multiarray.scalar',
+  // protocol 5: numpy rebuilds arrays from an in-band buffer
+  'numpy.core.numeric._frombuffer',
+  'numpy._core.numeric._frombuffer',
 ]);
 
 const TYPED: Record<string, { size: number; make: (buf: ArrayBuffer, n: number) => NdArray['data'] }> = {
@@ -61,7 +59,41 @@ const TYPED: Record<string, { size: number; make: (buf: ArrayBuffer, n: number) 
   u8: { size: 8, make: (b, n) => Float64Array.from(new BigUint64Array(b, 0, n), Number) },
 };
 
-function buildArray(shape: number[], dtype: Dtype, fortran: boolean, raw: Uint8Array): NdArray {
+/** Bytes of a Python 2 `str` read with encoding='latin1' (numpy's raw data in Python 2 pickles). */
+function latin1Bytes(s: string): Uint8Array {
+  const out = new Uint8Array(s.length);
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c > 0xff) throw new PickleError('numpy array data given as a text string with characters beyond latin-1');
+    out[i] = c;
+  }
+  return out;
+}
+
+/** Latin-1 text of bytes, in slices (spreading a large byte string into one call overflows the stack). */
+function latin1Text(bytes: Uint8Array): string {
+  let s = '';
+  for (let i = 0; i < bytes.length; i += 8192) s += String.fromCharCode.apply(null, Array.from(bytes.subarray(i, i + 8192)));
+  return s;
+}
+
+function checkShape(shape: unknown): number[] {
+  if (!Array.isArray(shape)) throw new PickleError(`corrupt pickle: numpy array shape is ${typeof shape}, not a tuple`);
+  if (shape.length > MAX_DIMS) throw new PickleError(`numpy array has ${shape.length} dimensions; this reader allows at most ${MAX_DIMS}`);
+  for (const d of shape) {
+    if (typeof d !== 'number' || !Number.isInteger(d) || d < 0) {
+      throw new PickleError(`numpy array shape [${shape.join(', ')}]: dimension ${String(d)} is not a non-negative integer`);
+    }
+    if (d > MAX_DIM) throw new PickleError(`numpy array shape [${shape.join(', ')}]: dimension ${d} is over ${MAX_DIM}`);
+  }
+  return shape as number[];
+}
+
+function buildArray(shapeIn: unknown, dtype: unknown, fortran: boolean, rawIn: unknown): NdArray {
+  if (!(dtype instanceof Dtype)) throw new PickleError('corrupt pickle: numpy array without a dtype');
+  const shape = checkShape(shapeIn);
+  const raw = typeof rawIn === 'string' ? latin1Bytes(rawIn) : rawIn;
+  if (!(raw instanceof Uint8Array)) throw new PickleError('numpy object arrays are not supported');
   const t = TYPED[dtype.code];
   if (!t) throw new PickleError(`unsupported numpy dtype "${dtype.code}"; supported: ${Object.keys(TYPED).join(', ')}`);
   if (dtype.byteorder === '>') throw new PickleError('big-endian numpy arrays are not supported');
@@ -81,8 +113,13 @@ function buildArray(shape: number[], dtype: Dtype, fortran: boolean, raw: Uint8A
   return new NdArray(dtype.code, shape, data);
 }
 
-/** Parses a pickle into plain JS values: objects for dicts with string keys, arrays for lists and tuples. */
-export function unpickle(bytes: Uint8Array): unknown {
+/**
+ * Parses a pickle into plain JS values: objects for dicts with string keys, arrays for lists and
+ * tuples, NdArray for numpy arrays. An object the pickle shares (memo) is one shared JS value.
+ */
+export function unpickle(bytes: Uint8Array, options: UnpickleOptions = {}): unknown {
+  const limits = { ...UNPICKLE_DEFAULTS, ...options };
+  let protocol = -1; // −1 until PROTO: protocols 0 and 1 have none
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const dec = new TextDecoder();
   const stack: unknown[] = [];
@@ -140,10 +177,10 @@ export function unpickle(bytes: Uint8Array): unknown {
         return Uint8Array.from(String(args[0]), (c) => c.charCodeAt(0));
       case 'OrderedDict':
         return new Map();
-      case 'scalar': {
-        const [dtype, raw] = args as [Dtype, Uint8Array];
-        return buildArray([], dtype, false, raw).data[0];
-      }
+      case 'scalar':
+        return buildArray([], args[0], false, args[1]).data[0];
+      case '_frombuffer': // protocol 5: (buffer, dtype, shape, order)
+        return buildArray(args[2], args[1], args[3] === 'F', args[0]);
       default:
         throw new PickleError(`unsupported call of ${fn.qualified}`);
     }
@@ -151,10 +188,14 @@ export function unpickle(bytes: Uint8Array): unknown {
   for (;;) {
     const op = u8();
     switch (op) {
-      case 0x80: u8(); break; // PROTO
+      case 0x80: { // PROTO
+        protocol = u8();
+        if (protocol > 5) throw new PickleError(`pickle protocol ${protocol} is newer than this reader, which supports protocols 2 to 5: re-save with protocol=4`);
+        break;
+      }
       case 0x95: u64(); break; // FRAME
       case 0x2e: { // STOP
-        return toPlain(pop());
+        return decodedSizeAndPlain(pop(), limits);
       }
       case 0x7d: stack.push(new Map()); break; // EMPTY_DICT
       case 0x5d: stack.push([]); break; // EMPTY_LIST
@@ -169,9 +210,9 @@ export function unpickle(bytes: Uint8Array): unknown {
       case 0x73: { const v = pop(); const k = pop(); setItem(top(), k, v); break; } // SETITEM
       case 0x75: { const items = popMark(); const d = top(); for (let i = 0; i < items.length; i += 2) setItem(d, items[i], items[i + 1]); break; } // SETITEMS
       case 0x61: { const v = pop(); (top() as unknown[]).push(v); break; } // APPEND
-      case 0x65: { const items = popMark(); (top() as unknown[]).push(...items); break; } // APPENDS
+      case 0x65: { const items = popMark(); appendAll(top(), items); break; } // APPENDS
       case 0x8f: stack.push([]); break; // EMPTY_SET (as a list)
-      case 0x90: { const items = popMark(); (top() as unknown[]).push(...items); break; } // ADDITEMS
+      case 0x90: { const items = popMark(); appendAll(top(), items); break; } // ADDITEMS
       case 0x91: stack.push(popMark()); break; // FROZENSET
       case 0x4a: need(4); stack.push(view.getInt32(pos, true)); pos += 4; break; // BININT
       case 0x4b: stack.push(u8()); break; // BININT1
@@ -187,8 +228,8 @@ export function unpickle(bytes: Uint8Array): unknown {
       case 0x8c: stack.push(dec.decode(take(u8()))); break; // SHORT_BINUNICODE
       case 0x58: stack.push(dec.decode(take(u32()))); break; // BINUNICODE
       case 0x8d: stack.push(dec.decode(take(u64()))); break; // BINUNICODE8
-      case 0x55: stack.push(String.fromCharCode(...take(u8()))); break; // SHORT_BINSTRING
-      case 0x54: stack.push(String.fromCharCode(...take(u32()))); break; // BINSTRING
+      case 0x55: stack.push(latin1Text(take(u8()))); break; // SHORT_BINSTRING (Python 2 str)
+      case 0x54: stack.push(latin1Text(take(u32()))); break; // BINSTRING (Python 2 str)
       case 0x43: stack.push(take(u8())); break; // SHORT_BINBYTES
       case 0x42: stack.push(take(u32())); break; // BINBYTES
       case 0x8e: stack.push(take(u64())); break; // BINBYTES8
@@ -201,9 +242,9 @@ export function unpickle(bytes: Uint8Array): unknown {
         const state = pop();
         const obj = top();
         if (obj instanceof ArrayStub) {
-          const [, shape, dtype, fortran, raw] = state as [number, number[], Dtype, boolean, Uint8Array | unknown[]];
-          if (!(raw instanceof Uint8Array)) throw new PickleError('numpy object arrays are not supported');
-          obj.array = buildArray(shape, dtype, fortran, raw);
+          if (!Array.isArray(state) || state.length !== 5) throw new PickleError('corrupt pickle: numpy array state is not (version, shape, dtype, is_fortran, data)');
+          const [, shape, dtype, fortran, raw] = state as [unknown, unknown, unknown, unknown, unknown];
+          obj.array = buildArray(shape, dtype, fortran === true || fortran === 1, raw);
         } else if (obj instanceof Dtype) {
           obj.byteorder = String((state as unknown[])[1]);
         } else {
@@ -221,8 +262,15 @@ export function unpickle(bytes: Uint8Array): unknown {
       case 0x30: pop(); break; // POP
       case 0x31: popMark(); break; // POP_MARK
       case 0x32: stack.push(top()); break; // DUP
+      case 0x97: // NEXT_BUFFER
+      case 0x98: // READONLY_BUFFER
+        throw new PickleError('the pickle refers to an out-of-band buffer (protocol 5 with buffer_callback), whose data is not in the file: re-save it without buffer_callback');
       default:
-        throw new PickleError(`unsupported or corrupt pickle opcode 0x${op.toString(16)} at offset ${pos - 1}`);
+        throw new PickleError(
+          protocol < 2
+            ? `a pickle of protocol 0 or 1 (opcode 0x${op.toString(16)} at offset ${pos - 1}); this reader supports protocols 2 to 5: re-save it with pickle.dump(obj, f, protocol=4)`
+            : `unsupported or corrupt pickle opcode 0x${op.toString(16)} at offset ${pos - 1}`,
+        );
     }
   }
 }
@@ -232,17 +280,7 @@ function memoGet(memo: Map<number, unknown>, i: number): unknown {
   return memo.get(i);
 }
 
-function toPlain(v: unknown): unknown {
-  if (v instanceof ArrayStub) {
-    if (!v.array) throw new PickleError('corrupt pickle: a numpy array was never filled');
-    return v.array;
-  }
-  if (v instanceof Map) {
-    const o: Record<string, unknown> = {};
-    for (const [k, val] of v) o[String(k)] = toPlain(val);
-    return o;
-  }
-  if (Array.isArray(v)) return v.map(toPlain);
-  if (v instanceof Global || v instanceof Dtype) throw new PickleError('the pickle holds a bare class or dtype, not data');
-  return v;
+function appendAll(target: unknown, items: unknown[]): void {
+  if (!Array.isArray(target)) throw new PickleError('corrupt pickle: APPENDS on a non-list');
+  for (const item of items) target.push(item); // not push(...items): a long list would overflow the stack
 }

@@ -6,12 +6,13 @@ export const BACKENDS_HELP = `probunet backends — initialise a TensorFlow.js b
 Options:
   --backend NAME   auto | wasm-native | wasm | cpu | node | node-gpu | webgpu (default auto)
   --json           print the report as JSON
+  -h, --help       this help
 `;
 
 export async function backends(argv: string[]): Promise<number> {
   const { values } = parseArgs({
     args: argv,
-    options: { backend: { type: 'string', default: 'auto' }, json: { type: 'boolean', default: false }, help: { type: 'boolean', default: false } },
+    options: { backend: { type: 'string', default: 'auto' }, json: { type: 'boolean', default: false }, help: { type: 'boolean', short: 'h', default: false } },
     strict: true,
   });
   if (values.help) {

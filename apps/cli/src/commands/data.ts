@@ -1,11 +1,14 @@
 import { parseArgs } from 'node:util';
 import { createSyntheticCityscapes, createSyntheticLidc, type IndexedDataset } from '@probunet/datasets';
 import { openCityscapes, openLidc, openLidcPickle, writeCityscapesFixture, writeLidcFixture, writeLidcPickleFixture } from '@probunet/datasets/node';
+import { UsageError } from '../cli-errors.js';
 
-export const DATA_HELP = `probunet data check --source lidc|lidc-pickle|cityscapes|synthetic|synthetic-cityscapes --root DIR [--split NAME]
+export const DATA_HELP = `probunet data check --source lidc|lidc-pickle|cityscapes|synthetic|synthetic-cityscapes --root DIR [--split NAME] [--max-png-bytes N]
   Reads every example of a dataset and prints a JSON summary: images, patients or cities,
   annotations per image, sizes, the share of empty masks, and every problem found (bad files are
-  skipped and reported, not fatal).
+  skipped and reported, not fatal). An unknown --split is an error listing the splits there are.
+  --max-png-bytes N: largest decoded PNG accepted, checked from its header before decoding
+  (default: 1 MiB for lidc, 32 MiB for cityscapes).
 probunet data fixtures --source lidc|lidc-pickle|cityscapes --out DIR
   Writes a small tree in the exact on-disk format of a real dataset, to try the loaders.
 `;
@@ -14,7 +17,9 @@ type Source = 'lidc' | 'lidc-pickle' | 'cityscapes' | 'synthetic' | 'synthetic-c
 const SOURCES: Source[] = ['lidc', 'lidc-pickle', 'cityscapes', 'synthetic', 'synthetic-cityscapes'];
 
 export async function data(argv: string[]): Promise<number> {
-  const [sub, ...rest] = argv;
+  const [first, ...others] = argv;
+  // `probunet data --help` (no sub-command) is help too, not a missing sub-command.
+  const [sub, rest] = first === '--help' || first === '-h' ? [undefined, others] : [first, others];
   const { values } = parseArgs({
     args: rest,
     options: {
@@ -22,7 +27,8 @@ export async function data(argv: string[]): Promise<number> {
       root: { type: 'string' },
       out: { type: 'string' },
       split: { type: 'string' },
-      help: { type: 'boolean', default: false },
+      'max-png-bytes': { type: 'string' },
+      help: { type: 'boolean', short: 'h', default: false },
     },
     strict: true,
   });
@@ -45,10 +51,14 @@ export async function data(argv: string[]): Promise<number> {
   const needsRoot = source === 'lidc' || source === 'lidc-pickle' || source === 'cityscapes';
   if (needsRoot && !values.root) throw new Error(`--root DIR is required for --source ${source}`);
   const root = values.root!;
+  const limit = values['max-png-bytes'];
+  const maxPngBytes = limit === undefined ? undefined : Number(limit);
+  if (maxPngBytes !== undefined && !(Number.isInteger(maxPngBytes) && maxPngBytes > 0)) throw new UsageError(`--max-png-bytes must be a positive integer, got ${limit}`);
+  const pngLimit = maxPngBytes === undefined ? {} : { maxPngBytes };
   let ds: IndexedDataset & { report?: { skipped: Array<{ file: string; problem: string }> }; patients?: string[]; cities?: string[] };
-  if (source === 'lidc') ds = await openLidc({ root, split: values.split ?? 'train', onError: 'skip' });
+  if (source === 'lidc') ds = await openLidc({ root, split: values.split ?? 'train', onError: 'skip', ...pngLimit });
   else if (source === 'lidc-pickle') ds = await openLidcPickle({ file: root, onError: 'skip', ...(values.split ? { split: values.split as 'train' } : {}) });
-  else if (source === 'cityscapes') ds = await openCityscapes({ root, split: (values.split ?? 'train') as 'train', onError: 'skip' });
+  else if (source === 'cityscapes') ds = await openCityscapes({ root, split: (values.split ?? 'train') as 'train', onError: 'skip', ...pngLimit });
   else if (source === 'synthetic') ds = createSyntheticLidc({ count: 100 });
   else ds = createSyntheticCityscapes({ count: 20 });
 

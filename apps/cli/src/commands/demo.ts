@@ -4,21 +4,24 @@ import * as tf from '@tensorflow/tfjs-core';
 import { availableParallelism } from 'node:os';
 import { formatBackendReport, initBackend, type BackendPreference } from '@probunet/backends';
 import { DataParallelTrainer } from '@probunet/backends/node';
-import { NonFiniteLossError, Trainer, createProbUNet, type StepMetrics } from '@probunet/core';
+import { ConfigError, NonFiniteLossError, Trainer, createProbUNet, type StepMetrics } from '@probunet/core';
 import { saveCheckpoint, writeFileAtomic } from '@probunet/core/node';
 import { batches, createSyntheticLidc, prefetch, toTensors, type Example } from '@probunet/datasets';
 import { evaluateSampler } from '@probunet/evaluation';
 import { lineChartSvg } from '../figures/line-chart.js';
 import { maskCell, normalizeImage, renderGrid, type Cell } from '../figures/png-grid.js';
 import { Progress, formatSeconds } from '../progress.js';
+import { prepareRunFolder } from '../run-folder.js';
 
 export const DEMO_HELP = `probunet demo — train a Probabilistic U-Net on the embedded synthetic LIDC-like data, then
 sample it and score the samples against the data's exact distribution.
 
 Options:
-  --out DIR          where the checkpoint, report.json and figures go (default ./probunet-demo)
+  --out DIR          where the checkpoint, report.json and figures go (default ./probunet-demo). The run
+                     writes to DIR.incomplete-<hex> beside it and replaces DIR only when it completes;
+                     DIR may hold an earlier run (replaced then) but no other files
+  --size N           image side, 32..256, a multiple of 4 (default 32)
   --steps N          training steps (default 1000)
-  --size N           image side, 32..256 (default 32)
   --batch N          batch size (default 8)
   --samples N        samples per test image (default 16)
   --train-images N   synthetic training images (default 512)
@@ -27,7 +30,14 @@ Options:
   --seed N           seed of data, initialisation and sampling (default 0)
   --workers N        data-parallel worker threads (default: one per core on the wasm and wasm-native
                      backends, else 0; 0 trains in this thread)
+  -h, --help         this help
+
+Ctrl-C during training stops after the current step and saves a resumable checkpoint in the new
+run's folder (exit code 130); an earlier run in DIR is left as it was.
 `;
+
+/** What a demo run writes into its folder. */
+const RUN_FILES = ['model.ckpt', 'report.json', 'samples.png', 'training-curve.svg'];
 
 export async function demo(argv: string[]): Promise<number> {
   const { values } = parseArgs({
@@ -43,7 +53,7 @@ export async function demo(argv: string[]): Promise<number> {
       backend: { type: 'string', default: 'auto' },
       seed: { type: 'string', default: '0' },
       workers: { type: 'string' },
-      help: { type: 'boolean', default: false },
+      help: { type: 'boolean', short: 'h', default: false },
     },
     strict: true,
   });
@@ -70,6 +80,16 @@ export async function demo(argv: string[]): Promise<number> {
   const test = createSyntheticLidc({ count: int('test-images', 1), size, graders: 4, seed: seed + 1_000_003 });
   const modelConfig = { inputChannels: 1, numClasses: 2, channels: [16, 32, 64], convsPerBlock: 2, latentDim: 6, num1x1Convs: 3, beta: 1, seed };
   const model = createProbUNet(modelConfig);
+  if (size % model.downsamplingFactor !== 0) {
+    model.dispose();
+    const f = model.downsamplingFactor;
+    throw new ConfigError(`--size ${size} is not a multiple of ${f}, the model's down-sampling factor (its U-Net halves the image ${Math.log2(f)} times): use ${Math.floor(size / f) * f} or ${Math.ceil(size / f) * f}`);
+  }
+  // Checked before any training: a bad --out fails now, not at the first checkpoint.
+  const run = await prepareRunFolder(out, RUN_FILES).catch((err: unknown) => {
+    model.dispose();
+    throw err;
+  });
   const trainerOptions = { learningRate: { boundaries: [Math.floor(steps * 0.8)], values: [1e-3, 2.5e-4] }, seed };
   // wasm is single-threaded in Node: one worker thread per core is the fast CPU path, with or
   // without the native kernels (which then run one thread per worker; docs/benchmarks.md).
@@ -81,13 +101,33 @@ export async function demo(argv: string[]): Promise<number> {
   process.stderr.write(`model: ${counts.total.toLocaleString('en')} parameters (U-Net ${counts.unet.toLocaleString('en')}, prior ${counts.prior.toLocaleString('en')}, posterior ${counts.posterior.toLocaleString('en')}, fusion ${counts.fusion.toLocaleString('en')})\n`);
   process.stderr.write(`data: synthetic LIDC-like, ${size}×${size}, 4 graders per image, ${train.length} train / ${test.length} test images\n`);
 
-  const ckpt = join(out, 'model.ckpt');
+  const dir = run.staging;
+  const ckpt = join(dir, 'model.ckpt');
   const history: Array<{ step: number; loss: number; reconstruction: number; kl: number }> = [];
   const progress = new Progress(steps, 'train');
   const t0 = performance.now();
   let last: StepMetrics | undefined;
   const stream = prefetch(batches(train, { batchSize, shuffleSeed: seed, epochs: Infinity, dropRemainder: true }), 2);
   const meta = () => ({ command: 'probunet demo', data: train.name, modelConfig });
+  // Ctrl-C: finish the step under way, save a checkpoint into this run's folder, stop. A second
+  // Ctrl-C quits at once (the folder then holds the last periodic checkpoint, if any).
+  let interrupted = false;
+  const onSigint = () => {
+    if (interrupted) process.exit(130);
+    interrupted = true;
+    process.stderr.write('\nCtrl-C: stopping after this step and saving a checkpoint (Ctrl-C again quits at once)\n');
+  };
+  process.on('SIGINT', onSigint);
+  const stopWithCheckpoint = async (why: string): Promise<number> => {
+    if (trainer.step > 0) await saveCheckpoint(ckpt, model, trainer, { ...meta(), step: trainer.step, stopped: why });
+    else await run.discardIfEmpty();
+    const where = trainer.step > 0 ? await run.keepPartial() : undefined;
+    model.dispose();
+    trainer.dispose();
+    const earlier = run.replaces ? `; the earlier run in ${out} is untouched` : '';
+    process.stderr.write(where ? `stopped at step ${trainer.step}: checkpoint ${join(where, 'model.ckpt')}${earlier}\n` : `stopped before the first step; nothing saved${earlier}\n`);
+    return why === 'interrupted' ? 130 : 1;
+  };
   try {
     for await (const examples of stream) {
       const { images, labels } = toTensors(examples);
@@ -102,20 +142,27 @@ export async function demo(argv: string[]): Promise<number> {
         progress.update(last.step, `loss ${last.loss.toFixed(1)}  rec ${last.terms.reconstruction!.toFixed(1)}  kl ${last.terms.kl!.toFixed(2)}  ${ms.toFixed(0)} ms/step`);
       }
       if (last.step % 250 === 0 && last.step < steps) await saveCheckpoint(ckpt, model, trainer, { ...meta(), step: last.step });
-      if (last.step >= steps) break;
+      // Let signals in: on some backends a step settles in microtasks alone, which would starve them.
+      await new Promise((resolve) => setImmediate(resolve));
+      if (last.step >= steps || interrupted) break;
     }
   } catch (err) {
     if (trainer instanceof DataParallelTrainer) await trainer.close();
     if (err instanceof NonFiniteLossError) {
-      process.stderr.write(`training stopped: ${err.message}\nThe last good checkpoint, if any, is ${ckpt}\n`);
-      return 1;
+      // The trainer applied no update for the bad step: its state is the last good one.
+      process.stderr.write(`training stopped: ${err.message}\n`);
+      return stopWithCheckpoint('non-finite loss');
     }
+    await run.discardIfEmpty();
     throw err;
+  } finally {
+    process.off('SIGINT', onSigint);
   }
   if (trainer instanceof DataParallelTrainer) await trainer.close();
+  if (interrupted) return stopWithCheckpoint('interrupted');
   const trainSeconds = (performance.now() - t0) / 1000;
   await saveCheckpoint(ckpt, model, trainer, { ...meta(), step: trainer.step });
-  process.stderr.write(`trained ${steps} steps in ${formatSeconds(trainSeconds)}; checkpoint ${ckpt}\n`);
+  process.stderr.write(`trained ${steps} steps in ${formatSeconds(trainSeconds)}; checkpoint ${join(out, 'model.ckpt')} once the run completes\n`);
 
   process.stderr.write(`evaluating: ${n} samples for each of ${test.length} test images…\n`);
   const kept: Array<{ example: Example; samples: Uint8Array[] }> = [];
@@ -150,10 +197,10 @@ export async function demo(argv: string[]): Promise<number> {
     files: { checkpoint: 'model.ckpt', samples: 'samples.png', curve: 'training-curve.svg' },
     history,
   };
-  await writeFileAtomic(join(out, 'report.json'), `${JSON.stringify(result, null, 2)}\n`);
-  await writeFileAtomic(join(out, 'samples.png'), samplesFigure(kept));
+  await writeFileAtomic(join(dir, 'report.json'), `${JSON.stringify(result, null, 2)}\n`);
+  await writeFileAtomic(join(dir, 'samples.png'), samplesFigure(kept));
   await writeFileAtomic(
-    join(out, 'training-curve.svg'),
+    join(dir, 'training-curve.svg'),
     lineChartSvg('Training: −ELBO terms (log scale)', 'step', [
       { name: 'reconstruction', color: '#1f77b4', points: history.map((h) => [h.step, h.reconstruction]) },
       { name: 'KL', color: '#d62728', points: history.map((h) => [h.step, h.kl]) },
@@ -161,6 +208,7 @@ export async function demo(argv: string[]): Promise<number> {
   );
   model.dispose();
   trainer.dispose();
+  await run.complete();
 
   const e = result.evaluation;
   const f = (v: number) => v.toFixed(3);

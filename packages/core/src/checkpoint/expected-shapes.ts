@@ -1,4 +1,4 @@
-import type { ComponentConfig } from '../components/types.js';
+import type { ComponentConfig } from '../spec/components.js';
 import type { ProbUNetModelConfig } from '../model/config.js';
 
 // The parameter shapes the built-in components will allocate for a config, computed without

@@ -3,8 +3,8 @@ import { ConvLayer } from './conv-layer.js';
 import { SeededRandom } from '../ops/random.js';
 import { DownPath } from './down-path.js';
 import { checkChannels, positiveInt, seedOf } from './options.js';
-import type { Parameter } from './parameter.js';
-import type { ComponentConfig, GaussianParams, LatentNet } from './types.js';
+import type { Parameter } from '../spec/parameter.js';
+import type { ComponentConfig, GaussianParams, LatentNet } from '../spec/components.js';
 
 export interface ConvGaussianOptions {
   imageChannels: number;

@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { conv2dSame, type Activation } from '../ops/conv.js';
 import type { SeededRandom } from '../ops/random.js';
-import type { Parameter } from './parameter.js';
+import type { Parameter } from '../spec/parameter.js';
 
 /** Truncated-normal correction: a normal cut at ±2σ has standard deviation 0.87962566 σ. */
 const TRUNCATION_STD = 0.8796256610342398;

@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type { SeededRandom } from '../ops/random.js';
 import { ConvLayer } from './conv-layer.js';
-import type { Parameter } from './parameter.js';
+import type { Parameter } from '../spec/parameter.js';
 
 /**
  * The contracting path shared by the U-Net and the latent nets (the authors' `VGG_Encoder`):

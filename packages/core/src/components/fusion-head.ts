@@ -2,8 +2,8 @@ import * as tf from '@tensorflow/tfjs-core';
 import { ConvLayer } from './conv-layer.js';
 import { SeededRandom } from '../ops/random.js';
 import { positiveInt, seedOf } from './options.js';
-import type { Parameter } from './parameter.js';
-import type { ComponentConfig, FusionHead, PreparedFusion } from './types.js';
+import type { Parameter } from '../spec/parameter.js';
+import type { ComponentConfig, FusionHead, PreparedFusion } from '../spec/components.js';
 
 export interface TileConcatFusionOptions {
   featureChannels: number;

@@ -3,7 +3,8 @@ import { describe, expect, it } from 'vitest';
 import { ConfigError } from '../errors.js';
 import { corePlugin, createRegistry, type ProbUNetPlugin } from '../registry.js';
 import { describeModelContract } from '../testing/model-contract.js';
-import { Trainer, type TrainableModel } from '../training/trainer.js';
+import { Trainer } from '../training/trainer.js';
+import type { TrainableModel } from '../spec/trainable-model.js';
 import { modelTypeOf } from './checkpointable.js';
 import { createProbUNet } from './create.js';
 

@@ -1,5 +1,5 @@
-import type { SegmentationSampler } from '../components/types.js';
-import type { TrainableModel } from '../training/trainer.js';
+import type { SegmentationSampler } from '../spec/components.js';
+import type { TrainableModel } from '../spec/trainable-model.js';
 import type { ProbUNetModelConfig } from './config.js';
 
 /** The config of a model other than the Prob. U-Net: `type` names its factory in a registry plugin. */

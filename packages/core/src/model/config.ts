@@ -1,4 +1,4 @@
-import type { ComponentConfig, Encoder, FusionHead, LatentNet } from '../components/types.js';
+import type { ComponentConfig, Encoder, FusionHead, LatentNet } from '../spec/components.js';
 
 /** The label value that is masked out of the loss and every metric (Cityscapes' 255). */
 export const DEFAULT_IGNORE_LABEL = 255;

@@ -1,8 +1,9 @@
-import type { ComponentConfig, Encoder, FusionHead, LatentNet } from '../components/types.js';
+import type { ComponentConfig, Encoder, FusionHead, LatentNet } from '../spec/components.js';
 import { ConfigError } from '../errors.js';
 import { createRegistry, type Registry } from '../registry.js';
 import { expandConfig, type ProbUNetConfig, type ProbUNetModelConfig, type ProbUNetParts, DEFAULT_IGNORE_LABEL, AUTHORS_DEFAULTS } from './config.js';
 import { ProbUNet } from './prob-unet.js';
+import { assertBackendReady } from '../backend-ready.js';
 
 export interface CreateOptions {
   /** Resolves component configs by `type`; default: the core components only. */
@@ -25,6 +26,7 @@ export function createProbUNet(config: ProbUNetConfig | ProbUNetParts | ProbUNet
   if (typeof config !== 'object' || config === null) {
     throw new ConfigError(`createProbUNet needs a config object ({ inputChannels, numClasses, … } or { encoder, prior, posterior, fusion }), got ${String(config)}`);
   }
+  assertBackendReady('createProbUNet');
   const registry = options.registry ?? createRegistry();
   const parts: ProbUNetParts = 'encoder' in config ? config : expandConfig(checkShortConfig(config));
   const built: Array<{ dispose(): void }> = [];

@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
-import type { Parameter } from '../components/parameter.js';
+import type { Parameter } from '../spec/parameter.js';
 import { NonFiniteWeightsError } from '../errors.js';
-import { canReadSync } from './validate-input.js';
+import { canReadSync } from '../spec/input.js';
 
 /**
  * Whether a model's weights are finite, checked before inference: NaN logits would otherwise give

@@ -1,14 +1,14 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { ConfigError, DisposedError, InputError } from '../errors.js';
-import { countParameters, type Parameter } from '../components/parameter.js';
-import type { Encoder, FusionHead, GaussianParams, LatentNet, SampleOptions, SegmentationSampler } from '../components/types.js';
+import { countParameters, type Parameter } from '../spec/parameter.js';
+import type { Encoder, FusionHead, GaussianParams, LatentNet, SampleOptions, SegmentationSampler } from '../spec/components.js';
 import { gaussianLogDensity, klDiagonalGaussians, sampleGaussian } from '../ops/gaussian.js';
 import { SeededRandom } from '../ops/random.js';
-import { labelLogLikelihood, oneHotMasked } from '../training/loss.js';
+import { labelLogLikelihood, oneHotMasked } from '../ops/loss.js';
 import type { ProbUNetModelConfig } from './config.js';
 import { FiniteWeightsCheck } from './finite-weights.js';
 import { validateParts } from './validate-parts.js';
-import { validateCount, validateImages, validateImagesAsync, validateLabels, validateLabelsAsync, type InputSpec } from './validate-input.js';
+import { validateCount, validateImages, validateImagesAsync, validateLabels, validateLabelsAsync, type InputSpec } from '../spec/input.js';
 
 export interface ParameterCounts {
   unet: number;

@@ -1,4 +1,4 @@
-import type { Encoder, FusionHead, LatentNet } from '../components/types.js';
+import type { Encoder, FusionHead, LatentNet } from '../spec/components.js';
 import { ConfigError } from '../errors.js';
 
 /** Checks that the four parts fit together; every message says how to fix the mismatch. */

@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
-import type { GaussianParams } from '../components/types.js';
+import type { GaussianParams } from '../spec/components.js';
 
 const LOG_2PI = Math.log(2 * Math.PI);
 

@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { describe, expect, it } from 'vitest';
-import type { Encoder, FusionHead, LatentNet, SegmentationSampler } from '../components/types.js';
+import type { Encoder, FusionHead, LatentNet, SegmentationSampler } from '../spec/components.js';
 import { createRegistry, type ProbUNetPlugin } from '../registry.js';
 import { expectNoLeakedTensors } from './assertions.js';
 

@@ -98,13 +98,47 @@ describe('Trainer', () => {
     tf.dispose([b.images, b.labels]);
   });
 
-  it('picks one grader per image per step from [B,A,H,W] labels', async () => {
+  it('picks one grader per image per step from [B,A,H,W] labels, each about equally often, and trains on the one it picked', async () => {
     const model = createProbUNet(tiny);
-    const trainer = new Trainer(model, { learningRate: 1e-3 });
-    const b = batch(6, 4);
-    const m = await trainer.trainStep(b);
-    expect(Number.isFinite(m.loss)).toBe(true);
-    tf.dispose([b.images, b.labels]);
+    // Grader a of image i marks only pixel (i, a): the labels lossTerms receives name their grader.
+    const [B, A] = [2, 4];
+    const marks = new Int32Array(B * A * 8 * 8);
+    for (let i = 0; i < B; i++) for (let a = 0; a < A; a++) marks[((i * A + a) * 8 + i) * 8 + a] = 1;
+    const labels = tf.tensor4d(marks, [B, A, 8, 8], 'int32');
+    const images = tf.randomUniform([B, 8, 8, 1], 0, 1, 'float32', 6) as tf.Tensor4D;
+    const picked: number[][] = [];
+    const losses: number[] = [];
+    const spy = {
+      inputSpec: model.inputSpec,
+      parameters: () => model.parameters(),
+      lossTerms(x: tf.Tensor4D, y: tf.Tensor3D, seed: number) {
+        const maps = y.arraySync();
+        // Which grader's map came in for each image: the one marked pixel, in that image's row.
+        picked.push(maps.map((m, i) => m[i]!.indexOf(1)));
+        maps.forEach((m, i) => expect(m.flat().reduce((a, v) => a + v, 0), `image ${i} got a map that is no single grader's`).toBe(1));
+        const terms = model.lossTerms(x, y, seed);
+        losses.push(terms.objective.dataSync()[0]!);
+        return terms;
+      },
+    };
+    const trainer = new Trainer(spy, { learningRate: 1e-9, seed: 5 });
+    const steps = 100;
+    const reported: number[] = [];
+    for (let s = 0; s < steps; s++) reported.push((await trainer.trainStep({ images, labels })).loss);
+    // The loss the trainer reports is the one computed on the picked maps (plus weight decay).
+    reported.forEach((l, s) => expect(l).toBeGreaterThanOrEqual(losses[s]!));
+    reported.forEach((l, s) => expect(l - losses[s]!).toBeLessThan(1e-3));
+    // 200 picks of 4 graders: each about 50 (binomial sd 6.1; 32–68 is ±3 sd), per image too.
+    const counts = [0, 0, 0, 0];
+    for (const step of picked) for (const a of step) counts[a]!++;
+    for (const c of counts) {
+      expect(c).toBeGreaterThan(32);
+      expect(c).toBeLessThan(68);
+    }
+    for (let i = 0; i < B; i++) expect(new Set(picked.map((p) => p[i])).size).toBe(A);
+    // Not the same grader for both images every step: the picks are per image.
+    expect(picked.some((p) => p[0] !== p[1])).toBe(true);
+    tf.dispose([images, labels]);
     trainer.dispose();
     model.dispose();
   });

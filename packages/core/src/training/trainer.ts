@@ -1,33 +1,13 @@
 import '../register-gradients.js';
 import * as tf from '@tensorflow/tfjs-core';
 import { ConfigError, DisposedError, InputError, NonFiniteLossError } from '../errors.js';
-import type { Parameter } from '../components/parameter.js';
-import { validateAnnotationsAsync, validateImagesAsync, type InputSpec } from '../model/validate-input.js';
+import { validateAnnotationsAsync, validateImagesAsync } from '../spec/input.js';
+import type { TrainableModel } from '../spec/trainable-model.js';
 import { SeededRandom } from '../ops/random.js';
 import { sumAll } from '../ops/sum.js';
 import { Adam, type AdamOptions } from './adam.js';
-import { halfSquaredNorm } from './loss.js';
+import { halfSquaredNorm } from '../ops/loss.js';
 import { AUTHORS_SCHEDULE, checkSchedule, learningRateAt, type PiecewiseSchedule } from './schedule.js';
-
-/**
- * What the Trainer trains: the Prob. U-Net, and every baseline. `lossTerms` must be differentiable
- * with respect to the parameters' variables; the Trainer adds the weight decay.
- */
-export interface TrainableModel {
-  readonly inputSpec: InputSpec;
-  parameters(): Parameter[];
-  /**
-   * The objective to minimise on one batch (without weight decay) and its named parts for logging.
-   * `seed` drives any randomness (posterior noise, dropout). Caller owns the scalars.
-   */
-  lossTerms(images: tf.Tensor4D, labels: tf.Tensor3D, seed: number): { objective: tf.Scalar; terms: Record<string, tf.Scalar> };
-  /**
-   * Optional: the objective given every annotation, labels int32 [B,A,H,W], for a model that picks
-   * graders itself (an ensemble draws one per member). The Trainer then passes [B,A,H,W] batches
-   * here unpicked instead of choosing one grader per image for `lossTerms`.
-   */
-  lossTermsAllGraders?(images: tf.Tensor4D, labels: tf.Tensor4D, seed: number): { objective: tf.Scalar; terms: Record<string, tf.Scalar> };
-}
 
 export interface TrainerOptions {
   /** A constant rate or a piecewise schedule; default the authors' (1e-4 → 5e-5 → 1e-5 → 5e-7 at 80k/160k/240k). */

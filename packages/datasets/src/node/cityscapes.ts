@@ -5,7 +5,7 @@ import { DataError, type SkipReport } from '../errors.js';
 import { CITYSCAPES_EVAL_CLASSES, flipDistribution } from '../flips.js';
 import { resizeBilinear, resizeNearest } from '../image-ops.js';
 import { SeededRandom } from '@probunet/core';
-import { firstChannel, readPng } from './png.js';
+import { firstChannel, readPngWithLimit } from './png.js';
 
 /** labelId → trainId of the Cityscapes scripts (labels.py); everything else → 255 (ignore). */
 export const LABEL_ID_TO_TRAIN_ID: ReadonlyMap<number, number> = new Map([
@@ -30,7 +30,15 @@ export interface CityscapesOptions {
   graders?: number;
   seed?: number;
   onError?: 'throw' | 'skip';
+  /**
+   * Largest decoded PNG in bytes (width × height × channels × bit depth / 8), checked from the
+   * header before decoding. Default `CITYSCAPES_MAX_PNG_BYTES` (32 MiB; an image is 6 MiB).
+   */
+  maxPngBytes?: number;
 }
+
+/** 32 MiB: five times a 2048×1024 RGB 8-bit image, twice one at 16-bit RGBA. */
+export const CITYSCAPES_MAX_PNG_BYTES = 32 * 2 ** 20;
 
 export interface CityscapesDataset extends IndexedDataset {
   cities: string[];
@@ -49,6 +57,10 @@ export async function openCityscapes(options: CityscapesOptions): Promise<Citysc
   const graders = options.graders ?? 1;
   const seed = options.seed ?? 0;
   const onError = options.onError ?? 'throw';
+  const maxPngBytes = options.maxPngBytes ?? CITYSCAPES_MAX_PNG_BYTES;
+  if (!['train', 'val', 'test'].includes(options.split)) {
+    throw new DataError(options.root, `unknown split "${String(options.split)}": use train, val or test (the authors' split of Cityscapes)`);
+  }
   const report: SkipReport = { skipped: [] };
   const officialSplit = options.split === 'test' ? 'val' : 'train';
   const imgRoot = join(options.root, 'leftImg8bit', officialSplit);
@@ -82,7 +94,7 @@ export async function openCityscapes(options: CityscapesOptions): Promise<Citysc
   for (const [id, train] of LABEL_ID_TO_TRAIN_ID) lut[id] = train;
   const ds = indexedDataset(`cityscapes(${options.split})`, items.length, spec, async (i) => {
     const it = items[i]!;
-    const [img, lab] = await Promise.all([readPng(it.image), readPng(it.labels)]);
+    const [img, lab] = await Promise.all([readPngWithLimit(it.image, maxPngBytes, 'maxPngBytes'), readPngWithLimit(it.labels, maxPngBytes, 'maxPngBytes')]);
     if (img.channels < 3) throw new DataError(it.image, `expected an RGB image, got ${img.channels} channel(s)`);
     if (img.width !== lab.width || img.height !== lab.height) {
       throw new DataError(it.labels, `labels are ${lab.width}×${lab.height} but the image is ${img.width}×${img.height}`);

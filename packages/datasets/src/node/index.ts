@@ -1,5 +1,5 @@
-export { openLidc, type LidcDataset, type LidcOptions } from './lidc.js';
-export { AUTHORS_VALIDATION_CITIES, LABEL_ID_TO_TRAIN_ID, openCityscapes, type CityscapesDataset, type CityscapesOptions } from './cityscapes.js';
-export { readPng, type DecodedPng } from './png.js';
+export { LIDC_MAX_PNG_BYTES, openLidc, type LidcDataset, type LidcOptions } from './lidc.js';
+export { AUTHORS_VALIDATION_CITIES, CITYSCAPES_MAX_PNG_BYTES, LABEL_ID_TO_TRAIN_ID, openCityscapes, type CityscapesDataset, type CityscapesOptions } from './cityscapes.js';
+export { PNG_DEFAULT_MAX_DECODED_BYTES, readPng, type DecodedPng, type ReadPngOptions } from './png.js';
 export { writeLidcFixture, writeCityscapesFixture } from './fixtures.js';
 export { openLidcPickle, writeLidcPickleFixture, type LidcPickleDataset, type LidcPickleOptions } from './lidc-pickle.js';

@@ -1,7 +1,7 @@
 import { readFile, writeFile } from 'node:fs/promises';
 import { indexedDataset, type Example, type IndexedDataset } from '../example.js';
 import { DataError, type SkipReport } from '../errors.js';
-import { NdArray, PickleError, unpickle } from '../pickle.js';
+import { NdArray, PickleError, unpickle, type UnpickleOptions } from '../pickle.js';
 import { SeededRandom } from '@probunet/core';
 
 export interface LidcPickleOptions {
@@ -15,7 +15,14 @@ export interface LidcPickleOptions {
   seed?: number;
   /** 'throw' (default) stops at the first malformed entry; 'skip' leaves it out and records it in `report`. */
   onError?: 'throw' | 'skip';
+  /**
+   * Refuse a pickle whose data, each shared reference counted as a copy, passes this many bytes
+   * (a pickle bomb). Default 4 GiB (`UNPICKLE_DEFAULTS.maxDecodedBytes`); the real file is about 1.5 GB.
+   */
+  maxDecodedBytes?: number;
 }
+
+const SPLITS = ['train', 'val', 'test'] as const;
 
 export interface LidcPickleDataset extends IndexedDataset {
   /** Distinct series_uid values in this split (the unit of the split: one scan each). */
@@ -30,6 +37,9 @@ export interface LidcPickleDataset extends IndexedDataset {
  * one is about 1.5 GB.
  */
 export async function openLidcPickle(options: LidcPickleOptions): Promise<LidcPickleDataset> {
+  if (options.split !== undefined && !SPLITS.includes(options.split)) {
+    throw new DataError(options.file, `unknown split "${String(options.split)}": use train, val or test (or no split for every entry)`);
+  }
   let bytes: Buffer;
   try {
     bytes = await readFile(options.file);
@@ -38,9 +48,10 @@ export async function openLidcPickle(options: LidcPickleOptions): Promise<LidcPi
   }
   let root: unknown;
   try {
-    root = unpickle(new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength));
+    const limits: UnpickleOptions = options.maxDecodedBytes !== undefined ? { maxDecodedBytes: options.maxDecodedBytes } : {};
+    root = unpickle(new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength), limits);
   } catch (err) {
-    throw new DataError(options.file, err instanceof PickleError ? err.message : `not a readable pickle: ${(err as Error).message}`);
+    throw new DataError(options.file, err instanceof PickleError ? err.message : `not a readable pickle: ${(err as Error).message}`, { cause: err });
   }
   const report: SkipReport = { skipped: [] };
   const entries = validate(root, options.file, options.onError === 'skip' ? report : undefined);

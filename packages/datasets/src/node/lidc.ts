@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { indexedDataset, type IndexedDataset } from '../example.js';
 import { DataError, type SkipReport } from '../errors.js';
 import { centerCrop } from '../image-ops.js';
-import { firstChannel, readPng } from './png.js';
+import { firstChannel, readPngWithLimit } from './png.js';
 
 export interface LidcOptions {
   /** Folder holding `<split>/images/<patient>/…png` and `<split>/gt/<patient>/…png`. */
@@ -16,7 +16,15 @@ export interface LidcOptions {
   graders?: number;
   /** 'throw' (default) stops at the first bad file; 'skip' leaves the image out and records why in `report`. */
   onError?: 'throw' | 'skip';
+  /**
+   * Largest decoded PNG in bytes (width × height × channels × bit depth / 8), checked from the
+   * header before decoding. Default `LIDC_MAX_PNG_BYTES` (1 MiB; the crops are 32 KB).
+   */
+  maxPngBytes?: number;
 }
+
+/** 1 MiB: 32 times a 180×180 8-bit crop; 1024×1024 gray or 512×512 RGBA at 8 bits. */
+export const LIDC_MAX_PNG_BYTES = 2 ** 20;
 
 export interface LidcDataset extends IndexedDataset {
   patients: string[];
@@ -37,6 +45,7 @@ export async function openLidc(options: LidcOptions): Promise<LidcDataset> {
   const crop = options.crop ?? 128;
   const graders = options.graders ?? 4;
   const onError = options.onError ?? 'throw';
+  const maxPngBytes = options.maxPngBytes ?? LIDC_MAX_PNG_BYTES;
   const imagesDir = join(root, split, 'images');
   const gtDir = join(root, split, 'gt');
   const report: SkipReport = { skipped: [] };
@@ -48,6 +57,8 @@ export async function openLidc(options: LidcOptions): Promise<LidcDataset> {
   try {
     patients = (await readdir(imagesDir, { withFileTypes: true })).filter((d) => d.isDirectory()).map((d) => d.name).sort();
   } catch {
+    const splits = await splitsIn(root);
+    if (splits.length > 0) throw new DataError(root, `unknown split "${split}": ${root} has ${splits.join(', ')} (folders holding images/)`);
     throw new DataError(imagesDir, `not found: expected the LIDC crop layout <root>/${split}/images/<patient>/z-<z>_c<crop>.png`);
   }
   const items: Array<{ patient: string; image: string; masks: string[]; stem: string }> = [];
@@ -76,13 +87,13 @@ export async function openLidc(options: LidcOptions): Promise<LidcDataset> {
   const spec = { channels: 1, numClasses: 2, ignoreLabel: 255, evalClasses: [1], emptyPair: 'one' as const };
   const ds = indexedDataset(`lidc(${split})`, items.length, spec, async (i) => {
     const it = items[i]!;
-    const img = await readPng(it.image);
+    const img = await readPngWithLimit(it.image, maxPngBytes, 'maxPngBytes');
     const gray = firstChannel(img);
     let { width, height } = img;
     let image = Float32Array.from(gray, (v) => v / 255);
     let annotations = await Promise.all(
       it.masks.map(async (m) => {
-        const png = await readPng(m);
+        const png = await readPngWithLimit(m, maxPngBytes, 'maxPngBytes');
         if (png.width !== width || png.height !== height) {
           throw new DataError(m, `mask is ${png.width}×${png.height} but its image ${it.image} is ${width}×${height}`);
         }
@@ -98,6 +109,14 @@ export async function openLidc(options: LidcOptions): Promise<LidcDataset> {
     return { id: `${it.patient}/${it.stem}`, height, width, channels: 1, image, annotations, meta: { source: 'lidc', patient: it.patient, file: it.image } };
   });
   return Object.assign(ds, { patients, report });
+}
+
+/** The split folders under root: those holding an images/ folder. */
+async function splitsIn(root: string): Promise<string[]> {
+  const dirs = await readdir(root, { withFileTypes: true }).catch(() => []);
+  const out: string[] = [];
+  for (const d of dirs) if (d.isDirectory() && (await stat(join(root, d.name, 'images')).catch(() => undefined))?.isDirectory()) out.push(d.name);
+  return out.sort();
 }
 
 async function exists(path: string): Promise<boolean> {

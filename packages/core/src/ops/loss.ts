@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { sumAll } from '../ops/sum.js';
+import { sumAll } from './sum.js';
 
 /**
  * One-hot encoding with ignore pixels as all-zero rows: [B,H,W] int32 → [B,H,W,K] float32.

@@ -1,0 +1,51 @@
+import type { RgbImage } from './labelled-figure.js';
+
+/** Viridis (matplotlib's perceptually uniform map) at 9 evenly spaced stops. */
+const VIRIDIS: Array<[number, number, number]> = [
+  [68, 1, 84], [71, 44, 122], [59, 81, 139], [44, 113, 142], [33, 144, 141], [39, 173, 129], [92, 200, 99], [170, 220, 50], [253, 231, 37],
+];
+
+/** The viridis colour of t ∈ [0, 1] (clamped), linearly interpolated between stops. */
+export function viridis(t: number): [number, number, number] {
+  const x = Math.min(1, Math.max(0, Number.isFinite(t) ? t : 0)) * (VIRIDIS.length - 1);
+  const i = Math.min(VIRIDIS.length - 2, Math.floor(x));
+  const f = x - i;
+  const a = VIRIDIS[i]!;
+  const b = VIRIDIS[i + 1]!;
+  return [0, 1, 2].map((k) => Math.round(a[k]! + f * (b[k]! - a[k]!))) as [number, number, number];
+}
+
+/** A map of values as colours: `min` → dark purple, `max` → yellow. */
+export function heatImage(values: ArrayLike<number>, width: number, height: number, min: number, max: number): RgbImage {
+  const rgb = new Uint8Array(width * height * 3);
+  const span = max - min || 1;
+  for (let i = 0; i < width * height; i++) rgb.set(viridis((values[i]! - min) / span), i * 3);
+  return { width, height, rgb };
+}
+
+/** Distinct colours for class ids (class 0, the background, is never drawn over the image). */
+const PALETTE: Array<[number, number, number]> = [
+  [0, 0, 0], [230, 25, 75], [60, 180, 75], [255, 225, 25], [0, 130, 200], [245, 130, 48], [145, 30, 180], [70, 240, 240], [240, 50, 230], [210, 245, 60],
+  [250, 190, 212], [0, 128, 128], [220, 190, 255], [170, 110, 40], [255, 250, 200], [128, 0, 0], [170, 255, 195], [128, 128, 0], [255, 215, 180], [0, 0, 128],
+];
+
+export function classColour(k: number): [number, number, number] {
+  return PALETTE[k % PALETTE.length]!;
+}
+
+/**
+ * A gray image (values in [0, 1] per pixel, channels averaged) with a label map blended over it:
+ * each class > 0 in its palette colour at half opacity; the ignore label is left out.
+ */
+export function overlayImage(image: Float32Array, channels: number, labels: ArrayLike<number>, width: number, height: number, ignoreLabel: number): RgbImage {
+  const rgb = new Uint8Array(width * height * 3);
+  for (let i = 0; i < width * height; i++) {
+    let g = 0;
+    for (let c = 0; c < channels; c++) g += image[i * channels + c]!;
+    const gray = 255 * Math.min(1, Math.max(0, g / channels));
+    const k = labels[i]!;
+    const col = k > 0 && k !== ignoreLabel ? classColour(k) : undefined;
+    for (let c = 0; c < 3; c++) rgb[i * 3 + c] = Math.round(col ? 0.5 * gray + 0.5 * col[c]! : gray);
+  }
+  return { width, height, rgb };
+}

@@ -1,0 +1,38 @@
+import { Figure, type RgbImage } from './labelled-figure.js';
+
+/**
+ * A grid of equally sized pictures with a title, a label over each column and one left of each row
+ * (either may be omitted), optionally an x-axis caption under the grid. Returns PNG bytes.
+ */
+export async function labelledGridFigure(options: {
+  title: string;
+  cells: RgbImage[][];
+  columnLabels?: string[];
+  rowLabels?: string[];
+  caption?: string;
+}): Promise<Uint8Array> {
+  const { cells } = options;
+  const cw = Math.max(...cells.flat().map((c) => c.width));
+  const ch = Math.max(...cells.flat().map((c) => c.height));
+  const scale = Math.max(1, Math.round(96 / Math.max(cw, ch)));
+  const gap = 4;
+  const pad = 10;
+  const line = 18;
+  const rowLabelW = options.rowLabels ? Math.max(...(await Promise.all(options.rowLabels.map((l) => Figure.textWidth(l))))) + gap * 2 : 0;
+  const cols = Math.max(...cells.map((r) => r.length));
+  const gridX = pad + rowLabelW;
+  const gridY = pad + line + (options.columnLabels ? line : 0);
+  const gridW = cols * cw * scale + (cols - 1) * gap;
+  const gridH = cells.length * ch * scale + (cells.length - 1) * gap;
+  const titleW = await Figure.textWidth(options.title);
+  const fig = await Figure.create(Math.max(gridX + gridW + pad, titleW + 2 * pad), gridY + gridH + pad + (options.caption ? line : 0));
+  fig.text(pad, pad - 2, options.title);
+  options.columnLabels?.forEach((label, c) => fig.textCentred(gridX + c * (cw * scale + gap) + (cw * scale) / 2, pad + line - 2, label));
+  cells.forEach((row, r) => {
+    const y = gridY + r * (ch * scale + gap);
+    if (options.rowLabels?.[r] !== undefined) fig.text(pad, y + (ch * scale) / 2 - fig.lineHeight / 2, options.rowLabels[r]!);
+    row.forEach((cell, c) => fig.draw(gridX + c * (cw * scale + gap), y, cell, scale));
+  });
+  if (options.caption) fig.textCentred(gridX + gridW / 2, gridY + gridH + 4, options.caption);
+  return fig.png();
+}
