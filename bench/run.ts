@@ -7,6 +7,7 @@
  *          --backends wasm-native,wasm,cpu (default: wasm-native,wasm; cpu is pure JS and takes
  *          minutes per LIDC step),
  *          --batches 8,32, --steps N, --no-pytorch.
+ * The evaluation case (packages/evaluation/bench) scores 1,980 images × 16 and × 100 samples.
  */
 import { spawnSync } from 'node:child_process';
 import { hostname, cpus } from 'node:os';
@@ -93,6 +94,15 @@ log('metrics throughput…');
 const metricsRun = child(tsx, ['packages/metrics/bench/metrics-bench.ts', ...(quick ? ['--images-lidc', '20', '--images-cityscapes', '2', '--numpy-images-lidc', '20', '--numpy-images-cityscapes', '1', '--no-numpy-install'] : [])], 30 * 60_000);
 const metrics = metricsRun.ok ? metricsRun.json : { failed: metricsRun.reason };
 
+log('evaluation throughput…');
+const evaluation: Array<Record<string, unknown>> = [];
+for (const samples of quick ? ['1,4'] : ['1,4,8,16', '100']) {
+  log(`  evaluation: ${quick ? 'quick' : '1,980 images'}, sample counts ${samples}…`);
+  const r = child(tsx, ['packages/evaluation/bench/evaluation-bench.ts', ...(quick ? ['--quick'] : ['--samples', samples])], 90 * 60_000);
+  evaluation.push(r.ok ? r.json! : { sampleCounts: samples, failed: r.reason });
+  log(`  ${r.ok ? JSON.stringify(r.json) : `failed: ${r.reason}`}`);
+}
+
 log('datasets throughput…');
 const datasetsRun = child(tsx, ['packages/datasets/bench/datasets-bench.ts', ...(quick ? ['--quick'] : [])], 30 * 60_000);
 const datasets = datasetsRun.ok ? datasetsRun.json : { failed: datasetsRun.reason };
@@ -128,6 +138,7 @@ const result = {
   },
   cases,
   metrics,
+  evaluation,
   datasets,
   pytorch,
 };
@@ -136,7 +147,7 @@ const stamp = result.date.replace(/[:.]/g, '-');
 await writeFileAtomic(join(root, 'bench/results', `bench-${stamp}${quick ? '-quick' : ''}.json`), `${JSON.stringify(result, null, 2)}\n`);
 const md = markdown(result);
 // A smoke run (CI) fails when any case failed; in a full run a failure (e.g. a heap abort) is a result.
-const failures = [...cases.filter((c) => c.failed), ...[metrics, datasets].filter((x) => x && 'failed' in x)];
+const failures = [...cases.filter((c) => c.failed), ...evaluation.filter((e) => e.failed), ...[metrics, datasets].filter((x) => x && 'failed' in x)];
 if (quick && failures.length > 0) {
   log(`bench smoke run: ${failures.length} case(s) failed`);
   process.exitCode = 1;
@@ -199,6 +210,16 @@ function markdown(r: BenchResult): string {
     lines.push('', '| GED vs numpy (`a @ a.T`), same maps | images | ours s | numpy s | numpy / ours | max diff |', '|---|---|---|---|---|---|');
     vs('LIDC, 15 % empty masks', m.numpy.lidc);
     vs('Cityscapes', m.numpy.cityscapes);
+  }
+  // Results stored before the evaluation case have none.
+  const evaluations = (r as { evaluation?: typeof r.evaluation }).evaluation ?? [];
+  if (evaluations.length > 0) {
+    lines.push('', '| evaluation (LIDC config, random weights) | images | samples | seconds | images / s | sampling | metrics | peak RSS (MB) |', '|---|---|---|---|---|---|---|---|');
+  }
+  for (const e of evaluations) {
+    const counts = Array.isArray(e.sampleCounts) ? e.sampleCounts.join(', ') : String(e.sampleCounts);
+    if (e.failed) lines.push(`| ${e.size ?? ''} | | ${counts} | failed: ${cell(e.failed)} | | | | |`);
+    else lines.push(`| ${e.backend}, ${e.size}², batch ${e.batchSize} | ${e.images} | ${counts} | ${f(e.seconds)} | ${f(e.imagesPerSecond, 2)} | ${f(100 * (e.samplingShare as number), 0)} % | ${f(100 * (e.metricsShare as number), 0)} % | ${f(e.peakRssMB, 0)} |`);
   }
   for (const c of r.cases.filter((c) => c.kind === 'train' && Array.isArray(c.profile))) {
     const prof = c.profile as Array<{ kernel: string; ms: number; calls: number; share: number }>;

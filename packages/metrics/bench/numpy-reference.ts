@@ -55,7 +55,9 @@ export function compareWithNumpy(images: number, makeImage: () => Image, opts: E
     for (let i = 0; i < images; i++) {
       const { samples, truths, weights } = makeImage();
       const t0 = performance.now();
-      ours[i] = generalizedEnergyDistance(samples, truths, weights ? { ...opts, truthWeights: weights } : opts).ged;
+      // ged_numpy.py skips NaN pairs in every term: compare like with like.
+      const same: EnergyDistanceOptions = { nanPairs: 'skip', ...opts };
+      ours[i] = generalizedEnergyDistance(samples, truths, weights ? { ...same, truthWeights: weights } : same).ged;
       oursMs += performance.now() - t0;
       shape = { samples: samples.length, truths: truths.length, pixels: samples[0]!.height * samples[0]!.width };
       for (const m of [...samples, ...truths]) writeSync(dataFd, m.data as Uint8Array);

@@ -31,7 +31,15 @@ def weighted_nanmean(M, wa, wb):
     return float((W[ok] * M[ok]).sum() / W[ok].sum()) if ok.any() else float('nan')
 
 
-def ged(samples, truths, classes, empty_pair, ignore_index, weights):
+def weighted_mean(M, wa, wb):
+    """A plain (weighted) mean: one NaN entry makes it NaN, as np.mean in the authors' code."""
+    W = np.outer(wa, wb)
+    return float((W * M).sum() / W.sum())
+
+
+def ged(samples, truths, classes, empty_pair, ignore_index, weights, nan_pairs='skip'):
+    """nan_pairs 'propagate' is the authors' Cityscapes code (eval_cityscapes.calc_energy_distances):
+    d_YS and d_SS plain means, d_YY a NaN-skipping mean; 'skip' skips NaN pairs in every term."""
     ignore = None
     if ignore_index is not None:
         ignore = np.zeros(truths[0].shape, bool)
@@ -41,8 +49,9 @@ def ged(samples, truths, classes, empty_pair, ignore_index, weights):
     w = np.full(m, 1 / m) if weights is None else np.array(weights)
     u = np.full(n, 1 / n)
     d = lambda X, Y: np.array([[distance(x, y, classes, empty_pair, ignore) for y in Y] for x in X])
-    cross = weighted_nanmean(d(samples, truths), u, w)
-    ss = weighted_nanmean(d(samples, samples), u, u)
+    plain = weighted_mean if nan_pairs == 'propagate' else weighted_nanmean
+    cross = plain(d(samples, truths), u, w)
+    ss = plain(d(samples, samples), u, u)
     tt = weighted_nanmean(d(truths, truths), w, w)
     return {'ged': 2 * cross - ss - tt, 'crossDistance': cross, 'sampleDiversity': ss, 'truthDiversity': tt}
 
@@ -75,10 +84,11 @@ def main():
         h, w = 12, 16
         samples = [blob(rng, h, w, 0.3) for _ in range(6)]
         truths = [blob(rng, h, w, 0.4) for _ in range(3)]
-        for empty_pair in ('one', 'nan'):
-            opts = {'classes': [1], 'emptyPair': empty_pair}
-            cases.append({'name': f'binary-{k}-{empty_pair}', 'samples': samples, 'truths': truths, 'options': opts,
-                          'ged': ged(samples, truths, [1], empty_pair, None, None),
+        for empty_pair, nan_pairs in (('one', None), ('nan', 'skip'), ('nan', 'propagate')):
+            opts = {'classes': [1], 'emptyPair': empty_pair, **({'nanPairs': nan_pairs} if nan_pairs else {})}
+            cases.append({'name': f'binary-{k}-{empty_pair}' + (f'-{nan_pairs}' if nan_pairs == 'propagate' else ''),
+                          'samples': samples, 'truths': truths, 'options': opts,
+                          'ged': ged(samples, truths, [1], empty_pair, None, None, nan_pairs or 'skip'),
                           'hungarianMatchedIoU': hm_iou(samples, truths, [1], empty_pair)})
     # Multi-class with an ignore label and weighted truths (Cityscapes-like).
     for k in range(3):
@@ -87,10 +97,12 @@ def main():
         samples = [rng.choice([0, 1, 2, 3, 5], size=(h, w), p=[0.3, 0.1, 0.3, 0.2, 0.1]) for _ in range(5)]
         truths = [rng.choice([0, 2, 3, 255], size=(h, w), p=[0.4, 0.3, 0.25, 0.05]) for _ in range(4)]
         weights = list(rng.dirichlet(np.ones(4)))
-        for empty_pair in ('one', 'nan'):
-            opts = {'classes': classes, 'emptyPair': empty_pair, 'ignoreIndex': 255, 'truthWeights': weights}
-            cases.append({'name': f'multiclass-{k}-{empty_pair}', 'samples': samples, 'truths': truths, 'options': opts,
-                          'ged': ged(samples, truths, classes, empty_pair, 255, weights)})
+        for empty_pair, nan_pairs in (('one', None), ('nan', 'skip'), ('nan', 'propagate')):
+            opts = {'classes': classes, 'emptyPair': empty_pair, 'ignoreIndex': 255, 'truthWeights': weights,
+                    **({'nanPairs': nan_pairs} if nan_pairs else {})}
+            cases.append({'name': f'multiclass-{k}-{empty_pair}' + (f'-{nan_pairs}' if nan_pairs == 'propagate' else ''),
+                          'samples': samples, 'truths': truths, 'options': opts,
+                          'ged': ged(samples, truths, classes, empty_pair, 255, weights, nan_pairs or 'skip')})
     out = {
         '_source': 'packages/metrics/scripts/golden.py: numpy per-pixel IoU and scipy.optimize.linear_sum_assignment, '
                    'independent of the TypeScript code. Regenerate: python3 packages/metrics/scripts/golden.py > '
@@ -99,7 +111,10 @@ def main():
                    'truths': [t.flatten().tolist() for t in c['truths']],
                    'height': int(c['samples'][0].shape[0]), 'width': int(c['samples'][0].shape[1])} for c in cases],
     }
-    print(json.dumps(out))
+    # JSON has no NaN: an undefined value is written as null.
+    nan_to_none = lambda v: {k: nan_to_none(x) for k, x in v.items()} if isinstance(v, dict) else (
+        [nan_to_none(x) for x in v] if isinstance(v, list) else (None if isinstance(v, float) and v != v else v))
+    print(json.dumps(nan_to_none(out), allow_nan=False))
 
 
 main()

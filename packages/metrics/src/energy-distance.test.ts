@@ -25,13 +25,15 @@ function referenceGed(samples: LabelMap[], truths: LabelMap[], opts: EnergyDista
     }
     return n === 0 ? NaN : sum / n;
   };
-  const mean = (xs: LabelMap[], wx: number[], ys: LabelMap[], wy: number[]) => {
+  // nanPairs 'propagate' (the default): plain means for cross and sample terms; truth term skips.
+  const skipAll = opts.nanPairs === 'skip';
+  const mean = (xs: LabelMap[], wx: number[], ys: LabelMap[], wy: number[], skip = skipAll) => {
     let s = 0;
     let w = 0;
     xs.forEach((x, i) =>
       ys.forEach((y, j) => {
         const v = d(x, y);
-        if (Number.isNaN(v)) return;
+        if (Number.isNaN(v) && skip) return;
         s += wx[i]! * wy[j]! * v;
         w += wx[i]! * wy[j]!;
       }),
@@ -42,7 +44,7 @@ function referenceGed(samples: LabelMap[], truths: LabelMap[], opts: EnergyDista
   const wt = opts.truthWeights ?? truths.map(() => 1 / truths.length);
   const cross = mean(samples, un, truths, wt);
   const ss = mean(samples, un, samples, un);
-  const tt = mean(truths, wt, truths, wt);
+  const tt = mean(truths, wt, truths, wt, true);
   return { ged: 2 * cross - ss - tt, crossDistance: cross, sampleDiversity: ss, truthDiversity: tt };
 }
 
@@ -78,6 +80,7 @@ describe('generalizedEnergyDistance on random sets', () => {
   it.each<[string, number[], EnergyDistanceOptions & { weighted?: boolean }]>([
     ['binary, LIDC conventions', [0, 1], {}],
     ['binary, emptyPair nan', [0, 1], { emptyPair: 'nan' }],
+    ['binary, emptyPair nan, NaN pairs skipped', [0, 1], { emptyPair: 'nan', nanPairs: 'skip' }],
     ['three classes, ignore label, nan', [0, 1, 2, 9], { classes: [0, 1, 2], ignoreIndex: 9, emptyPair: 'nan' }],
     ['ignore label among the classes', [0, 1, 9], { classes: [1, 9], ignoreIndex: 9 }],
     ['weighted truths', [0, 1, 2], { classes: [1, 2], weighted: true }],

@@ -8,7 +8,18 @@ export interface EnergyDistanceOptions extends DistanceOptions {
    * With weights, means over truths become weighted sums.
    */
   truthWeights?: number[];
+  /**
+   * What a NaN pair distance does (only under emptyPair 'nan': no evaluated class in either map).
+   * - `'propagate'` (default): the authors' Cityscapes code. The sample–truth and sample–sample
+   *   terms are plain means, so one NaN pair makes the image's GED NaN (a dataset mean then drops
+   *   the image and counts it: `MetricAccumulator`); the truth–truth term skips NaN pairs
+   *   (weights renormalised over the rest).
+   * - `'skip'`: every term skips NaN pairs and renormalises the remaining weights.
+   */
+  nanPairs?: NanPairs;
 }
+
+export type NanPairs = 'propagate' | 'skip';
 
 export interface EnergyDistance {
   /** D²_GED = 2·crossDistance − sampleDiversity − truthDiversity. */
@@ -27,27 +38,34 @@ export interface EnergyDistance {
  * (Kohl et al. 2018, eq. 4).
  *
  * Pair distances that are NaN (only possible with emptyPair 'nan': no class present in either map)
- * are skipped, and the remaining weights renormalised; a term with no finite pair is NaN.
+ * follow `nanPairs`; a term with no finite pair is NaN.
  */
 export function generalizedEnergyDistance(samples: LabelMap[], truths: LabelMap[], opts: EnergyDistanceOptions = {}): EnergyDistance {
   const weights = checkWeights(opts.truthWeights, truths.length);
+  const skip = checkNanPairs(opts.nanPairs) === 'skip';
   const enc = encodeSet(samples, truths, opts);
   const n = samples.length;
   const uniformN = new Float64Array(n).fill(1 / n);
-  const cross = weightedMean(distanceMatrix(enc, enc.samples, enc.truths), uniformN, weights);
-  const ss = weightedMean(distanceMatrix(enc, enc.samples, enc.samples, true), uniformN, uniformN);
-  const truthDiversity = weightedMean(distanceMatrix(enc, enc.truths, enc.truths, true), weights, weights);
+  const cross = weightedMean(distanceMatrix(enc, enc.samples, enc.truths), uniformN, weights, skip);
+  const ss = weightedMean(distanceMatrix(enc, enc.samples, enc.samples, true), uniformN, uniformN, skip);
+  const truthDiversity = weightedMean(distanceMatrix(enc, enc.truths, enc.truths, true), weights, weights, true);
   return { ged: 2 * cross - ss - truthDiversity, crossDistance: cross, sampleDiversity: ss, truthDiversity };
 }
 
-/** Σ_ij a_i b_j M_ij over finite entries, divided by Σ a_i b_j over the same entries. */
-function weightedMean(matrix: Float64Array, a: ArrayLike<number>, b: ArrayLike<number>): number {
+/**
+ * Σ_ij a_i b_j M_ij / Σ a_i b_j; with `skipNaN` over the finite entries only, else NaN as soon as
+ * one entry is NaN (a plain mean).
+ */
+function weightedMean(matrix: Float64Array, a: ArrayLike<number>, b: ArrayLike<number>, skipNaN: boolean): number {
   let sum = 0;
   let norm = 0;
   for (let i = 0; i < a.length; i++) {
     for (let j = 0; j < b.length; j++) {
       const v = matrix[i * b.length + j]!;
-      if (Number.isNaN(v)) continue;
+      if (Number.isNaN(v)) {
+        if (skipNaN) continue;
+        return NaN;
+      }
       const w = a[i]! * b[j]!;
       sum += w * v;
       norm += w;
@@ -66,4 +84,10 @@ export function checkWeights(weights: number[] | undefined, m: number): Float64A
   }
   if (Math.abs(sum - 1) > 1e-6) throw new MetricInputError(`truthWeights must sum to 1, they sum to ${sum}`);
   return Float64Array.from(weights);
+}
+
+function checkNanPairs(v: unknown): NanPairs {
+  if (v === undefined) return 'propagate';
+  if (v !== 'propagate' && v !== 'skip') throw new MetricInputError(`nanPairs must be 'propagate' or 'skip', got ${JSON.stringify(v)}`);
+  return v;
 }

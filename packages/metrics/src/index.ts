@@ -1,7 +1,7 @@
 export { MetricInputError, type LabelMap } from './label-map.js';
 export { iou, type EmptyPair, type IoUOptions } from './iou.js';
 export { type DistanceOptions } from './encoded-set.js';
-export { generalizedEnergyDistance, type EnergyDistance, type EnergyDistanceOptions } from './energy-distance.js';
+export { generalizedEnergyDistance, type EnergyDistance, type EnergyDistanceOptions, type NanPairs } from './energy-distance.js';
 export { hungarianMatchedIoU } from './matched-iou.js';
 export { solveAssignment } from './hungarian.js';
 export {
@@ -14,3 +14,10 @@ export {
   type ModeFrequency,
 } from './calibration.js';
 export { MetricAccumulator, type MetricSummary } from './accumulator.js';
+export { type ProbabilityMap, type SampleSet } from './probability-map.js';
+export { normalizedCrossCorrelation, type NormalizedCrossCorrelationOptions } from './normalized-cross-correlation.js';
+export { expectedCalibrationError, reliabilityBins, type CalibrationErrorOptions, type ReliabilityBin } from './expected-calibration-error.js';
+export { uncertaintyMaps, type UncertaintyMaps, type UncertaintyMapsOptions } from './uncertainty-maps.js';
+export { solveTransport } from './optimal-transport.js';
+export { transportMatchedIoU, type MatchedIoUOptions } from './transport-matched-iou.js';
+export { pairwiseDistances } from './pairwise-distances.js';

@@ -71,13 +71,41 @@ describe('generalizedEnergyDistance', () => {
     expect(w.ged).toBeCloseTo(0.125, 12);
   });
 
-  it('both-empty pairs: 0 under "one", skipped under "nan"', () => {
+  it('both-empty pairs: 0 under "one"; under "nan" they propagate (authors\' code) or are skipped', () => {
     const one = generalizedEnergyDistance([empty, full], [empty], { emptyPair: 'one' });
     expect(one.crossDistance).toBe(0.5); // d(empty,empty)=0, d(full,empty)=1
-    const nan = generalizedEnergyDistance([empty, full], [empty], { emptyPair: 'nan' });
-    expect(nan.crossDistance).toBe(1); // only d(full, empty) = 1 is defined
-    expect(nan.truthDiversity).toBeNaN(); // d(empty, empty) undefined
-    expect(nan.ged).toBeNaN();
+    const skip = generalizedEnergyDistance([empty, full], [empty], { emptyPair: 'nan', nanPairs: 'skip' });
+    expect(skip.crossDistance).toBe(1); // only d(full, empty) = 1 is defined
+    expect(skip.truthDiversity).toBeNaN(); // d(empty, empty) undefined
+    expect(skip.ged).toBeNaN();
+    const authors = generalizedEnergyDistance([empty, full], [empty], { emptyPair: 'nan' });
+    expect(authors.crossDistance).toBeNaN(); // a plain mean over d(empty, empty) = NaN and 1
+    expect(authors.sampleDiversity).toBeNaN(); // d(empty, empty) on the diagonal
+  });
+
+  it.each([
+    // samples: one full, one empty; truths: full and half. Sample–sample has d(empty, empty) = NaN.
+    ['propagate: one NaN pair makes the GED NaN', 'propagate', [full, empty], [full, map('1100', '1100')], { ged: NaN, crossDistance: 0.625, sampleDiversity: NaN, truthDiversity: 0.25 }],
+    // cross (0 + 0.5 + 1 + 1)/4; skip: ss over the three finite pairs (0, 1, 1) → 2/3.
+    ['skip: NaN pairs left out, weights renormalised', 'skip', [full, empty], [full, map('1100', '1100')], { ged: 1.25 - 2 / 3 - 0.25, crossDistance: 0.625, sampleDiversity: 2 / 3, truthDiversity: 0.25 }],
+    // Truths both empty: every truth pair NaN → the truth–truth term is NaN even when skipping.
+    ['truth–truth skips NaN, all NaN is NaN', 'propagate', [full], [empty, empty], { ged: NaN, crossDistance: 1, sampleDiversity: 0, truthDiversity: NaN }],
+    // One empty truth among two: the truth–truth term skips d(empty, empty) (authors' nanmean).
+    ['truth–truth term is a NaN-skipping mean', 'propagate', [full], [full, empty], { ged: 2 * 0.5 - 0 - 0.5 / 0.75, crossDistance: 0.5, sampleDiversity: 0, truthDiversity: 0.5 / 0.75 }],
+  ] as const)('emptyPair nan, %s', (_name, nanPairs, samples, truths, expected) => {
+    const r = generalizedEnergyDistance([...samples], [...truths], { emptyPair: 'nan', nanPairs });
+    for (const key of ['ged', 'crossDistance', 'sampleDiversity', 'truthDiversity'] as const) {
+      if (Number.isNaN(expected[key])) expect(r[key], key).toBeNaN();
+      else expect(r[key], key).toBeCloseTo(expected[key], 12);
+    }
+  });
+
+  it('a NaN image is dropped from the dataset mean and counted', () => {
+    const acc = new MetricAccumulator();
+    acc.add(generalizedEnergyDistance([full, empty], [full], { emptyPair: 'nan' }).ged, 'a');
+    acc.add(generalizedEnergyDistance([full, full], [full], { emptyPair: 'nan' }).ged, 'b');
+    expect(acc.summary()).toMatchObject({ mean: 0, count: 1, nanCount: 1 });
+    expect(() => generalizedEnergyDistance([full], [full], { nanPairs: 'drop' as never })).toThrow(/nanPairs must be 'propagate' or 'skip'/);
   });
 
   describe('matches independently computed golden values', () => {
@@ -85,7 +113,9 @@ describe('generalizedEnergyDistance', () => {
       const toMap = (data: number[]) => ({ data, height: c.height, width: c.width });
       const r = generalizedEnergyDistance(c.samples.map(toMap), c.truths.map(toMap), c.options as never);
       for (const key of ['ged', 'crossDistance', 'sampleDiversity', 'truthDiversity'] as const) {
-        expect(r[key], key).toBeCloseTo(c.ged[key], 10);
+        const expected = c.ged[key] as number | null; // null: NaN in the JSON
+        if (expected === null) expect(r[key], key).toBeNaN();
+        else expect(r[key], key).toBeCloseTo(expected, 10);
       }
       if ('hungarianMatchedIoU' in c) {
         const { classes, emptyPair } = c.options;

@@ -6,8 +6,8 @@ import { formatBackendReport, initBackend, type BackendPreference } from '@probu
 import { DataParallelTrainer } from '@probunet/backends/node';
 import { ConfigError, NonFiniteLossError, Trainer, createProbUNet, type StepMetrics } from '@probunet/core';
 import { saveCheckpoint, writeFileAtomic } from '@probunet/core/node';
-import { batches, createSyntheticLidc, prefetch, toTensors } from '@probunet/datasets';
-import { compactSummary, evaluateSampler } from '../evaluate.js';
+import { batches, createSyntheticLidc, prefetch, toTensors, type Example } from '@probunet/datasets';
+import { evaluateSampler } from '@probunet/evaluation';
 import { lineChartSvg } from '../figures/line-chart.js';
 import { maskCell, normalizeImage, renderGrid, type Cell } from '../figures/png-grid.js';
 import { Progress, formatSeconds } from '../progress.js';
@@ -165,7 +165,16 @@ export async function demo(argv: string[]): Promise<number> {
   process.stderr.write(`trained ${steps} steps in ${formatSeconds(trainSeconds)}; checkpoint ${join(out, 'model.ckpt')} once the run completes\n`);
 
   process.stderr.write(`evaluating: ${n} samples for each of ${test.length} test images…\n`);
-  const evaluation = await evaluateSampler(model, test, { n, seed: seed + 17, keepForFigure: 6 });
+  const kept: Array<{ example: Example; samples: Uint8Array[] }> = [];
+  const evaluation = await evaluateSampler(model, test, {
+    sampleCounts: [n],
+    seed: seed + 17,
+    split: 'test',
+    onSamples: (example, samples) => {
+      if (kept.length < 6) kept.push({ example, samples });
+    },
+  });
+  const at = evaluation.bySampleCount[0]!.metrics;
   const result = {
     command: 'probunet demo',
     date: new Date().toISOString(),
@@ -175,18 +184,21 @@ export async function demo(argv: string[]): Promise<number> {
     training: { steps, batchSize, workers, seconds: trainSeconds, msPerStep: (1000 * trainSeconds) / steps, final: last },
     evaluation: {
       samplesPerImage: n,
-      gedVsDistribution: compactSummary(evaluation.gedVsDistribution),
-      oracleGedVsDistribution: compactSummary(evaluation.oracleGedVsDistribution),
-      gedVsGraders: compactSummary(evaluation.gedVsGraders),
-      hungarianMatchedIoU: compactSummary(evaluation.hungarianMatchedIoU),
-      sampleDiversity: compactSummary(evaluation.sampleDiversity),
-      modeShares: evaluation.modeShares,
+      gedVsDistribution: at.gedDistribution!,
+      oracleGedVsDistribution: at.oracleGedDistribution!,
+      gedVsGraders: at.gedGraders!,
+      hungarianMatchedIoU: at.matchedIoUGraders!,
+      sampleDiversity: at.sampleDiversity!,
+      ncc: at.ncc!,
+      ece: at.ece!,
+      modeShares: evaluation.modeShares!.map((m) => ({ mode: m.mode, sampleShare: m.sampleShare, trueProbability: m.trueProbability })),
+      card: evaluation.card,
     },
     files: { checkpoint: 'model.ckpt', samples: 'samples.png', curve: 'training-curve.svg' },
     history,
   };
   await writeFileAtomic(join(dir, 'report.json'), `${JSON.stringify(result, null, 2)}\n`);
-  await writeFileAtomic(join(dir, 'samples.png'), samplesFigure(evaluation.perImage));
+  await writeFileAtomic(join(dir, 'samples.png'), samplesFigure(kept));
   await writeFileAtomic(
     join(dir, 'training-curve.svg'),
     lineChartSvg('Training: −ELBO terms (log scale)', 'step', [

@@ -1,0 +1,97 @@
+import type { Example } from '@probunet/datasets';
+import {
+  CalibrationAccumulator,
+  expectedCalibrationError,
+  generalizedEnergyDistance,
+  hungarianMatchedIoU,
+  normalizedCrossCorrelation,
+  pairwiseDistances,
+  transportMatchedIoU,
+  type LabelMap,
+} from '@probunet/metrics';
+import type { MetricConventions } from './protocol-card.js';
+
+/** The per-image measures, each a list aligned with the card's sampleCounts. */
+export const METRIC_NAMES = [
+  'gedGraders',
+  'sampleDiversity',
+  'matchedIoUGraders',
+  'ncc',
+  'ece',
+  'gedDistribution',
+  'matchedIoUDistribution',
+  'oracleGedDistribution',
+] as const;
+export type MetricName = (typeof METRIC_NAMES)[number];
+
+/** Everything measured on one image. Plain JSON (NaN is written as null by JSON.stringify; `reviveEvaluation` restores it). */
+export interface ImageResult {
+  /** Position in the dataset. */
+  index: number;
+  id: string;
+  /** One value per sample count; the distribution measures only where the example knows its distribution. */
+  values: Partial<Record<MetricName, number[]>>;
+  /** Samples (of the largest count) nearest to each mode, with the mode's true probability. */
+  modes?: Array<{ name: string; probability: number; samples: number }>;
+  /** Flip calibration counts (largest count), in the card's flip order. */
+  flips?: Array<{ truthPixels: number; flippedPixels: number }>;
+  /** Flip-mode counts of the samples (largest count). */
+  flipModes?: Array<{ key: string; count: number; trueProbability: number }>;
+}
+
+/**
+ * Measures one image's samples. `samples` holds the largest count; each count n uses its first n.
+ * `oracle` (largest count of draws from the known distribution) gives the floor a perfect model reaches.
+ */
+export function measureImage(
+  index: number,
+  example: Example,
+  samples: LabelMap[],
+  oracle: LabelMap[] | undefined,
+  sampleCounts: readonly number[],
+  conv: MetricConventions,
+): ImageResult {
+  const map = (d: ArrayLike<number>): LabelMap => ({ data: d, height: example.height, width: example.width });
+  const graders = example.annotations.map(map);
+  const m = graders.length;
+  const dist = { classes: conv.classes, emptyPair: conv.emptyPair, ignoreIndex: conv.ignoreLabel };
+  const gedOpts = { ...dist, nanPairs: conv.nanPairs };
+  const values: Partial<Record<MetricName, number[]>> = {};
+  const push = (name: MetricName, v: number) => (values[name] ??= []).push(v);
+  const modes = example.distribution;
+  const truths = modes?.map((md) => map(md.labels));
+  const truthWeights = modes?.map((md) => md.probability);
+  for (const n of sampleCounts) {
+    const s = samples.slice(0, n);
+    const g = generalizedEnergyDistance(s, graders, gedOpts);
+    push('gedGraders', g.ged);
+    push('sampleDiversity', g.sampleDiversity);
+    push('matchedIoUGraders', n % m === 0 ? hungarianMatchedIoU(s, graders, dist) : transportMatchedIoU(s, graders, { ...dist, truthWeights: graders.map(() => 1 / m) }));
+    push('ncc', normalizedCrossCorrelation(s, graders, { numClasses: conv.numClasses, ignoreIndex: conv.ignoreLabel }));
+    push('ece', expectedCalibrationError(s, graders, { classId: conv.ece.classId, bins: conv.ece.bins, ignoreIndex: conv.ignoreLabel }));
+    if (truths && truthWeights) {
+      push('gedDistribution', generalizedEnergyDistance(s, truths, { ...gedOpts, truthWeights }).ged);
+      push('matchedIoUDistribution', transportMatchedIoU(s, truths, { ...dist, truthWeights }));
+      if (oracle) push('oracleGedDistribution', generalizedEnergyDistance(oracle.slice(0, n), truths, { ...gedOpts, truthWeights }).ged);
+    }
+  }
+  const result: ImageResult = { index, id: example.id, values };
+  const unflipped = example.meta?.unflipped;
+  if (conv.flips && unflipped instanceof Uint8Array) {
+    const acc = new CalibrationAccumulator(conv.flips, { ignoreIndex: conv.ignoreLabel });
+    acc.add(samples, map(unflipped));
+    result.flips = acc.flipCounts().map((f) => ({ truthPixels: f.truthPixels, flippedPixels: f.flippedPixels }));
+    result.flipModes = acc.modeFrequencies().map((f) => ({ key: f.key, count: f.count, trueProbability: f.trueProbability }));
+  } else if (modes && truths) {
+    const counts = modes.map(() => 0);
+    const d = pairwiseDistances(samples, truths, { classes: conv.classes, emptyPair: 'one', ignoreIndex: conv.ignoreLabel });
+    const k = truths.length;
+    for (let i = 0; i < samples.length; i++) {
+      let best = 0;
+      for (let j = 1; j < k; j++) if (d[i * k + j]! < d[i * k + best]!) best = j;
+      counts[best]!++;
+    }
+    result.modes = modes.map((md, k) => ({ name: md.name, probability: md.probability, samples: counts[k]! }));
+  }
+  return result;
+}
