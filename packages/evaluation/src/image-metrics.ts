@@ -54,7 +54,7 @@ export function measureImage(
   const map = (d: ArrayLike<number>): LabelMap => ({ data: d, height: example.height, width: example.width });
   const graders = example.annotations.map(map);
   const m = graders.length;
-  const dist = { classes: conv.classes, emptyPair: conv.emptyPair, ignoreIndex: conv.ignoreLabel };
+  const dist = { classes: conv.classes, emptyPair: conv.emptyPair, ignoreLabel: conv.ignoreLabel };
   const gedOpts = { ...dist, nanPairs: conv.nanPairs };
   const values: Partial<Record<MetricName, number[]>> = {};
   const push = (name: MetricName, v: number) => (values[name] ??= []).push(v);
@@ -67,8 +67,8 @@ export function measureImage(
     push('gedGraders', g.ged);
     push('sampleDiversity', g.sampleDiversity);
     push('matchedIoUGraders', n % m === 0 ? hungarianMatchedIoU(s, graders, dist) : transportMatchedIoU(s, graders, { ...dist, truthWeights: graders.map(() => 1 / m) }));
-    push('ncc', normalizedCrossCorrelation(s, graders, { numClasses: conv.numClasses, ignoreIndex: conv.ignoreLabel }));
-    push('ece', expectedCalibrationError(s, graders, { classId: conv.ece.classId, bins: conv.ece.bins, ignoreIndex: conv.ignoreLabel }));
+    push('ncc', normalizedCrossCorrelation(s, graders, { numClasses: conv.numClasses, ignoreLabel: conv.ignoreLabel }));
+    push('ece', expectedCalibrationError(s, graders, { classId: conv.ece.classId, bins: conv.ece.bins, ignoreLabel: conv.ignoreLabel }));
     if (truths && truthWeights) {
       push('gedDistribution', generalizedEnergyDistance(s, truths, { ...gedOpts, truthWeights }).ged);
       push('matchedIoUDistribution', transportMatchedIoU(s, truths, { ...dist, truthWeights }));
@@ -78,13 +78,13 @@ export function measureImage(
   const result: ImageResult = { index, id: example.id, values };
   const unflipped = example.meta?.unflipped;
   if (conv.flips && unflipped instanceof Uint8Array) {
-    const acc = new CalibrationAccumulator(conv.flips, { ignoreIndex: conv.ignoreLabel });
+    const acc = new CalibrationAccumulator(conv.flips, { ignoreLabel: conv.ignoreLabel });
     acc.add(samples, map(unflipped));
     result.flips = acc.flipCounts().map((f) => ({ truthPixels: f.truthPixels, flippedPixels: f.flippedPixels }));
     result.flipModes = acc.modeFrequencies().map((f) => ({ key: f.key, count: f.count, trueProbability: f.trueProbability }));
   } else if (modes && truths) {
     const counts = modes.map(() => 0);
-    const d = pairwiseDistances(samples, truths, { classes: conv.classes, emptyPair: 'one', ignoreIndex: conv.ignoreLabel });
+    const d = pairwiseDistances(samples, truths, { classes: conv.classes, emptyPair: 'one', ignoreLabel: conv.ignoreLabel });
     const k = truths.length;
     for (let i = 0; i < samples.length; i++) {
       let best = 0;

@@ -28,7 +28,7 @@ function time<T>(fn: () => T): [T, number] {
   return [r, performance.now() - t0];
 }
 
-const cityscapesOptions = { classes: CITY_CLASSES, emptyPair: 'nan', ignoreIndex: 255 } as const;
+const cityscapesOptions = { classes: CITY_CLASSES, emptyPair: 'nan', ignoreLabel: 255 } as const;
 const rnd = seededRandom(12345);
 const nLidc = argNum('--images-lidc', 2000);
 const nCity = argNum('--images-cityscapes', 500);

@@ -71,7 +71,7 @@ export function compareWithNumpy(images: number, makeImage: () => Image, opts: E
       ...['--data', join(dir, 'maps.u8'), '--images', String(images), '--out', join(dir, 'ged.f64')],
       ...['--samples', String(shape.samples), '--truths', String(shape.truths), '--pixels', String(shape.pixels)],
       ...['--classes', (opts.classes ?? [1]).join(','), '--empty-pair', opts.emptyPair ?? 'one'],
-      ...(opts.ignoreIndex !== undefined ? ['--ignore', String(opts.ignoreIndex)] : []),
+      ...(opts.ignoreLabel !== undefined ? ['--ignore', String(opts.ignoreLabel)] : []),
       ...(weighted ? ['--weights', join(dir, 'weights.f64')] : []),
       ...(binary ? ['--binary'] : []),
     ];

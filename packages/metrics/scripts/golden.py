@@ -98,7 +98,7 @@ def main():
         truths = [rng.choice([0, 2, 3, 255], size=(h, w), p=[0.4, 0.3, 0.25, 0.05]) for _ in range(4)]
         weights = list(rng.dirichlet(np.ones(4)))
         for empty_pair, nan_pairs in (('one', None), ('nan', 'skip'), ('nan', 'propagate')):
-            opts = {'classes': classes, 'emptyPair': empty_pair, 'ignoreIndex': 255, 'truthWeights': weights,
+            opts = {'classes': classes, 'emptyPair': empty_pair, 'ignoreLabel': 255, 'truthWeights': weights,
                     **({'nanPairs': nan_pairs} if nan_pairs else {})}
             cases.append({'name': f'multiclass-{k}-{empty_pair}' + (f'-{nan_pairs}' if nan_pairs == 'propagate' else ''),
                           'samples': samples, 'truths': truths, 'options': opts,

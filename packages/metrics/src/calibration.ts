@@ -38,7 +38,7 @@ export interface ModeFrequency {
 }
 
 export interface CalibrationOptions {
-  ignoreIndex?: number;
+  ignoreLabel?: number;
   /** A sample counts a class as flipped when more than this share of its pixels is `to`. Default 0.5. */
   modeThreshold?: number;
 }
@@ -61,7 +61,7 @@ function checkFlips(flips: readonly FlipSpec[]): void {
 export class CalibrationAccumulator {
   private readonly flips: readonly FlipSpec[];
   private readonly threshold: number;
-  private readonly ignoreIndex: number | undefined;
+  private readonly ignoreLabel: number | undefined;
   private readonly truthPixels: number[];
   private readonly flippedPixels: number[];
   private readonly modes = new Map<string, { count: number; trueProbability: number }>();
@@ -71,7 +71,7 @@ export class CalibrationAccumulator {
     checkFlips(flips);
     this.flips = flips.map((f) => ({ ...f }));
     this.threshold = options.modeThreshold ?? 0.5;
-    this.ignoreIndex = options.ignoreIndex;
+    this.ignoreLabel = options.ignoreLabel;
     this.truthPixels = flips.map(() => 0);
     this.flippedPixels = flips.map(() => 0);
   }
@@ -94,7 +94,7 @@ export class CalibrationAccumulator {
       const d = sample.data;
       for (let p = 0; p < pixels; p++) {
         const tv = t[p]!;
-        if (tv === this.ignoreIndex) continue;
+        if (tv === this.ignoreLabel) continue;
         const s = fromSlot.get(tv);
         if (s !== undefined && d[p] === this.flips[s]!.to) flippedHere[s]!++;
       }

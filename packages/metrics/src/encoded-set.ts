@@ -9,7 +9,7 @@ export interface DistanceOptions {
   /** Default 'one'. */
   emptyPair?: EmptyPair;
   /** Pixels carrying this label in any *truth* are left out of every count, e.g. 255. */
-  ignoreIndex?: number;
+  ignoreLabel?: number;
 }
 
 /**
@@ -60,8 +60,8 @@ export function encodeSet(samples: readonly LabelMap[], truths: readonly LabelMa
   }
   // Every map is encoded in one pass with the ignore label as one more slot; the union of the
   // truths' ignore masks is then cleared from every class mask (a sample's ignore slot goes unused).
-  const ignoreIndex = opts.ignoreIndex;
-  const slots = ignoreIndex === undefined || classes.includes(ignoreIndex) ? classes : [...classes, ignoreIndex];
+  const ignoreLabel = opts.ignoreLabel;
+  const slots = ignoreLabel === undefined || classes.includes(ignoreLabel) ? classes : [...classes, ignoreLabel];
   const nWords = (pixels + 31) >>> 5;
   const stride = slots.length * nWords;
   const n = samples.length;
@@ -78,9 +78,9 @@ export function encodeSet(samples: readonly LabelMap[], truths: readonly LabelMa
 
   // The ignore slot is cleared as it is read: it is in no mask, so the next call would not clear it.
   let ignore: Uint32Array | undefined;
-  if (ignoreIndex !== undefined) {
+  if (ignoreLabel !== undefined) {
     ignore = new Uint32Array(nWords);
-    const slot = slots.indexOf(ignoreIndex);
+    const slot = slots.indexOf(ignoreLabel);
     for (let j = 0; j < maps.length; j++) {
       const off = j * stride + slot * nWords;
       const count = listedCount[j * slots.length + slot]!;

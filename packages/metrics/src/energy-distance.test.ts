@@ -5,7 +5,7 @@ import { generalizedEnergyDistance, hungarianMatchedIoU, type EnergyDistanceOpti
 function referenceGed(samples: LabelMap[], truths: LabelMap[], opts: EnergyDistanceOptions) {
   const classes = opts.classes ?? [1];
   const pixels = samples[0]!.data.length;
-  const ignored = (p: number) => opts.ignoreIndex !== undefined && truths.some((t) => t.data[p] === opts.ignoreIndex);
+  const ignored = (p: number) => opts.ignoreLabel !== undefined && truths.some((t) => t.data[p] === opts.ignoreLabel);
   const d = (a: LabelMap, b: LabelMap) => {
     let sum = 0;
     let n = 0;
@@ -81,8 +81,8 @@ describe('generalizedEnergyDistance on random sets', () => {
     ['binary, LIDC conventions', [0, 1], {}],
     ['binary, emptyPair nan', [0, 1], { emptyPair: 'nan' }],
     ['binary, emptyPair nan, NaN pairs skipped', [0, 1], { emptyPair: 'nan', nanPairs: 'skip' }],
-    ['three classes, ignore label, nan', [0, 1, 2, 9], { classes: [0, 1, 2], ignoreIndex: 9, emptyPair: 'nan' }],
-    ['ignore label among the classes', [0, 1, 9], { classes: [1, 9], ignoreIndex: 9 }],
+    ['three classes, ignore label, nan', [0, 1, 2, 9], { classes: [0, 1, 2], ignoreLabel: 9, emptyPair: 'nan' }],
+    ['ignore label among the classes', [0, 1, 9], { classes: [1, 9], ignoreLabel: 9 }],
     ['weighted truths', [0, 1, 2], { classes: [1, 2], weighted: true }],
   ])('%s: the definition computed pixel by pixel', (_name, labels, o) => {
     for (let k = 0; k < 12; k++) {
@@ -141,7 +141,7 @@ describe('generalizedEnergyDistance on random sets', () => {
     // A call stopped by bad input halfway through its maps, and one with an ignore label.
     expect(() => generalizedEnergyDistance([big], [big, { height: 64, width: 64, data: new Array<number>(4096).fill(-1) }])).toThrow(/label -1/);
     expect(generalizedEnergyDistance([a], [b])).toEqual(before);
-    generalizedEnergyDistance([big], [{ height: 64, width: 64, data: new Uint8Array(4096).fill(7) }], { classes: [0, 1], ignoreIndex: 7, emptyPair: 'nan' });
+    generalizedEnergyDistance([big], [{ height: 64, width: 64, data: new Uint8Array(4096).fill(7) }], { classes: [0, 1], ignoreLabel: 7, emptyPair: 'nan' });
     expect(generalizedEnergyDistance([a], [b])).toEqual(before);
   });
 });

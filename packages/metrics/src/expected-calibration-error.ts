@@ -7,7 +7,7 @@ export interface CalibrationErrorOptions {
   /** Equal-width bins on [0, 1]. Default 10. */
   bins?: number;
   /** Pixels carrying this label in any truth are left out. */
-  ignoreIndex?: number;
+  ignoreLabel?: number;
   /** Classes of probability-map samples; default their `channels`. */
   numClasses?: number;
 }
@@ -49,7 +49,7 @@ export function reliabilityBins(samples: SampleSet, truths: LabelMap[], opts: Ca
   if (classId >= numClasses) throw new MetricInputError(`classId ${classId} is not below numClasses ${numClasses}`);
   const { pixels, probabilities } = checkSamples(samples, numClasses);
   checkTruths(truths, samples);
-  const ignore = truthIgnoreMask(truths, opts.ignoreIndex, pixels);
+  const ignore = truthIgnoreMask(truths, opts.ignoreLabel, pixels);
   const count = new Float64Array(nBins);
   const sumPred = new Float64Array(nBins);
   const sumTarget = new Float64Array(nBins);

@@ -15,7 +15,7 @@ export interface IoUOptions {
   /** Default `'one'`. */
   emptyPair?: EmptyPair;
   /** Pixels with this label in either map are left out of every count. */
-  ignoreIndex?: number;
+  ignoreLabel?: number;
 }
 
 export function checkEmptyPair(e: unknown): EmptyPair {
@@ -53,7 +53,7 @@ export function iou(a: LabelMap, b: LabelMap, opts: IoUOptions = {}): number {
   checkClasses([classId]);
   const emptyPair = checkEmptyPair(opts.emptyPair ?? 'one');
   const pixels = checkSameSize([a, b], 'iou maps');
-  const ignore = ignoreMaskOf([a, b], opts.ignoreIndex, pixels);
+  const ignore = ignoreMaskOf([a, b], opts.ignoreLabel, pixels);
   const [ma] = classMasks(a, [classId], ignore, 'iou maps[0]');
   const [mb] = classMasks(b, [classId], ignore, 'iou maps[1]');
   return maskIoU(ma!, mb!, emptyPair);

@@ -42,15 +42,15 @@ export function badLabel(value: number, index: number, what: string): MetricInpu
   return new MetricInputError(`${what} has the label ${value} at pixel ${index}; labels must be non-negative integers`);
 }
 
-/** Pixels that carry `ignoreIndex` in any of the maps, as a bitset (bit set = ignored). */
-export function ignoreMaskOf(maps: readonly LabelMap[], ignoreIndex: number | undefined, pixels: number): Uint32Array | undefined {
-  if (ignoreIndex === undefined) return undefined;
+/** Pixels that carry `ignoreLabel` in any of the maps, as a bitset (bit set = ignored). */
+export function ignoreMaskOf(maps: readonly LabelMap[], ignoreLabel: number | undefined, pixels: number): Uint32Array | undefined {
+  if (ignoreLabel === undefined) return undefined;
   const mask = new Uint32Array((pixels + 31) >>> 5);
   let any = false;
   for (const m of maps) {
     const d = m.data;
     for (let p = 0; p < pixels; p++) {
-      if (d[p] === ignoreIndex) {
+      if (d[p] === ignoreLabel) {
         mask[p >>> 5]! |= 1 << (p & 31);
         any = true;
       }

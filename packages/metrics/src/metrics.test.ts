@@ -30,7 +30,7 @@ describe('iou: hand-computable cases', () => {
     ['both empty, emptyPair one', empty, empty, { emptyPair: 'one' }, 1],
     ['both empty, emptyPair nan', empty, empty, { emptyPair: 'nan' }, NaN],
     ['class 0 of a half overlap', map('1100', '0000'), map('0110', '0000'), { classId: 0 }, 5 / 7],
-    ['ignored pixels left out', map('1192', '0000'), map('1912', '0000'), { ignoreIndex: 9 }, 1 / 1],
+    ['ignored pixels left out', map('1192', '0000'), map('1912', '0000'), { ignoreLabel: 9 }, 1 / 1],
   ] as const)('%s', (_name, a, b, opts, expected) => {
     const v = iou(a, b, opts);
     if (Number.isNaN(expected)) expect(v).toBeNaN();

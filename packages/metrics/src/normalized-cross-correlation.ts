@@ -4,7 +4,7 @@ import { checkNumClasses, checkSamples, checkTruths, classFrequencies, meanProba
 export interface NormalizedCrossCorrelationOptions {
   numClasses: number;
   /** Pixels carrying this label in any truth are left out of both maps. */
-  ignoreIndex?: number;
+  ignoreLabel?: number;
 }
 
 /** ε inside the log of the pixel-wise cross-entropy, as in PHiSeg's code. */
@@ -27,7 +27,7 @@ export function normalizedCrossCorrelation(samples: SampleSet, truths: LabelMap[
   const numClasses = checkNumClasses(opts?.numClasses);
   const { pixels, probabilities } = checkSamples(samples, numClasses);
   checkTruths(truths, samples);
-  const ignore = truthIgnoreMask(truths, opts.ignoreIndex, pixels);
+  const ignore = truthIgnoreMask(truths, opts.ignoreLabel, pixels);
   const m = truths.length;
   let count = 0;
   const valid = new Int32Array(pixels);
@@ -52,7 +52,7 @@ export function normalizedCrossCorrelation(samples: SampleSet, truths: LabelMap[
     for (let j = 0; j < m; j++) {
       const g = truths[j]!.data[p]!;
       if (!(g >= 0 && g < numClasses && Number.isInteger(g))) {
-        throw new MetricInputError(`truths[${j}] has the label ${g} at pixel ${p}; labels must be integers in [0, ${numClasses}) or the ignoreIndex`);
+        throw new MetricInputError(`truths[${j}] has the label ${g} at pixel ${p}; labels must be integers in [0, ${numClasses}) or the ignoreLabel`);
       }
       esy[j]![k] = -meanLog[base + g]!;
     }

@@ -79,14 +79,14 @@ export function meanAtPixel(samples: SampleSet, probabilities: boolean, p: numbe
   for (let c = 0; c < numClasses; c++) out[c]! /= n;
 }
 
-/** Pixels carrying `ignoreIndex` in any truth, as a byte mask (1 = ignored); undefined when none. */
-export function truthIgnoreMask(truths: readonly LabelMap[], ignoreIndex: number | undefined, pixels: number): Uint8Array | undefined {
-  if (ignoreIndex === undefined) return undefined;
+/** Pixels carrying `ignoreLabel` in any truth, as a byte mask (1 = ignored); undefined when none. */
+export function truthIgnoreMask(truths: readonly LabelMap[], ignoreLabel: number | undefined, pixels: number): Uint8Array | undefined {
+  if (ignoreLabel === undefined) return undefined;
   const mask = new Uint8Array(pixels);
   let any = false;
   for (const t of truths) {
     for (let p = 0; p < pixels; p++) {
-      if (t.data[p] === ignoreIndex) {
+      if (t.data[p] === ignoreLabel) {
         mask[p] = 1;
         any = true;
       }

@@ -72,7 +72,7 @@ describe('normalizedCrossCorrelation', () => {
     const samples = [map('109', '00'.padEnd(3, '0')), map('000', '000')];
     const truths = [map('109', '000')];
     expect(() => normalizedCrossCorrelation(samples, truths, { numClasses: 2 })).toThrow(MetricInputError);
-    expect(normalizedCrossCorrelation([map('100', '000'), map('000', '000')], [map('109', '000')], { numClasses: 2, ignoreIndex: 9 })).toBeCloseTo(1, 12);
+    expect(normalizedCrossCorrelation([map('100', '000'), map('000', '000')], [map('109', '000')], { numClasses: 2, ignoreLabel: 9 })).toBeCloseTo(1, 12);
     expect(() => normalizedCrossCorrelation([probs([1, 0], 1, 1, 2)], [map('0')], { numClasses: 3 })).toThrow(/channels/);
   });
 });
@@ -105,7 +105,7 @@ describe('expectedCalibrationError', () => {
       expect(v).toBeLessThanOrEqual(1);
       expect(reliabilityBins(samples, truths, { bins: 7 }).reduce((a, b) => a + b.count, 0)).toBe(36);
     }
-    expect(reliabilityBins([map('11')], [map('19')], { ignoreIndex: 9 }).reduce((a, b) => a + b.count, 0)).toBe(1);
+    expect(reliabilityBins([map('11')], [map('19')], { ignoreLabel: 9 }).reduce((a, b) => a + b.count, 0)).toBe(1);
     expect(() => expectedCalibrationError([map('1')], [map('1')], { bins: 0 })).toThrow(MetricInputError);
   });
 });
