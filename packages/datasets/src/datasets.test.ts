@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
+import { CITYSCAPES_FLIPS } from '@probunet/metrics';
 import { describe, expect, it } from 'vitest';
 import {
-  CITYSCAPES_FLIP_CLASSES,
   batches,
   createSyntheticCityscapes,
   createSyntheticLidc,
@@ -52,11 +52,11 @@ describe('synthetic Cityscapes-like data', () => {
       const dist = ex.distribution!;
       expect(dist.reduce((s, m) => s + m.probability, 0)).toBeCloseTo(1, 12);
       const unflipped = ex.meta.unflipped as Uint8Array;
-      const present = CITYSCAPES_FLIP_CLASSES.filter((f) => unflipped.includes(f.from)).length;
+      const present = CITYSCAPES_FLIPS.filter((f) => unflipped.includes(f.from)).length;
       expect(dist).toHaveLength(2 ** present);
       // The mode flipping everything present has probability Π p over the present classes.
       const all = dist.find((m) => !m.name.includes('0'))!;
-      const expected = CITYSCAPES_FLIP_CLASSES.filter((f) => unflipped.includes(f.from)).reduce((p, f) => p * f.probability, 1);
+      const expected = CITYSCAPES_FLIPS.filter((f) => unflipped.includes(f.from)).reduce((p, f) => p * f.probability, 1);
       expect(all.probability).toBeCloseTo(expected, 12);
       // The bottom rows are the ignore label in every mode.
       expect(dist.every((m) => m.labels[m.labels.length - 1] === 255)).toBe(true);

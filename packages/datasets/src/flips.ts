@@ -1,20 +1,7 @@
+import { CITYSCAPES_FLIPS, type FlipSpec } from '@probunet/metrics';
 import type { Mode } from './example.js';
 
-export interface ClassFlip {
-  name: string;
-  from: number;
-  to: number;
-  probability: number;
-}
-
-/** The paper's five stochastic flips (trainIds): sidewalk, person, car, vegetation, road. */
-export const CITYSCAPES_FLIP_CLASSES: readonly ClassFlip[] = [
-  { name: 'sidewalk', from: 1, to: 19, probability: 8 / 17 },
-  { name: 'person', from: 11, to: 20, probability: 7 / 17 },
-  { name: 'car', from: 13, to: 21, probability: 6 / 17 },
-  { name: 'vegetation', from: 8, to: 22, probability: 5 / 17 },
-  { name: 'road', from: 0, to: 23, probability: 4 / 17 },
-];
+// The flip table itself is @probunet/metrics' CITYSCAPES_FLIPS: one table for the data and the metrics.
 
 /** The 10 classes the authors evaluate on: the flippable ones and their flipped twins. */
 export const CITYSCAPES_EVAL_CLASSES = [0, 1, 8, 11, 13, 19, 20, 21, 22, 23];
@@ -24,7 +11,7 @@ export const CITYSCAPES_EVAL_CLASSES = [0, 1, 8, 11, 13, 19, 20, 21, 22, 23];
  * class). Combinations that differ only in classes absent from the map give the same labels and
  * are merged. Mode names have one character per flip: '1' flipped, '0' not, '-' class absent.
  */
-export function flipDistribution(base: Uint8Array, flips: readonly ClassFlip[] = CITYSCAPES_FLIP_CLASSES): Mode[] {
+export function flipDistribution(base: Uint8Array, flips: readonly FlipSpec[] = CITYSCAPES_FLIPS): Mode[] {
   const present = new Set(base);
   const modes = new Map<string, Mode>();
   for (let combo = 0; combo < 2 ** flips.length; combo++) {

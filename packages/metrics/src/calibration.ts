@@ -2,18 +2,23 @@ import { checkLabelMap, checkSameSize, MetricInputError, type LabelMap } from '.
 
 /** One stochastic class flip: pixels of `from` become `to` with `probability` (per image). */
 export interface FlipSpec {
+  /** What the class is (e.g. 'sidewalk'); for reports. */
+  name?: string;
   from: number;
   to: number;
   probability: number;
 }
 
-/** The five Cityscapes flips of the paper (trainIds): sidewalk, person, car, vegetation, road. */
+/**
+ * The five Cityscapes flips of the paper (trainIds): sidewalk, person, car, vegetation, road. The one
+ * table every package uses (@probunet/datasets draws its synthetic and real flips from it).
+ */
 export const CITYSCAPES_FLIPS: readonly FlipSpec[] = [
-  { from: 1, to: 19, probability: 8 / 17 },
-  { from: 11, to: 20, probability: 7 / 17 },
-  { from: 13, to: 21, probability: 6 / 17 },
-  { from: 8, to: 22, probability: 5 / 17 },
-  { from: 0, to: 23, probability: 4 / 17 },
+  { name: 'sidewalk', from: 1, to: 19, probability: 8 / 17 },
+  { name: 'person', from: 11, to: 20, probability: 7 / 17 },
+  { name: 'car', from: 13, to: 21, probability: 6 / 17 },
+  { name: 'vegetation', from: 8, to: 22, probability: 5 / 17 },
+  { name: 'road', from: 0, to: 23, probability: 4 / 17 },
 ];
 
 export interface FlipCounts {
