@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { Trainer, conv2dFilterGrad, createProbUNet, type ProbUNet } from '@probunet/core';
-import { relativeL2Error } from '@probunet/core/testing';
+import { relativeL2Error, tolerance } from '@probunet/core/testing';
 import { afterAll, describe, expect, it } from 'vitest';
 import { initBackend } from '../src/index.js';
 
@@ -71,10 +71,10 @@ describe('numerical parity with the cpu backend', () => {
       const ref = await evaluate(model);
       await use(name);
       const got = await evaluate(model);
-      expect(Math.abs(got.reconstruction - ref.reconstruction) / ref.reconstruction).toBeLessThan(1e-4);
-      expect(Math.abs(got.kl - ref.kl)).toBeLessThan(1e-3 * Math.max(1, ref.kl));
+      expect(Math.abs(got.reconstruction - ref.reconstruction) / ref.reconstruction).toBeLessThan(tolerance('forward'));
+      expect(Math.abs(got.kl - ref.kl)).toBeLessThan(tolerance('gradient') * Math.max(1, ref.kl));
       model.parameters().forEach((p, i) => {
-        expect(relativeL2Error(got.grads[i]!, ref.grads[i]!), `${name}: ${p.name}`).toBeLessThan(1e-3);
+        expect(relativeL2Error(got.grads[i]!, ref.grads[i]!), `${name}: ${p.name}`).toBeLessThan(tolerance('gradient'));
       });
       // Sampled label maps agree but for argmax near-ties.
       const same = got.samples.filter((v, i) => v === ref.samples[i]).length / ref.samples.length;
@@ -102,7 +102,7 @@ describe('numerical parity with the cpu backend', () => {
       await use(name);
       const got = await step();
       for (const key of ['loss', 'gradNorm', 'weightDecay'] as const) {
-        expect(Math.abs(got[key] - ref[key]) / Math.abs(ref[key]), `${name}: ${key} ${got[key]} vs cpu ${ref[key]}`).toBeLessThan(1e-3);
+        expect(Math.abs(got[key] - ref[key]) / Math.abs(ref[key]), `${name}: ${key} ${got[key]} vs cpu ${ref[key]}`).toBeLessThan(tolerance('gradient'));
       }
     });
 
@@ -127,7 +127,7 @@ describe('numerical parity with the cpu backend', () => {
     const ref = await conv2dFilterGrad(x, dy, 3).data();
     await use('webgpu');
     const got = await conv2dFilterGrad(x, dy, 3).data();
-    expect(relativeL2Error(got, ref)).toBeLessThan(1e-4);
+    expect(relativeL2Error(got, ref)).toBeLessThan(tolerance('forward'));
     tf.dispose([x, dy]);
   });
 });

@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { backendCapabilities, conv2dSame } from '@probunet/core';
-import { relativeL2Error } from '@probunet/core/testing';
+import { relativeL2Error, tolerance } from '@probunet/core/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { initBackend } from '../src/index.js';
 import { nativeKernelCounters } from '../src/wasm-native/backend.js';
@@ -61,7 +61,7 @@ describe('wasm-native kernels', () => {
       const r = await compare(run, 'wasm');
       expect(r.nativeCalls).toBeGreaterThan(0);
       expect(r.fallbacks).toBe(0);
-      expect(relativeL2Error(r.native, r.ref)).toBeLessThan(1e-5);
+      expect(relativeL2Error(r.native, r.ref)).toBeLessThan(tolerance('kernel'));
     });
   }
 
@@ -102,7 +102,7 @@ describe('wasm-native kernels', () => {
       const r = await compare(run, 'cpu');
       expect(r.nativeCalls).toBeGreaterThan(0);
       if (!nativeBackprop) expect(r.fallbacks).toBeGreaterThan(0);
-      expect(relativeL2Error(r.native, r.ref)).toBeLessThan(1e-5);
+      expect(relativeL2Error(r.native, r.ref)).toBeLessThan(tolerance('kernel'));
     });
   }
 
@@ -121,7 +121,7 @@ describe('wasm-native kernels', () => {
     expect(backendCapabilities().exactConvBackprop).toBe(true);
     const r = await compare(run, 'cpu');
     expect(r.nativeCalls).toBeGreaterThanOrEqual(3); // forward conv, input and filter gradients
-    expect(relativeL2Error(r.native, r.ref)).toBeLessThan(1e-5);
+    expect(relativeL2Error(r.native, r.ref)).toBeLessThan(tolerance('kernel'));
   });
 
   it('plain wasm stays stock beside it: no native kernel, no capability, one shared heap', async () => {

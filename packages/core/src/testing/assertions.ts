@@ -1,7 +1,10 @@
 import * as tf from '@tensorflow/tfjs-core';
+import { tolerance } from './tolerance.js';
 
 export interface CloseOptions {
+  /** Default: tolerance('kernel') on the active backend. */
   atol?: number;
+  /** Default: tolerance('kernel') on the active backend. */
   rtol?: number;
   /** Prefix of the failure message. */
   what?: string;
@@ -12,7 +15,7 @@ export interface CloseOptions {
  * the worst index, both values and the largest absolute difference.
  */
 export function expectArrayClose(actual: ArrayLike<number>, expected: ArrayLike<number>, options: CloseOptions = {}): void {
-  const { atol = 1e-5, rtol = 1e-5, what = 'values' } = options;
+  const { atol = tolerance('kernel'), rtol = tolerance('kernel'), what = 'values' } = options;
   if (actual.length !== expected.length) throw new Error(`${what}: length ${actual.length} differs from expected ${expected.length}`);
   let worst = -1;
   let worstExcess = 0;

@@ -8,3 +8,4 @@ export {
 } from './contracts.js';
 export { describeModelContract, type ModelContractOptions } from './model-contract.js';
 export { numericalGradient } from './numerical-gradient.js';
+export { tolerance, type ToleranceKind } from './tolerance.js';
