@@ -1,20 +1,5 @@
 import { describe, expect, it } from 'vitest';
 import { CollapseDetector, nonFiniteTerms } from '../src/training-monitor.js';
-import { uncertaintyMaps } from '../src/uncertainty-maps.js';
-
-describe('uncertaintyMaps (local until @probunet/metrics has it)', () => {
-  it.each([
-    ['all samples agree on 0', [[0], [0], [0], [0]], [1, 0], 0],
-    ['all samples agree on 1', [[1], [1]], [0, 1], 0],
-    ['half and half: ln 2 nats', [[0], [1], [0], [1]], [0.5, 0.5], Math.log(2)],
-    ['3 to 1', [[1], [1], [1], [0]], [0.25, 0.75], -(0.25 * Math.log(0.25) + 0.75 * Math.log(0.75))],
-    ['ignore label not counted', [[255], [255]], [0, 0], 0],
-  ])('%s', (_name, samples, freq, entropy) => {
-    const m = uncertaintyMaps(samples, 1, 1, 2);
-    expect(m.classFrequency.map((f) => f[0])).toEqual(freq);
-    expect(m.entropy[0]).toBeCloseTo(entropy, 6);
-  });
-});
 
 describe('CollapseDetector', () => {
   it('warns once, after the KL stayed below the threshold for a whole window', () => {

@@ -10,7 +10,7 @@ import { labelledGridFigure } from '../figures/labelled-grid.js';
 import { loadModelCheckpoint, readModelImage } from '../model-inputs.js';
 import { integerOption, requiredOption } from '../option-values.js';
 import { createRunFolder } from '../output-folder.js';
-import { uncertaintyMaps } from '../uncertainty-maps.js';
+import { uncertaintyMaps } from '@probunet/metrics';
 
 export const SAMPLE_HELP = `probunet sample — draw segmentations of one image from a checkpoint (any of the six model types).
 
@@ -63,7 +63,13 @@ export const sample = defineCommand('sample', SAMPLE_HELP, OPTIONS, async (value
     const hw = w * h;
     const samples = Array.from({ length: n }, (_, k) => data.subarray(k * hw, (k + 1) * hw));
     const { numClasses, ignoreLabel, channels } = model.inputSpec;
-    const maps = uncertaintyMaps(samples, h, w, numClasses);
+    const u = uncertaintyMaps(
+      samples.map((data) => ({ data, height: h, width: w })),
+      { numClasses },
+    );
+    // Per class, the share of samples giving each pixel that class (metrics keeps class fastest).
+    const classFrequency = Array.from({ length: numClasses }, (_, k) => Float32Array.from({ length: hw }, (_, i) => u.frequencies[i * numClasses + k]!));
+    const maps = { classFrequency, entropy: u.entropy };
 
     const folder = await createRunFolder(out, { force: values.force, option: '--out' });
     try {
