@@ -2,6 +2,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { BACKENDS_HELP, backends } from './commands/backends.js';
 import { DATA_HELP, data } from './commands/data.js';
 import { DEMO_HELP, demo } from './commands/demo.js';
+import { EVAL_HELP, MERGE_HELP, evaluate, merge } from './commands/eval.js';
 import { LATENT_HELP, latent } from './commands/latent.js';
 import { SAMPLE_HELP, sample } from './commands/sample.js';
 import { SCORE_HELP, score } from './commands/score.js';
@@ -19,6 +20,8 @@ Commands:
   sample     sample segmentations of an image; masks, overlay grid, uncertainty maps
   score      ELBO and log-likelihood of an annotation under a Prob. U-Net
   latent     latent traversal grid of a Prob. U-Net for an image
+  eval       score a checkpoint's samples on a dataset (GED, matched IoU, NCC, ECE, protocol card; shards)
+  merge      join the shard results of eval --shard k/N
 
 Run 'probunet <command> --help' for a command's options.
 `;
@@ -43,11 +46,15 @@ export async function main(argv: string[]): Promise<number> {
       return score(rest);
     case 'latent':
       return latent(rest);
+    case 'eval':
+      return evaluate(rest);
+    case 'merge':
+      return merge(rest);
     case undefined:
     case 'help':
     case '--help':
     case '-h':
-      process.stdout.write(`${HELP}\n${DEMO_HELP}\n${BACKENDS_HELP}\n${DATA_HELP}\n${TRAIN_HELP}\n${SAMPLE_HELP}\n${SCORE_HELP}\n${LATENT_HELP}`);
+      process.stdout.write(`${HELP}\n${DEMO_HELP}\n${BACKENDS_HELP}\n${DATA_HELP}\n${TRAIN_HELP}\n${SAMPLE_HELP}\n${SCORE_HELP}\n${LATENT_HELP}\n${EVAL_HELP}\n${MERGE_HELP}`);
       return 0;
     default:
       process.stderr.write(`probunet: unknown command "${command}"\n\n${HELP}`);

@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { initBackend, type BackendPreference } from '@probunet/backends';
 import { writeFileAtomic } from '@probunet/core/node';
-import {COMMON_OPTIONS, defineCommand } from '../cli-errors.js';
+import { COMMON_OPTIONS, defineCommand } from '../cli-errors.js';
 import { overlayImage } from '../figures/colour.js';
 import { labelledGridFigure } from '../figures/labelled-grid.js';
 import { loadModelCheckpoint, readModelImage, requireProbUNet } from '../model-inputs.js';

@@ -3,7 +3,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { encode } from 'fast-png';
 import { initBackend, type BackendPreference } from '@probunet/backends';
 import { writeFileAtomic } from '@probunet/core/node';
-import {COMMON_OPTIONS, defineCommand } from '../cli-errors.js';
+import { COMMON_OPTIONS, defineCommand } from '../cli-errors.js';
 import { classColour, overlayImage } from '../figures/colour.js';
 import { heatMapFigure } from '../figures/heat-map-figure.js';
 import { labelledGridFigure } from '../figures/labelled-grid.js';

@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { initBackend, type BackendPreference } from '@probunet/backends';
-import {defineCommand } from '../cli-errors.js';
+import { defineCommand } from '../cli-errors.js';
 import { loadModelCheckpoint, readAnnotation, readModelImage, requireProbUNet } from '../model-inputs.js';
 import { integerOption, requiredOption } from '../option-values.js';
 

@@ -5,7 +5,7 @@ import { formatBackendReport, initBackend, type BackendPreference } from '@probu
 import { NonFiniteLossError, ProbUNet, Trainer, type CheckpointableModel } from '@probunet/core';
 import { saveCheckpoint, writeFileAtomic } from '@probunet/core/node';
 import { prefetch, toTensors } from '@probunet/datasets';
-import {EXIT_INTERRUPTED, UsageError, defineCommand } from '../cli-errors.js';
+import { EXIT_INTERRUPTED, UsageError, defineCommand } from '../cli-errors.js';
 import { DATA_SOURCES, SPLITS, openDataSource, type DataSourceOptions } from '../dataset-source.js';
 import { buildModel, readModelSpec } from '../model-spec.js';
 import { loadModelCheckpoint } from '../model-inputs.js';

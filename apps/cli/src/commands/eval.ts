@@ -1,0 +1,205 @@
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { initBackend, type BackendPreference } from '@probunet/backends';
+import { writeFileAtomic } from '@probunet/core/node';
+import { CITYSCAPES_EVAL_CLASSES } from '@probunet/datasets';
+import { evaluateSampler, evaluationFromJSON, evaluationToJSON, mergeEvaluations, type Evaluation, type EvaluationOptions } from '@probunet/evaluation';
+import { COMMON_OPTIONS, UsageError, defineCommand } from '../cli-errors.js';
+import { DATA_SOURCES, SPLITS, openDataSource, type DataSource, type Split } from '../dataset-source.js';
+import { lineChartSvg } from '../figures/line-chart.js';
+import { loadModelCheckpoint, mustExist } from '../model-inputs.js';
+import { choiceOption, integerOption, requiredOption } from '../option-values.js';
+import { createRunFolder } from '../output-folder.js';
+
+export const EVAL_HELP = `probunet eval — score a checkpoint's samples on a dataset with the paper's protocol.
+
+Usage: probunet eval --checkpoint CKPT --data SOURCE [--root DIR] --out DIR [options]
+
+Draws the largest sample count per image once (its prefixes give the smaller counts) and writes
+DIR/results.json (@probunet/evaluation's result: per-image values, mean ± s.e. and median per
+sample count, the protocol card) and DIR/ged-vs-samples.svg. Any of the six model types.
+
+Options:
+  --checkpoint CKPT      a checkpoint written by probunet train (or saveCheckpoint)
+  --data SOURCE          ${DATA_SOURCES.join(' | ')}
+  --root DIR             the dataset folder (lidc, cityscapes) or .pickle file (lidc-pickle)
+  --split NAME           ${SPLITS.join(' | ')} (default test)
+  --limit N              the first N images only
+  --size N, --count N    synthetic sources: image size (default 32) and number of images (default 32)
+  --samples 1,4,8,16     sample counts (default 1,4,8,16)
+  --convention NAME      lidc (an empty pair of masks has distance 0) | cityscapes (the authors'
+                         Cityscapes code: 10 evaluated classes, empty pairs NaN); default: the dataset's
+  --shard k/N            evaluate shard k of N (0-based); combine the parts with probunet merge
+  --batch N              images per sampler call (default 1; samples depend on it)
+  --seed N               seed of the samples (default 0)
+  --out DIR              output folder (refused if it exists, unless --force)
+  --backend NAME         auto | wasm-native | wasm | cpu | webgpu (default auto)
+  --json                 print the summary as JSON
+  --verbose, --help
+
+Examples:
+  probunet eval --checkpoint runs/lidc/model.ckpt --data lidc --root ~/data/lidc --out runs/lidc/eval
+  probunet eval --checkpoint runs/lidc/model.ckpt --data lidc --root ~/data/lidc --shard 0/4 --out part0
+`;
+
+export const MERGE_HELP = `probunet merge — join the shard results of probunet eval --shard k/N into one.
+
+Usage: probunet merge PART/results.json... --out DIR [--force] [--json]
+
+The merged result equals one unsharded run (same per-image values, same aggregates). Parts of
+different protocols, missing or duplicated shards are refused, naming the problem.
+
+Example:
+  probunet merge part0/results.json part1/results.json part2/results.json part3/results.json --out eval
+`;
+
+const OPTIONS = {
+  checkpoint: { type: 'string' },
+  data: { type: 'string' },
+  root: { type: 'string' },
+  split: { type: 'string' },
+  limit: { type: 'string' },
+  size: { type: 'string' },
+  count: { type: 'string' },
+  samples: { type: 'string' },
+  convention: { type: 'string' },
+  shard: { type: 'string' },
+  batch: { type: 'string' },
+  seed: { type: 'string' },
+  out: { type: 'string' },
+  ...COMMON_OPTIONS,
+} as const;
+
+const CONVENTIONS: Record<'lidc' | 'cityscapes', Pick<EvaluationOptions, 'emptyPair' | 'classes' | 'nanPairs'>> = {
+  lidc: { emptyPair: 'one' },
+  cityscapes: { emptyPair: 'nan', nanPairs: 'propagate', classes: [...CITYSCAPES_EVAL_CLASSES] },
+};
+
+function parseSampleCounts(text: string | undefined): number[] {
+  if (text === undefined) return [1, 4, 8, 16];
+  const counts = text.split(',').map((s) => Number(s.trim()));
+  if (counts.length === 0 || counts.some((n) => !Number.isInteger(n) || n < 1)) {
+    throw new UsageError(`--samples takes positive integers separated by commas, e.g. 1,4,8,16; got "${text}"`);
+  }
+  return [...new Set(counts)].sort((a, b) => a - b);
+}
+
+function parseShard(text: string | undefined): { index: number; count: number } | undefined {
+  if (text === undefined) return undefined;
+  const m = /^(\d+)\/(\d+)$/.exec(text);
+  const [index, count] = m ? [Number(m[1]), Number(m[2])] : [NaN, NaN];
+  if (!m || count < 1 || index >= count) throw new UsageError(`--shard takes k/N with 0 ≤ k < N, e.g. 0/4; got "${text}"`);
+  return { index, count };
+}
+
+/** Writes results.json and the GED-versus-samples figure into a fresh folder; returns the summary. */
+async function writeResult(result: Evaluation, out: string, force: boolean): Promise<{ dir: string; summary: Record<string, unknown> }> {
+  const folder = await createRunFolder(out, { force, option: '--out' });
+  try {
+    await writeFileAtomic(join(folder.work, 'results.json'), evaluationToJSON(result));
+    const line = (metric: 'gedGraders' | 'gedDistribution' | 'oracleGedDistribution', name: string, color: string) => ({
+      name,
+      color,
+      points: result.bySampleCount.map((s) => [s.samples, s.metrics[metric]?.mean ?? NaN] as [number, number]),
+    });
+    const series = [line('gedGraders', 'GED vs the graders', '#1f77b4'), line('gedDistribution', 'GED vs the true distribution', '#d62728'), line('oracleGedDistribution', 'oracle floor (true samples)', '#7f7f7f')].filter(
+      (s) => s.points.some(([, y]) => Number.isFinite(y)),
+    );
+    await writeFileAtomic(join(folder.work, 'ged-vs-samples.svg'), lineChartSvg('GED (mean over images) versus number of samples', 'samples per image', series));
+    await folder.commit();
+    const summary = {
+      out: folder.dir,
+      images: result.perImage.length,
+      shard: result.card.shard ?? null,
+      bySampleCount: result.bySampleCount.map((s) => ({ samples: s.samples, ...Object.fromEntries(Object.entries(s.metrics).map(([k, v]) => [k, v ? { mean: v.mean, standardError: v.standardError, nanCount: v.nanCount } : null])) })),
+    };
+    return { dir: folder.dir, summary };
+  } catch (err) {
+    await folder.discard();
+    throw err;
+  }
+}
+
+function printSummary(summary: Record<string, unknown>, json: boolean): void {
+  if (json) {
+    process.stdout.write(`${JSON.stringify(summary, null, 2)}\n`);
+    return;
+  }
+  const rows = summary.bySampleCount as Array<Record<string, { mean: number; standardError: number } | number | null>>;
+  const fmt = (v: unknown) => (v && typeof v === 'object' ? `${(v as { mean: number }).mean.toFixed(3)} ± ${(v as { standardError: number }).standardError.toFixed(3)}` : '–');
+  process.stdout.write(`${summary.images} images → ${summary.out}\n  samples  GED graders      GED truth        matched IoU      NCC\n`);
+  for (const r of rows) process.stdout.write(`  ${String(r.samples).padStart(7)}  ${fmt(r.gedGraders).padEnd(16)} ${fmt(r.gedDistribution).padEnd(16)} ${fmt(r.matchedIoUGraders).padEnd(16)} ${fmt(r.ncc)}\n`);
+}
+
+export const evaluate = defineCommand('eval', EVAL_HELP, OPTIONS, async (values) => {
+  const checkpoint = requiredOption('checkpoint', values.checkpoint, 'CKPT');
+  const source = choiceOption('data', requiredOption('data', values.data, DATA_SOURCES.join(' | ')), DATA_SOURCES)!;
+  const out = requiredOption('out', values.out, 'DIR');
+  const split = (choiceOption('split', values.split, SPLITS) ?? 'test') as Split;
+  const sampleCounts = parseSampleCounts(values.samples);
+  const shard = parseShard(values.shard);
+  const convention = choiceOption('convention', values.convention, ['lidc', 'cityscapes'] as const);
+  const batchSize = integerOption('batch', values.batch, 1) ?? 1;
+  const seed = integerOption('seed', values.seed, 0) ?? 0;
+  await mustExist(checkpoint, '--checkpoint');
+  const dataset = await openDataSource({
+    source: source as DataSource,
+    root: values.root ?? null,
+    split,
+    limit: integerOption('limit', values.limit, 1) ?? null,
+    size: integerOption('size', values.size, 4) ?? 32,
+    count: integerOption('count', values.count, 1) ?? 32,
+    seed,
+  });
+  const report = await initBackend((values.backend ?? 'auto') as BackendPreference);
+  const { model } = await loadModelCheckpoint(checkpoint);
+  try {
+    let last = 0;
+    const result = await evaluateSampler(model, dataset, {
+      sampleCounts,
+      seed,
+      batchSize,
+      split,
+      ...(shard ? { shard } : {}),
+      ...(convention ? CONVENTIONS[convention] : {}),
+      onProgress: ({ done, total }) => {
+        if (done === total || performance.now() - last > 1000) {
+          last = performance.now();
+          process.stderr.write(`eval  ${done}/${total} images  (${report.selected})\n`);
+        }
+      },
+    });
+    const { summary } = await writeResult(result, out, values.force);
+    printSummary(summary, values.json);
+    return 0;
+  } finally {
+    model.dispose();
+  }
+});
+
+const MERGE_OPTIONS = { out: { type: 'string' }, ...COMMON_OPTIONS } as const;
+
+export function merge(argv: string[]): Promise<number> {
+  // Parts are positional: split them off before the strict option parser sees them.
+  const parts = argv.filter((a, i) => !a.startsWith('-') && !(i > 0 && argv[i - 1] === '--out') && !(i > 0 && argv[i - 1] === '--backend'));
+  const options = argv.filter((a) => !parts.includes(a));
+  return mergeWith(parts)(options);
+}
+
+const mergeWith = (parts: string[]) =>
+  defineCommand('merge', MERGE_HELP, MERGE_OPTIONS, async (values) => {
+    const out = requiredOption('out', values.out, 'DIR');
+    if (parts.length === 0) throw new UsageError('give the shard results to merge: probunet merge part0/results.json part1/results.json … --out DIR');
+    const results: Evaluation[] = [];
+    for (const p of parts) {
+      await mustExist(p, 'a part');
+      try {
+        results.push(evaluationFromJSON(await readFile(p, 'utf8')));
+      } catch (err) {
+        throw new UsageError(`${p} is not a probunet eval results.json: ${(err as Error).message}`);
+      }
+    }
+    const { summary } = await writeResult(mergeEvaluations(results), out, values.force);
+    printSummary(summary, values.json);
+    return 0;
+  });
