@@ -60,6 +60,23 @@ describe('probunet eval / merge', () => {
     expect(lone.err).toMatch(/shard/i);
   }, 180_000);
 
+  it('score --data assesses every grader of every image: CSV, JSON and the least plausible', async () => {
+    const out = join(root, 'assessment');
+    const r = await runCli(['score', '--checkpoint', ckpt, '--data', 'synthetic-lidc', '--size', '32', '--count', '3', '--samples', '4', '--worst', '2', '--backend', 'cpu', '--out', out, '--json']);
+    expect(r.code, r.err).toBe(0);
+    const summary = JSON.parse(r.out);
+    expect(summary.images).toBe(3);
+    expect(summary.perGrader).toHaveLength(4);
+    expect(summary.leastPlausible).toHaveLength(2);
+    expect(summary.leastPlausible[0].logLikelihood).toBeLessThanOrEqual(summary.leastPlausible[1].logLikelihood);
+    const csv = (await readFile(join(out, 'annotations.csv'), 'utf8')).trim().split('\n');
+    expect(csv[0]).toBe('index,id,grader,elbo,logLikelihood,kl');
+    expect(csv).toHaveLength(1 + 3 * 4);
+    const assessment = JSON.parse(await readFile(join(out, 'assessment.json'), 'utf8'));
+    expect(assessment.annotations).toHaveLength(12);
+    for (const a of assessment.annotations) expect(Number.isFinite(a.logLikelihood) && a.kl >= 0).toBe(true);
+  }, 120_000);
+
   it('bad input is one line and exit 2', async () => {
     const bad = await runCli(['eval', '--checkpoint', ckpt, '--data', 'synthetic-lidc', '--samples', '0,4', '--out', join(root, 'x')]);
     expect(bad.code).toBe(2);

@@ -1,12 +1,22 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { initBackend, type BackendPreference } from '@probunet/backends';
-import { defineCommand } from '../cli-errors.js';
+import { join } from 'node:path';
+import { writeFileAtomic } from '@probunet/core/node';
+import { assessAnnotations } from '@probunet/evaluation';
+import { UsageError, defineCommand, type CommandValues } from '../cli-errors.js';
+import { DATA_SOURCES, SPLITS, openDataSource, type DataSource, type Split } from '../dataset-source.js';
+import { createRunFolder } from '../output-folder.js';
 import { loadModelCheckpoint, readAnnotation, readModelImage, requireProbUNet } from '../model-inputs.js';
-import { integerOption, requiredOption } from '../option-values.js';
+import { choiceOption, integerOption, requiredOption } from '../option-values.js';
 
 export const SCORE_HELP = `probunet score — how plausible an annotation of an image is under a Prob. U-Net checkpoint.
 
 Usage: probunet score --checkpoint CKPT --image x.png --annotation y.png [--samples 32] [--json]
+       probunet score --checkpoint CKPT --data SOURCE [--root DIR] [--split NAME] [--limit N] --out DIR
+
+The second form assesses every grader's annotation of every image of a dataset: DIR/annotations.csv
+(one row per annotation), DIR/assessment.json (per-grader summaries, the least plausible
+annotations) and a table of the least plausible ones on stdout.
 
 Prints, in nats: the ELBO E_q[log p(y|x,z)] − KL(q‖p) and the importance-sampled log-likelihood
 log p(y|x) (posterior as proposal, --samples draws; ≥ ELBO up to noise), and KL(q(z|x,y) ‖ p(z|x)).
@@ -15,6 +25,8 @@ Options:
   --checkpoint CKPT  a prob-unet checkpoint
   --image PNG        8-bit gray or RGB, as the model takes
   --annotation PNG   class ids in the first channel (for 2 classes, a 0/255 mask works too)
+  --data SOURCE      a dataset instead: ${DATA_SOURCES.join(' | ')} (with --root, --split, --limit,
+                     --size/--count for the synthetic ones, --worst N least plausible to list, --out DIR)
   --samples N        posterior draws (default 32)
   --seed N           seed of the draws (default 0)
   --backend NAME     auto | wasm-native | wasm | cpu | node | node-gpu | webgpu (default auto)
@@ -23,12 +35,22 @@ Options:
 
 Example:
   probunet score --checkpoint runs/s32/model.ckpt --image lesion.png --annotation grader0.png --json
+  probunet score --checkpoint runs/lidc/model.ckpt --data lidc --root ~/data/lidc --split test --out runs/lidc/assessment
 `;
 
 const OPTIONS = {
   checkpoint: { type: 'string' },
   image: { type: 'string' },
   annotation: { type: 'string' },
+  data: { type: 'string' },
+  root: { type: 'string' },
+  split: { type: 'string' },
+  limit: { type: 'string' },
+  size: { type: 'string' },
+  count: { type: 'string' },
+  worst: { type: 'string' },
+  out: { type: 'string' },
+  force: { type: 'boolean', default: false },
   samples: { type: 'string' },
   seed: { type: 'string' },
   backend: { type: 'string' },
@@ -39,6 +61,7 @@ const OPTIONS = {
 
 export const score = defineCommand('score', SCORE_HELP, OPTIONS, async (values) => {
   const checkpoint = requiredOption('checkpoint', values.checkpoint, 'CKPT');
+  if (values.data !== undefined) return scoreDataset(checkpoint, values);
   const imagePath = requiredOption('image', values.image, 'PNG');
   const annotationPath = requiredOption('annotation', values.annotation, 'PNG');
   const samples = integerOption('samples', values.samples, 1) ?? 32;
@@ -66,3 +89,59 @@ export const score = defineCommand('score', SCORE_HELP, OPTIONS, async (values) 
     model.dispose();
   }
 });
+
+/** `score --data`: every grader's annotation of every image, assessed (@probunet/evaluation). */
+async function scoreDataset(checkpoint: string, values: CommandValues<typeof OPTIONS>): Promise<number> {
+  if (values.image !== undefined || values.annotation !== undefined) throw new UsageError('give either --image/--annotation or --data, not both');
+  const out = requiredOption('out', values.out, 'DIR');
+  const source = choiceOption('data', values.data, DATA_SOURCES)! as DataSource;
+  const split = (choiceOption('split', values.split, SPLITS) ?? 'test') as Split;
+  const samples = integerOption('samples', values.samples, 1) ?? 32;
+  const seed = integerOption('seed', values.seed, 0) ?? 0;
+  const worst = integerOption('worst', values.worst, 1) ?? 10;
+  const dataset = await openDataSource({
+    source,
+    root: values.root ?? null,
+    split,
+    limit: integerOption('limit', values.limit, 1) ?? null,
+    size: integerOption('size', values.size, 4) ?? 32,
+    count: integerOption('count', values.count, 1) ?? 32,
+    seed,
+  });
+  await initBackend((values.backend ?? 'auto') as BackendPreference);
+  const { model } = await loadModelCheckpoint(checkpoint);
+  try {
+    const net = requireProbUNet(model, checkpoint, 'score');
+    let last = 0;
+    const a = await assessAnnotations(net, dataset, {
+      samples,
+      seed,
+      worst,
+      onProgress: ({ done, total }) => {
+        if (done === total || performance.now() - last > 1000) {
+          last = performance.now();
+          process.stderr.write(`score  ${done}/${total} images\n`);
+        }
+      },
+    });
+    const folder = await createRunFolder(out, { force: values.force, option: '--out' });
+    try {
+      const csv = ['index,id,grader,elbo,logLikelihood,kl', ...a.annotations.map((r) => [r.index, JSON.stringify(r.id), r.grader, r.elbo, r.logLikelihood, r.kl].join(','))].join('\n');
+      await writeFileAtomic(join(folder.work, 'annotations.csv'), `${csv}\n`);
+      await writeFileAtomic(join(folder.work, 'assessment.json'), `${JSON.stringify({ checkpoint, source, split, ...a }, null, 2)}\n`);
+      await folder.commit();
+    } catch (err) {
+      await folder.discard();
+      throw err;
+    }
+    if (values.json) {
+      process.stdout.write(`${JSON.stringify({ out: folder.dir, images: a.dataset.images, perGrader: a.perGrader, leastPlausible: a.leastPlausible }, null, 2)}\n`);
+    } else {
+      process.stdout.write(`${a.annotations.length} annotations of ${a.dataset.images} images → ${folder.dir}\nleast plausible (log p(y|x), nats):\n`);
+      for (const r of a.leastPlausible) process.stdout.write(`  ${r.id.padEnd(24)} grader ${r.grader}  ${r.logLikelihood.toFixed(2)}\n`);
+    }
+    return 0;
+  } finally {
+    model.dispose();
+  }
+}
