@@ -1,4 +1,4 @@
-import { mkdtemp, readFile, readdir, rm } from 'node:fs/promises';
+import { cp, mkdtemp, readFile, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadCheckpoint } from '@probunet/core/node';
@@ -61,6 +61,18 @@ describe('probunet CLI', () => {
     if (source === 'cityscapes') expect(summary).toMatchObject({ images: 1, cities: ['frankfurt'], sizes: { '256x512x3': 1 } });
     if (source === 'lidc-pickle') expect(summary).toMatchObject({ images: 4, annotationsPerImage: { 4: 4 } });
   }, 60_000);
+
+  it('data check without --split checks every split present, per split and in total', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'probunet-data-splits-'));
+    await main(['data', 'fixtures', '--source', 'lidc', '--out', dir]);
+    await cp(join(dir, 'train'), join(dir, 'val'), { recursive: true });
+    out = '';
+    expect(await main(['data', 'check', '--source', 'lidc', '--root', dir])).toBe(0);
+    const summary = JSON.parse(out);
+    expect(Object.keys(summary.splits)).toEqual(['train', 'val']);
+    expect(summary.splits.val).toMatchObject({ name: 'lidc(val)', images: 4, patients: 2 });
+    expect(summary.total).toEqual({ splits: 2, images: 8, problems: 0 });
+  });
 
   it('data check reports bad files instead of stopping, and exits 1', async () => {
     const dir = await mkdtemp(join(tmpdir(), 'probunet-data-bad-'));

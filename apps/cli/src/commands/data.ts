@@ -1,12 +1,14 @@
 import { parseArgs } from 'node:util';
 import { createSyntheticCityscapes, createSyntheticLidc, type IndexedDataset } from '@probunet/datasets';
-import { openCityscapes, openLidc, openLidcPickle, writeCityscapesFixture, writeLidcFixture, writeLidcPickleFixture } from '@probunet/datasets/node';
+import { lidcSplits, openCityscapes, openLidc, openLidcPickle, writeCityscapesFixture, writeLidcFixture, writeLidcPickleFixture } from '@probunet/datasets/node';
 import { UsageError } from '../cli-errors.js';
 
 export const DATA_HELP = `probunet data check --source lidc|lidc-pickle|cityscapes|synthetic|synthetic-cityscapes --root DIR [--split NAME] [--max-png-bytes N]
   Reads every example of a dataset and prints a JSON summary: images, patients or cities,
   annotations per image, sizes, the share of empty masks, and every problem found (bad files are
-  skipped and reported, not fatal). An unknown --split is an error listing the splits there are.
+  skipped and reported, not fatal). An unknown --split is an error listing the splits there are;
+  without --split every split present is checked (LIDC: its split folders; Cityscapes: train, val,
+  test), reported per split and in total.
   --max-png-bytes N: largest decoded PNG accepted, checked from its header before decoding
   (default: 1 MiB for lidc, 32 MiB for cityscapes).
 probunet data fixtures --source lidc|lidc-pickle|cityscapes --out DIR
@@ -55,13 +57,39 @@ export async function data(argv: string[]): Promise<number> {
   const maxPngBytes = limit === undefined ? undefined : Number(limit);
   if (maxPngBytes !== undefined && !(Number.isInteger(maxPngBytes) && maxPngBytes > 0)) throw new UsageError(`--max-png-bytes must be a positive integer, got ${limit}`);
   const pngLimit = maxPngBytes === undefined ? {} : { maxPngBytes };
-  let ds: IndexedDataset & { report?: { skipped: Array<{ file: string; problem: string }> }; patients?: string[]; cities?: string[] };
-  if (source === 'lidc') ds = await openLidc({ root, split: values.split ?? 'train', onError: 'skip', ...pngLimit });
-  else if (source === 'lidc-pickle') ds = await openLidcPickle({ file: root, onError: 'skip', ...(values.split ? { split: values.split as 'train' } : {}) });
-  else if (source === 'cityscapes') ds = await openCityscapes({ root, split: (values.split ?? 'train') as 'train', onError: 'skip', ...pngLimit });
-  else if (source === 'synthetic') ds = createSyntheticLidc({ count: 100 });
-  else ds = createSyntheticCityscapes({ count: 20 });
+  type Checked = IndexedDataset & { report?: { skipped: Array<{ file: string; problem: string }> }; patients?: string[]; cities?: string[] };
+  const open = async (split: string | undefined): Promise<Checked> => {
+    if (source === 'lidc') return openLidc({ root, split: split ?? 'train', onError: 'skip', ...pngLimit });
+    if (source === 'lidc-pickle') return openLidcPickle({ file: root, onError: 'skip', ...(split ? { split: split as 'train' } : {}) });
+    if (source === 'cityscapes') return openCityscapes({ root, split: (split ?? 'train') as 'train', onError: 'skip', ...pngLimit });
+    if (source === 'synthetic') return createSyntheticLidc({ count: 100 });
+    return createSyntheticCityscapes({ count: 20 });
+  };
+  // Without --split: every split present (LIDC: its split folders; Cityscapes: the authors' three;
+  // the pickle without a split is every entry already).
+  let splits: string[] = [];
+  if (values.split === undefined && source === 'lidc') splits = await lidcSplits(root);
+  else if (values.split === undefined && source === 'cityscapes') splits = ['train', 'val', 'test'];
+  if (splits.length > 1) {
+    const bySplit: Record<string, Awaited<ReturnType<typeof summarise>>> = {};
+    let images = 0;
+    let problems = 0;
+    for (const split of splits) {
+      const part = await summarise(await open(split));
+      bySplit[split] = part;
+      images += part.images;
+      problems += part.problems.length;
+    }
+    process.stdout.write(`${JSON.stringify({ source, root: values.root ?? null, splits: bySplit, total: { splits: splits.length, images, problems } }, null, 2)}\n`);
+    return problems > 0 ? 1 : 0;
+  }
+  const summary = { source, root: values.root ?? null, split: values.split ?? splits[0] ?? null, ...(await summarise(await open(values.split ?? splits[0]))) };
+  process.stdout.write(`${JSON.stringify(summary, null, 2)}\n`);
+  return summary.problems.length > 0 ? 1 : 0;
+}
 
+/** What `data check` reports of one dataset (one split). */
+async function summarise(ds: IndexedDataset & { report?: { skipped: Array<{ file: string; problem: string }> }; patients?: string[]; cities?: string[] }) {
   const sizes = new Map<string, number>();
   const graders = new Map<number, number>();
   const problems = [...(ds.report?.skipped ?? [])];
@@ -83,10 +111,7 @@ export async function data(argv: string[]): Promise<number> {
       problems.push({ file: (err as { file?: string }).file ?? `example ${i}`, problem: (err as Error).message });
     }
   }
-  const summary = {
-    source,
-    root: values.root ?? null,
-    split: values.split ?? null,
+  return {
     name: ds.name,
     images,
     listed: ds.length,
@@ -98,6 +123,4 @@ export async function data(argv: string[]): Promise<number> {
     spec: ds.spec,
     problems,
   };
-  process.stdout.write(`${JSON.stringify(summary, null, 2)}\n`);
-  return problems.length > 0 ? 1 : 0;
 }

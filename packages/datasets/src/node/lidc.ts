@@ -57,7 +57,7 @@ export async function openLidc(options: LidcOptions): Promise<LidcDataset> {
   try {
     patients = (await readdir(imagesDir, { withFileTypes: true })).filter((d) => d.isDirectory()).map((d) => d.name).sort();
   } catch {
-    const splits = await splitsIn(root);
+    const splits = await lidcSplits(root);
     if (splits.length > 0) throw new DataError(root, `unknown split "${split}": ${root} has ${splits.join(', ')} (folders holding images/)`);
     throw new DataError(imagesDir, `not found: expected the LIDC crop layout <root>/${split}/images/<patient>/z-<z>_c<crop>.png`);
   }
@@ -112,7 +112,8 @@ export async function openLidc(options: LidcOptions): Promise<LidcDataset> {
 }
 
 /** The split folders under root: those holding an images/ folder. */
-async function splitsIn(root: string): Promise<string[]> {
+/** The split folders of an LIDC crop tree (those holding images/), sorted. */
+export async function lidcSplits(root: string): Promise<string[]> {
   const dirs = await readdir(root, { withFileTypes: true }).catch(() => []);
   const out: string[] = [];
   for (const d of dirs) if (d.isDirectory() && (await stat(join(root, d.name, 'images')).catch(() => undefined))?.isDirectory()) out.push(d.name);
