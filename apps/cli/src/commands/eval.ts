@@ -126,7 +126,12 @@ function printSummary(summary: Record<string, unknown>, json: boolean): void {
     return;
   }
   const rows = summary.bySampleCount as Array<Record<string, { mean: number; standardError: number } | number | null>>;
-  const fmt = (v: unknown) => (v && typeof v === 'object' ? `${(v as { mean: number }).mean.toFixed(3)} ± ${(v as { standardError: number }).standardError.toFixed(3)}` : '–');
+  // '–' where a measure has no finite value (e.g. NCC with one sample, GED vs truth on real data).
+  const fmt = (v: unknown) => {
+    const s = v && typeof v === 'object' ? (v as { mean: number; standardError: number }) : null;
+    if (!s || !Number.isFinite(s.mean)) return '–';
+    return Number.isFinite(s.standardError) ? `${s.mean.toFixed(3)} ± ${s.standardError.toFixed(3)}` : s.mean.toFixed(3);
+  };
   process.stdout.write(`${summary.images} images → ${summary.out}\n  samples  GED graders      GED truth        matched IoU      NCC\n`);
   for (const r of rows) process.stdout.write(`  ${String(r.samples).padStart(7)}  ${fmt(r.gedGraders).padEnd(16)} ${fmt(r.gedDistribution).padEnd(16)} ${fmt(r.matchedIoUGraders).padEnd(16)} ${fmt(r.ncc)}\n`);
 }
