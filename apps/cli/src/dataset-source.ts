@@ -1,6 +1,7 @@
 import { createSyntheticCityscapes, createSyntheticLidc, indexedDataset, type IndexedDataset } from '@probunet/datasets';
 import { openCityscapes, openLidc, openLidcPickle } from '@probunet/datasets/node';
 import { UsageError } from './cli-errors.js';
+import { choiceOption, integerOption, requiredOption } from './option-values.js';
 
 // TODO(issue 13): `probunet data` opens the same sources inline in commands/data.ts; once that opener
 // is exported, both commands should share one (data.ts is being edited in parallel this round).
@@ -46,4 +47,30 @@ export async function openDataSource(options: DataSourceOptions): Promise<Indexe
     ds = indexedDataset(`${base.name}[:${options.limit}]`, options.limit, base.spec, (i) => base.get(i));
   }
   return ds;
+}
+
+/** The options every command that reads a dataset takes (--data, --root, --split, --limit, --size, --count). */
+export const DATA_OPTIONS = {
+  data: { type: 'string' },
+  root: { type: 'string' },
+  split: { type: 'string' },
+  limit: { type: 'string' },
+  size: { type: 'string' },
+  count: { type: 'string' },
+} as const;
+
+/** Parsed values of DATA_OPTIONS → what openDataSource takes; `defaults` are the command's own. */
+export function dataSourceOptions(
+  values: { data?: string | undefined; root?: string | undefined; split?: string | undefined; limit?: string | undefined; size?: string | undefined; count?: string | undefined },
+  defaults: { split: Split; size: number; minSize: number; count: number; seed: number },
+): DataSourceOptions {
+  return {
+    source: choiceOption('data', requiredOption('data', values.data, DATA_SOURCES.join(' | ')), DATA_SOURCES)!,
+    root: values.root ?? null,
+    split: choiceOption('split', values.split, SPLITS) ?? defaults.split,
+    limit: integerOption('limit', values.limit, 1) ?? null,
+    size: integerOption('size', values.size, defaults.minSize) ?? defaults.size,
+    count: integerOption('count', values.count, 1) ?? defaults.count,
+    seed: defaults.seed,
+  };
 }

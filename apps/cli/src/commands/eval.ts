@@ -5,7 +5,7 @@ import { writeFileAtomic } from '@probunet/core/node';
 import { CITYSCAPES_EVAL_CLASSES } from '@probunet/datasets';
 import { evaluateSampler, evaluationFromJSON, evaluationToJSON, mergeEvaluations, type Evaluation, type EvaluationOptions } from '@probunet/evaluation';
 import { COMMON_OPTIONS, UsageError, defineCommand } from '../cli-errors.js';
-import { DATA_SOURCES, SPLITS, openDataSource, type DataSource, type Split } from '../dataset-source.js';
+import { DATA_OPTIONS, DATA_SOURCES, SPLITS, dataSourceOptions, openDataSource } from '../dataset-source.js';
 import { lineChartSvg } from '../figures/line-chart.js';
 import { loadModelCheckpoint, mustExist } from '../model-inputs.js';
 import { choiceOption, integerOption, requiredOption } from '../option-values.js';
@@ -55,12 +55,7 @@ Example:
 
 const OPTIONS = {
   checkpoint: { type: 'string' },
-  data: { type: 'string' },
-  root: { type: 'string' },
-  split: { type: 'string' },
-  limit: { type: 'string' },
-  size: { type: 'string' },
-  count: { type: 'string' },
+  ...DATA_OPTIONS,
   samples: { type: 'string' },
   convention: { type: 'string' },
   shard: { type: 'string' },
@@ -138,24 +133,15 @@ function printSummary(summary: Record<string, unknown>, json: boolean): void {
 
 export const evaluate = defineCommand('eval', EVAL_HELP, OPTIONS, async (values) => {
   const checkpoint = requiredOption('checkpoint', values.checkpoint, 'CKPT');
-  const source = choiceOption('data', requiredOption('data', values.data, DATA_SOURCES.join(' | ')), DATA_SOURCES)!;
   const out = requiredOption('out', values.out, 'DIR');
-  const split = (choiceOption('split', values.split, SPLITS) ?? 'test') as Split;
   const sampleCounts = parseSampleCounts(values.samples);
   const shard = parseShard(values.shard);
   const convention = choiceOption('convention', values.convention, ['lidc', 'cityscapes'] as const);
   const batchSize = integerOption('batch', values.batch, 1) ?? 1;
   const seed = integerOption('seed', values.seed, 0) ?? 0;
   await mustExist(checkpoint, '--checkpoint');
-  const dataset = await openDataSource({
-    source: source as DataSource,
-    root: values.root ?? null,
-    split,
-    limit: integerOption('limit', values.limit, 1) ?? null,
-    size: integerOption('size', values.size, 4) ?? 32,
-    count: integerOption('count', values.count, 1) ?? 32,
-    seed,
-  });
+  const dataOptions = dataSourceOptions(values, { split: 'test', size: 32, minSize: 4, count: 32, seed });
+  const dataset = await openDataSource(dataOptions);
   const report = await initBackend((values.backend ?? 'auto') as BackendPreference);
   const { model } = await loadModelCheckpoint(checkpoint);
   try {
@@ -164,7 +150,7 @@ export const evaluate = defineCommand('eval', EVAL_HELP, OPTIONS, async (values)
       sampleCounts,
       seed,
       batchSize,
-      split,
+      split: dataOptions.split,
       ...(shard ? { shard } : {}),
       ...(convention ? CONVENTIONS[convention] : {}),
       onProgress: ({ done, total }) => {

@@ -4,10 +4,10 @@ import { join } from 'node:path';
 import { writeFileAtomic } from '@probunet/core/node';
 import { assessAnnotations } from '@probunet/evaluation';
 import { UsageError, defineCommand, type CommandValues } from '../cli-errors.js';
-import { DATA_SOURCES, SPLITS, openDataSource, type DataSource, type Split } from '../dataset-source.js';
+import { DATA_OPTIONS, DATA_SOURCES, dataSourceOptions, openDataSource } from '../dataset-source.js';
 import { createRunFolder } from '../output-folder.js';
 import { loadModelCheckpoint, readAnnotation, readModelImage, requireProbUNet } from '../model-inputs.js';
-import { choiceOption, integerOption, requiredOption } from '../option-values.js';
+import { integerOption, requiredOption } from '../option-values.js';
 
 export const SCORE_HELP = `probunet score — how plausible an annotation of an image is under a Prob. U-Net checkpoint.
 
@@ -42,12 +42,7 @@ const OPTIONS = {
   checkpoint: { type: 'string' },
   image: { type: 'string' },
   annotation: { type: 'string' },
-  data: { type: 'string' },
-  root: { type: 'string' },
-  split: { type: 'string' },
-  limit: { type: 'string' },
-  size: { type: 'string' },
-  count: { type: 'string' },
+  ...DATA_OPTIONS,
   worst: { type: 'string' },
   out: { type: 'string' },
   force: { type: 'boolean', default: false },
@@ -94,20 +89,11 @@ export const score = defineCommand('score', SCORE_HELP, OPTIONS, async (values) 
 async function scoreDataset(checkpoint: string, values: CommandValues<typeof OPTIONS>): Promise<number> {
   if (values.image !== undefined || values.annotation !== undefined) throw new UsageError('give either --image/--annotation or --data, not both');
   const out = requiredOption('out', values.out, 'DIR');
-  const source = choiceOption('data', values.data, DATA_SOURCES)! as DataSource;
-  const split = (choiceOption('split', values.split, SPLITS) ?? 'test') as Split;
   const samples = integerOption('samples', values.samples, 1) ?? 32;
   const seed = integerOption('seed', values.seed, 0) ?? 0;
   const worst = integerOption('worst', values.worst, 1) ?? 10;
-  const dataset = await openDataSource({
-    source,
-    root: values.root ?? null,
-    split,
-    limit: integerOption('limit', values.limit, 1) ?? null,
-    size: integerOption('size', values.size, 4) ?? 32,
-    count: integerOption('count', values.count, 1) ?? 32,
-    seed,
-  });
+  const dataOptions = dataSourceOptions(values, { split: 'test', size: 32, minSize: 4, count: 32, seed });
+  const dataset = await openDataSource(dataOptions);
   await initBackend((values.backend ?? 'auto') as BackendPreference);
   const { model } = await loadModelCheckpoint(checkpoint);
   try {
@@ -128,7 +114,7 @@ async function scoreDataset(checkpoint: string, values: CommandValues<typeof OPT
     try {
       const csv = ['index,id,grader,elbo,logLikelihood,kl', ...a.annotations.map((r) => [r.index, JSON.stringify(r.id), r.grader, r.elbo, r.logLikelihood, r.kl].join(','))].join('\n');
       await writeFileAtomic(join(folder.work, 'annotations.csv'), `${csv}\n`);
-      await writeFileAtomic(join(folder.work, 'assessment.json'), `${JSON.stringify({ checkpoint, source, split, ...a }, null, 2)}\n`);
+      await writeFileAtomic(join(folder.work, 'assessment.json'), `${JSON.stringify({ checkpoint, source: dataOptions.source, split: dataOptions.split, ...a }, null, 2)}\n`);
       await folder.commit();
     } catch (err) {
       await folder.discard();

@@ -6,10 +6,10 @@ import { NonFiniteLossError, ProbUNet, Trainer, type CheckpointableModel } from 
 import { saveCheckpoint, writeFileAtomic } from '@probunet/core/node';
 import { prefetch, toTensors } from '@probunet/datasets';
 import { EXIT_INTERRUPTED, UsageError, defineCommand } from '../cli-errors.js';
-import { DATA_SOURCES, SPLITS, openDataSource, type DataSourceOptions } from '../dataset-source.js';
+import { DATA_OPTIONS, DATA_SOURCES, dataSourceOptions, openDataSource, type DataSourceOptions } from '../dataset-source.js';
 import { buildModel, readModelSpec } from '../model-spec.js';
 import { loadModelCheckpoint } from '../model-inputs.js';
-import { choiceOption, integerOption, positiveNumberOption, requiredOption } from '../option-values.js';
+import { integerOption, positiveNumberOption, requiredOption } from '../option-values.js';
 import { Progress } from '../progress.js';
 import { createRunFolder, existingRunFolder, readRunJson, writeJsonAtomic, type RunFolder } from '../output-folder.js';
 import { CollapseDetector, klPerDimension, nonFiniteTerms } from '../training-monitor.js';
@@ -83,12 +83,7 @@ export interface TrainLogRecord {
 
 const OPTIONS = {
   model: { type: 'string' },
-  data: { type: 'string' },
-  root: { type: 'string' },
-  split: { type: 'string' },
-  limit: { type: 'string' },
-  size: { type: 'string' },
-  count: { type: 'string' },
+  ...DATA_OPTIONS,
   out: { type: 'string' },
   resume: { type: 'string' },
   steps: { type: 'string' },
@@ -119,15 +114,7 @@ export const train = defineCommand('train', TRAIN_HELP, OPTIONS, async (values) 
     record.training.backend = values.backend ?? record.training.backend;
   } else {
     const seed = integerOption('seed', values.seed, 0) ?? 0;
-    const data: DataSourceOptions = {
-      source: choiceOption('data', requiredOption('data', values.data, 'SOURCE'), DATA_SOURCES)!,
-      root: values.root ?? null,
-      split: choiceOption('split', values.split, SPLITS) ?? 'train',
-      limit: integerOption('limit', values.limit, 1) ?? null,
-      size: integerOption('size', values.size, 32) ?? 64,
-      count: integerOption('count', values.count, 1) ?? 1000,
-      seed,
-    };
+    const data: DataSourceOptions = dataSourceOptions(values, { split: 'train', size: 64, minSize: 32, count: 1000, seed });
     const model = await readModelSpec(requiredOption('model', values.model, 'model.json|PRESET'));
     // The init seed follows --seed unless the config sets one (the explicit component form has none).
     if (model.seed === undefined && model.encoder === undefined && model.format === undefined) model.seed = seed;
