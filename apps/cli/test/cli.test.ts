@@ -35,6 +35,10 @@ describe('probunet CLI', () => {
     restored.model.dispose();
     restored.trainer?.dispose();
     expect(out).toMatch(/GED vs true distribution/);
+    // The deterministic U-Net beside it: one answer, so its samples never differ.
+    expect(report.baseline).toMatchObject({ model: 'deterministic-unet', steps: 4, sampleDiversity: 0 });
+    expect(report.baseline.gedVsDistribution).toBeGreaterThanOrEqual(0);
+    expect(out).toMatch(/deterministic U-Net \(same data, steps and scoring\): GED vs true distribution \d/);
   }, 120_000);
 
   it('backends --json reports the selection and the reasons', async () => {

@@ -4,6 +4,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { availableParallelism } from 'node:os';
 import { formatBackendReport, initBackend, type BackendPreference } from '@probunet/backends';
 import { DataParallelTrainer } from '@probunet/backends/node';
+import { createModel } from '@probunet/baselines';
 import { ConfigError, NonFiniteLossError, Trainer, createProbUNet, type StepMetrics } from '@probunet/core';
 import { saveCheckpoint, writeFileAtomic } from '@probunet/core/node';
 import { batches, createSyntheticLidc, prefetch, toTensors, type Example } from '@probunet/datasets';
@@ -14,18 +15,21 @@ import { Progress, formatSeconds } from '../progress.js';
 import { prepareRunFolder } from '../run-folder.js';
 
 export const DEMO_HELP = `probunet demo — train a Probabilistic U-Net on the embedded synthetic LIDC-like data, then
-sample it and score the samples against the data's exact distribution.
+sample it and score the samples against the data's exact distribution; a deterministic U-Net trained
+the same way is scored beside it (the paper's point: one answer cannot match a distribution).
 
 Options:
   --out DIR          where the checkpoint, report.json and figures go (default ./probunet-demo). The run
                      writes to DIR.incomplete-<hex> beside it and replaces DIR only when it completes;
                      DIR may hold an earlier run (replaced then) but no other files
   --size N           image side, 32..256, a multiple of 4 (default 32)
-  --steps N          training steps (default 1000)
+  --steps N          training steps (default 1000; --quick: 300)
+  --quick            a short run (300 steps, 16 test images): about a minute on 2 cores
+  --no-baseline      skip the deterministic U-Net
   --batch N          batch size (default 8)
   --samples N        samples per test image (default 16)
   --train-images N   synthetic training images (default 512)
-  --test-images N    synthetic test images (default 32)
+  --test-images N    synthetic test images (default 32; --quick: 16)
   --backend NAME     auto | wasm-native | wasm | cpu | node | node-gpu | webgpu (default auto)
   --seed N           seed of data, initialisation and sampling (default 0)
   --workers N        data-parallel worker threads (default: one per core on the wasm and wasm-native
@@ -44,12 +48,14 @@ export async function demo(argv: string[]): Promise<number> {
     args: argv,
     options: {
       out: { type: 'string', default: 'probunet-demo' },
-      steps: { type: 'string', default: '1000' },
+      steps: { type: 'string' },
+      quick: { type: 'boolean', default: false },
+      'no-baseline': { type: 'boolean', default: false },
       size: { type: 'string', default: '32' },
       batch: { type: 'string', default: '8' },
       samples: { type: 'string', default: '16' },
       'train-images': { type: 'string', default: '512' },
-      'test-images': { type: 'string', default: '32' },
+      'test-images': { type: 'string' },
       backend: { type: 'string', default: 'auto' },
       seed: { type: 'string', default: '0' },
       workers: { type: 'string' },
@@ -61,6 +67,8 @@ export async function demo(argv: string[]): Promise<number> {
     process.stdout.write(DEMO_HELP);
     return 0;
   }
+  values.steps ??= values.quick ? '300' : '1000';
+  values['test-images'] ??= values.quick ? '16' : '32';
   const int = (name: keyof typeof values, min: number): number => {
     const v = Number(values[name]);
     if (!Number.isInteger(v) || v < min) throw new Error(`--${name} must be an integer ≥ ${min}, got ${values[name]}`);
@@ -175,6 +183,42 @@ export async function demo(argv: string[]): Promise<number> {
     },
   });
   const at = evaluation.bySampleCount[0]!.metrics;
+
+  // The deterministic U-Net, trained on the same data with the same steps and schedule, scored the
+  // same way: its n samples are n copies of one answer.
+  let baseline: { model: string; steps: number; seconds: number; gedVsDistribution: number; gedVsGraders: number; hungarianMatchedIoU: number; sampleDiversity: number } | null = null;
+  if (!values['no-baseline']) {
+    const det = createModel({ type: 'deterministic-unet', inputChannels: 1, numClasses: 2, channels: modelConfig.channels, convsPerBlock: modelConfig.convsPerBlock, seed });
+    const detTrainer = new Trainer(det, trainerOptions);
+    const detProgress = new Progress(steps, 'baseline');
+    const tb = performance.now();
+    try {
+      for await (const examples of prefetch(batches(train, { batchSize, shuffleSeed: seed, epochs: Infinity, dropRemainder: true }), 2)) {
+        const { images, labels } = toTensors(examples);
+        let m: StepMetrics;
+        try {
+          m = await detTrainer.trainStep({ images, labels });
+        } finally {
+          tf.dispose([images, labels]);
+        }
+        if (m.step % 50 === 0 || m.step === steps) detProgress.update(m.step, `deterministic U-Net  loss ${m.loss.toFixed(1)}`);
+        if (m.step >= steps) break;
+      }
+      const d = (await evaluateSampler(det, test, { sampleCounts: [n], seed: seed + 17, split: 'test' })).bySampleCount[0]!.metrics;
+      baseline = {
+        model: 'deterministic-unet',
+        steps,
+        seconds: (performance.now() - tb) / 1000,
+        gedVsDistribution: d.gedDistribution!.mean,
+        gedVsGraders: d.gedGraders!.mean,
+        hungarianMatchedIoU: d.matchedIoUGraders!.mean,
+        sampleDiversity: d.sampleDiversity!.mean,
+      };
+    } finally {
+      detTrainer.dispose();
+      det.dispose();
+    }
+  }
   const result = {
     command: 'probunet demo',
     date: new Date().toISOString(),
@@ -194,6 +238,7 @@ export async function demo(argv: string[]): Promise<number> {
       modeShares: evaluation.modeShares!.map((m) => ({ mode: m.mode, sampleShare: m.sampleShare, trueProbability: m.trueProbability })),
       card: evaluation.card,
     },
+    baseline,
     files: { checkpoint: 'model.ckpt', samples: 'samples.png', curve: 'training-curve.svg' },
     history,
   };
@@ -221,6 +266,9 @@ export async function demo(argv: string[]): Promise<number> {
       `  Hungarian-matched IoU      ${f(e.hungarianMatchedIoU.mean)}`,
       `  sample diversity           ${f(e.sampleDiversity.mean)}`,
       `  mode shares (samples / true): ${e.modeShares.map((m) => `${m.mode} ${f(m.sampleShare)}/${f(m.trueProbability)}`).join(', ')}`,
+      ...(baseline
+        ? [`  deterministic U-Net (same data, steps and scoring): GED vs true distribution ${f(baseline.gedVsDistribution)}, vs the graders ${f(baseline.gedVsGraders)}, matched IoU ${f(baseline.hungarianMatchedIoU)}`]
+        : []),
       `  files: ${join(out, 'report.json')}, samples.png, training-curve.svg, model.ckpt`,
       '',
     ].join('\n'),
