@@ -2,7 +2,7 @@ import '@tensorflow/tfjs-backend-wasm';
 import * as tf from '@tensorflow/tfjs-core';
 import { afterAll, describe, expect, it } from 'vitest';
 import { createProbUNet, Trainer, type ProbUNet } from '../src/index.js';
-import { relativeL2Error } from '../src/testing/index.js';
+import { relativeL2Error, tolerance } from '../src/testing/index.js';
 
 // The wasm backend registers no Conv2DBackpropFilter kernel; our conv's gradient uses forward
 // convolutions only, so the model trains there. Gradients must agree with the cpu backend.
@@ -41,7 +41,7 @@ describe('training on the wasm backend', () => {
     const onWasm = await gradientsOn('wasm', model);
     model.parameters().forEach((p, i) => {
       const err = relativeL2Error(onWasm[i]!, onCpu[i]!);
-      expect(err, `relative L2 error of ${p.name}`).toBeLessThan(1e-4);
+      expect(err, `relative L2 error of ${p.name}`).toBeLessThan(tolerance('forward'));
     });
     model.dispose();
   });

@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { ModelGradients, Trainer, createProbUNet, type GradientResult, type GradientSource, type ProbUNet } from '@probunet/core';
+import { tolerance } from '@probunet/core/testing';
 import { afterAll, describe, expect, it } from 'vitest';
 import { DataParallelTrainer, shardSeed } from './index.js';
 
@@ -68,7 +69,7 @@ describe('DataParallelTrainer', () => {
       const [wa, wb] = [await flatWeights(parallelModel), await flatWeights(refModel)];
       let maxDiff = 0;
       for (let i = 0; i < wa.length; i++) maxDiff = Math.max(maxDiff, Math.abs(wa[i]! - wb[i]!));
-      expect(maxDiff).toBeLessThan(1e-4);
+      expect(maxDiff).toBeLessThan(tolerance('forward'));
     } finally {
       await dp.close();
       for (const x of [dp, ref, parallelModel, refModel]) x.dispose();
@@ -84,7 +85,7 @@ describe('DataParallelTrainer', () => {
       const first = await dp.trainStep({ images, labels });
       // The first step's loss comes from identical weights: the workers' backend agrees with cpu.
       const refFirst = await ref.trainStep({ images, labels });
-      expect(Math.abs(first.loss - refFirst.loss) / refFirst.loss).toBeLessThan(1e-4);
+      expect(Math.abs(first.loss - refFirst.loss) / refFirst.loss).toBeLessThan(tolerance('forward'));
       const before = tf.memory().numTensors;
       let last = first;
       for (let i = 0; i < 15; i++) last = await dp.trainStep({ images, labels });
