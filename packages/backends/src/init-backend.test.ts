@@ -42,6 +42,27 @@ describe('initBackend', () => {
     t.dispose();
   });
 
+  it('auto passes over wasm-native where the processor lacks AVX2/FMA, saying why (explicit still loads)', async () => {
+    // The instruction set is detected once, when the addon loads: ask a fresh process (built dist).
+    const { spawnSync } = await import('node:child_process');
+    const script = `
+      import { initBackend } from '@probunet/backends';
+      const auto = await initBackend('auto');
+      const named = await initBackend('wasm-native');
+      console.log(JSON.stringify({ selected: auto.selected, reason: auto.candidates.find((c) => c.name === 'wasm-native').reason, named: named.selected }));`;
+    const r = spawnSync(process.execPath, ['--input-type=module', '-e', script], {
+      cwd: new URL('../../..', import.meta.url).pathname,
+      encoding: 'utf8',
+      env: { ...process.env, PROBUNET_NATIVE_PORTABLE: '1' },
+      timeout: 60_000,
+    });
+    expect(r.status, r.stderr).toBe(0);
+    const out = JSON.parse(r.stdout.trim().split('\n').at(-1)!);
+    expect(out.selected).toBe('wasm');
+    expect(out.reason).toMatch(/lacks AVX2\/FMA.*request 'wasm-native' by name/);
+    expect(out.named).toBe('wasm-native');
+  });
+
   it('threads go through the API', async () => {
     const r = await initBackend('wasm-native', { threads: 1 });
     expect(r.threads).toBe(1);
