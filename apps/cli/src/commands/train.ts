@@ -2,7 +2,7 @@ import { appendFile, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import { formatBackendReport, initBackend, type BackendPreference } from '@probunet/backends';
-import { NonFiniteLossError, ProbUNet, Trainer, type CheckpointableModel } from '@probunet/core';
+import { NonFiniteLossError, ProbUNet, Trainer, type CheckpointableModel, type StepMetrics } from '@probunet/core';
 import { saveCheckpoint, writeFileAtomic } from '@probunet/core/node';
 import { prefetch, toTensors } from '@probunet/datasets';
 import { EXIT_INTERRUPTED, UsageError, defineCommand } from '../cli-errors.js';
@@ -67,15 +67,8 @@ export interface RunRecord {
   updatedAt: string;
 }
 
-/** One line of train.jsonl. */
-export interface TrainLogRecord {
-  step: number;
-  loss: number;
-  terms: Record<string, number>;
-  weightDecay: number;
-  gradNorm: number;
-  updateNorm: number;
-  learningRate: number;
+/** One line of train.jsonl: the Trainer's step metrics, the pace, and the latent's KL per dimension. */
+export interface TrainLogRecord extends StepMetrics {
   stepsPerSecond: number;
   /** Prob. U-Net only: KL per latent dimension (see klPerDimension). */
   klPerDim?: number[];
