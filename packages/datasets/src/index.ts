@@ -2,6 +2,7 @@ export { indexedDataset, sampleFromDistribution, type Dataset, type DatasetSpec,
 export { batches, prefetch, toTensors, type BatchOptions } from './batching.js';
 export { createSyntheticLidc, DEFAULT_LESION_MODES, type LesionMode, type SyntheticLidcOptions } from './synthetic/lidc-like.js';
 export { createSyntheticCityscapes, type SyntheticCityscapesOptions } from './synthetic/cityscapes-like.js';
+export { IMPLAUSIBLE_KINDS, type ImplausibleKind } from './synthetic/implausible-grader.js';
 export { CITYSCAPES_EVAL_CLASSES, flipDistribution } from './flips.js';
 export { DataError, type SkipReport } from './errors.js';
 export { centerCrop, resizeBilinear, resizeNearest } from './image-ops.js';

@@ -1,6 +1,7 @@
 import { indexedDataset, type Example, type IndexedDataset } from '../example.js';
 import { CITYSCAPES_EVAL_CLASSES, flipDistribution } from '../flips.js';
 import { SeededRandom } from '@probunet/core/random';
+import { checkImplausibleOption, flipRows, implausibleGraderOf, rollLabels, type ImplausibleKind } from './implausible-grader.js';
 
 const COLORS: Record<number, [number, number, number]> = {
   0: [0.5, 0.25, 0.5], // road
@@ -21,6 +22,15 @@ export interface SyntheticCityscapesOptions {
   /** Flipped label maps drawn per image. Default 1 (as in the paper's training). */
   graders?: number;
   seed?: number;
+  /**
+   * Replace one grader's label map per image by an implausible one, for testing annotation
+   * assessment: `'shifted'` (the unflipped scene moved by half the height and half the width,
+   * wrapping: road where the image shows buildings) or `'inverted'` (the unflipped scene upside
+   * down). Which grader is drawn per image and recorded in `meta.implausibleGrader` (its
+   * `meta.flipModes` entry reads `implausible-<kind>`); the image and every other label map are
+   * those of the option off. Needs graders ≥ 2. Default off.
+   */
+  implausibleGrader?: ImplausibleKind;
 }
 
 /**
@@ -40,6 +50,7 @@ export function createSyntheticCityscapes(options: SyntheticCityscapesOptions = 
   if (!Number.isInteger(h) || !Number.isInteger(w) || h < 32 || w < 32 || h > 512 || w > 1024) {
     throw new RangeError(`height and width must be integers in 32..512 and 32..1024, got ${h}×${w}`);
   }
+  const implausible = checkImplausibleOption(options.implausibleGrader, graders);
   const spec = { channels: 3, numClasses: 24, ignoreLabel: 255, evalClasses: CITYSCAPES_EVAL_CLASSES, emptyPair: 'nan' as const };
 
   const make = async (index: number): Promise<Example> => {
@@ -92,16 +103,16 @@ export function createSyntheticCityscapes(options: SyntheticCityscapesOptions = 
 
     const distribution = flipDistribution(base);
     const picks = Array.from({ length: graders }, () => rng.categorical(distribution.map((m) => m.probability)));
-    return {
-      id: `synthetic-cityscapes-${seed}-${index}`,
-      height: h,
-      width: w,
-      channels: 3,
-      image,
-      annotations: picks.map((k) => distribution[k]!.labels),
-      distribution,
-      meta: { source: 'synthetic-cityscapes', unflipped: base, flipModes: picks.map((k) => distribution[k]!.name) },
-    };
+    const annotations = picks.map((k) => distribution[k]!.labels);
+    const flipModes = picks.map((k) => distribution[k]!.name);
+    const meta: Record<string, unknown> = { source: 'synthetic-cityscapes', unflipped: base, flipModes };
+    if (implausible) {
+      const g = implausibleGraderOf(seed, 2, index, graders);
+      annotations[g] = implausible === 'shifted' ? rollLabels(base, h, w, h >> 1, w >> 1) : flipRows(base, h, w);
+      flipModes[g] = `implausible-${implausible}`;
+      meta.implausibleGrader = g;
+    }
+    return { id: `synthetic-cityscapes-${seed}-${index}`, height: h, width: w, channels: 3, image, annotations, distribution, meta };
   };
   return indexedDataset(`synthetic-cityscapes(${h}x${w}, seed=${seed})`, count, spec, make);
 }

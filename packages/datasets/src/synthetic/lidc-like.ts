@@ -1,5 +1,6 @@
 import { indexedDataset, type Example, type IndexedDataset, type Mode } from '../example.js';
 import { SeededRandom } from '@probunet/core/random';
+import { checkImplausibleOption, complementBinary, implausibleGraderOf, rollLabels, type ImplausibleKind } from './implausible-grader.js';
 
 export interface LesionMode {
   name: string;
@@ -29,6 +30,15 @@ export interface SyntheticLidcOptions {
   contrast?: number;
   /** Standard deviation of the Gaussian background noise. Default 0.25. */
   noise?: number;
+  /**
+   * Replace one grader's annotation per image by an implausible one, for testing annotation
+   * assessment: `'shifted'` (the largest lesion moved by half the image each way, where the image
+   * shows no blob) or `'inverted'` (the largest lesion's complement). Which grader is drawn per
+   * image and recorded in `meta.implausibleGrader` (its `meta.graderModes` entry reads
+   * `implausible-<kind>`); the image and every other annotation are those of the option off.
+   * Needs graders ≥ 2 and a mode with a lesion. Default off.
+   */
+  implausibleGrader?: ImplausibleKind;
 }
 
 /**
@@ -52,6 +62,9 @@ export function createSyntheticLidc(options: SyntheticLidcOptions = {}): Indexed
   if (modes.length === 0 || Math.abs(total - 1) > 1e-9 || modes.some((m) => !(m.probability >= 0) || !(m.scale >= 0))) {
     throw new RangeError(`modes need scales ≥ 0 and probabilities ≥ 0 that sum to 1 (they sum to ${total})`);
   }
+  const implausible = checkImplausibleOption(options.implausibleGrader, graders);
+  const largest = modes.reduce((best, m, k) => (m.scale > modes[best]!.scale ? k : best), 0);
+  if (implausible && !(modes[largest]!.scale > 0)) throw new RangeError('implausibleGrader needs a mode with a lesion (scale > 0) to shift or invert');
   const spec = { channels: 1, numClasses: 2, ignoreLabel: 255, evalClasses: [1], emptyPair: 'one' as const };
 
   const make = async (index: number): Promise<Example> => {
@@ -72,16 +85,17 @@ export function createSyntheticLidc(options: SyntheticLidcOptions = {}): Indexed
       labels: disc(size, cy, cx, radius * m.scale),
     }));
     const picks = Array.from({ length: graders }, () => rng.categorical(modes.map((m) => m.probability)));
-    return {
-      id: `synthetic-lidc-${seed}-${index}`,
-      height: size,
-      width: size,
-      channels: 1,
-      image,
-      annotations: picks.map((k) => distribution[k]!.labels),
-      distribution,
-      meta: { source: 'synthetic-lidc', graderModes: picks.map((k) => modes[k]!.name), radius, center: [cy, cx] },
-    };
+    const annotations = picks.map((k) => distribution[k]!.labels);
+    const graderModes = picks.map((k) => modes[k]!.name);
+    const meta: Record<string, unknown> = { source: 'synthetic-lidc', graderModes, radius, center: [cy, cx] };
+    if (implausible) {
+      const g = implausibleGraderOf(seed, 1, index, graders);
+      const lesion = distribution[largest]!.labels;
+      annotations[g] = implausible === 'shifted' ? rollLabels(lesion, size, size, size >> 1, size >> 1) : complementBinary(lesion);
+      graderModes[g] = `implausible-${implausible}`;
+      meta.implausibleGrader = g;
+    }
+    return { id: `synthetic-lidc-${seed}-${index}`, height: size, width: size, channels: 1, image, annotations, distribution, meta };
   };
   return indexedDataset(`synthetic-lidc(size=${size}, seed=${seed})`, count, spec, make);
 }
