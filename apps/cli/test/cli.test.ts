@@ -19,17 +19,23 @@ describe('probunet CLI', () => {
     const dir = join(await mkdtemp(join(tmpdir(), 'probunet-cli-')), 'run');
     const code = await main(['demo', '--out', dir, '--steps', '4', '--train-images', '16', '--test-images', '3', '--samples', '4', '--backend', 'wasm']);
     expect(code).toBe(0);
-    expect((await readdir(dir)).sort()).toEqual(['model.ckpt', 'report.json', 'samples.png', 'training-curve.svg']);
+    expect((await readdir(dir)).sort()).toEqual(['model.ckpt', 'report.json', 'samples.png', 'training-curve.png', 'training-curve.svg']);
     const report = JSON.parse(await readFile(join(dir, 'report.json'), 'utf8'));
     expect(report.training.steps).toBe(4);
     expect(report.history).toHaveLength(4);
     expect(report.evaluation.gedVsDistribution.count).toBe(3);
     expect(report.evaluation.gedVsDistribution.mean).toBeGreaterThanOrEqual(0);
     expect(report.evaluation.modeShares.reduce((s: number, m: { trueProbability: number }) => s + m.trueProbability, 0)).toBeCloseTo(1, 9);
+    // samples.png: 3 test images, each a row of image | 4 graders | 4 samples (96-px cells) under labels.
     const png = decode(await readFile(join(dir, 'samples.png')));
-    expect(png.width).toBeGreaterThan(100);
-    expect(png.height).toBeGreaterThan(90);
-    expect(await readFile(join(dir, 'training-curve.svg'), 'utf8')).toMatch(/^<svg[\s\S]*polyline[\s\S]*<\/svg>$/);
+    expect(png.width).toBeGreaterThan(9 * 96);
+    expect(png.height).toBeGreaterThan(3 * 96);
+    const curve = await readFile(join(dir, 'training-curve.svg'), 'utf8');
+    expect(curve).toMatch(/^<svg[\s\S]*<\/svg>$/);
+    for (const text of ['Training: −ELBO terms (log scale)', 'step', 'loss term', 'reconstruction', 'KL']) expect(curve).toContain(`>${text}<`);
+    // One line mark per term.
+    expect(curve.match(/class="mark-line role-mark/g)).toHaveLength(2);
+    expect(decode(await readFile(join(dir, 'training-curve.png'))).width).toBeGreaterThan(1000);
     const restored = await loadCheckpoint(join(dir, 'model.ckpt'));
     expect(restored.trainer?.step).toBe(4);
     restored.model.dispose();

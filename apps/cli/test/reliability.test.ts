@@ -85,7 +85,7 @@ describe('probunet CLI reliability', () => {
     const base = await mkdtemp(join(tmpdir(), 'probunet-rerun-'));
     const target = join(base, 'run');
     expect(await main(['demo', '--out', target, '--steps', '2', ...tiny])).toBe(0);
-    const files = ['model.ckpt', 'report.json', 'samples.png', 'training-curve.svg'];
+    const files = ['model.ckpt', 'report.json', 'samples.png', 'training-curve.png', 'training-curve.svg'];
     expect((await readdir(target)).sort()).toEqual(files);
     expect((await stat(target)).mode & 0o777).toBe(0o777 & ~process.umask()); // a usual folder, not mkdtemp's private one
     const first = await Promise.all(files.map((f) => readFile(join(target, f))));

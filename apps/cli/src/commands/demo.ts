@@ -9,8 +9,8 @@ import { ConfigError, NonFiniteLossError, Trainer, createProbUNet, type StepMetr
 import { saveCheckpoint, writeFileAtomic } from '@probunet/core/node';
 import { batches, createSyntheticLidc, prefetch, toTensors, type Example } from '@probunet/datasets';
 import { evaluateSampler } from '@probunet/evaluation';
-import { lineChartSvg } from '../figures/line-chart.js';
-import { maskCell, normalizeImage, renderGrid, type Cell } from '../figures/png-grid.js';
+import { sampleGridFigure, writeFigure } from '../figures/evaluation-figures.js';
+import { trainingCurveFigure } from '../figures/training-curve.js';
 import { Progress, formatSeconds } from '../progress.js';
 import { prepareRunFolder } from '../run-folder.js';
 
@@ -41,7 +41,7 @@ run's folder (exit code 130); an earlier run in DIR is left as it was.
 `;
 
 /** What a demo run writes into its folder. */
-const RUN_FILES = ['model.ckpt', 'report.json', 'samples.png', 'training-curve.svg'];
+const RUN_FILES = ['model.ckpt', 'report.json', 'samples.png', 'training-curve.svg', 'training-curve.png'];
 
 export async function demo(argv: string[]): Promise<number> {
   const { values } = parseArgs({
@@ -239,18 +239,23 @@ export async function demo(argv: string[]): Promise<number> {
       card: evaluation.card,
     },
     baseline,
-    files: { checkpoint: 'model.ckpt', samples: 'samples.png', curve: 'training-curve.svg' },
+    files: { checkpoint: 'model.ckpt', samples: 'samples.png', curve: ['training-curve.svg', 'training-curve.png'] },
     history,
   };
   await writeFileAtomic(join(dir, 'report.json'), `${JSON.stringify(result, null, 2)}\n`);
-  await writeFileAtomic(join(dir, 'samples.png'), samplesFigure(kept));
-  await writeFileAtomic(
-    join(dir, 'training-curve.svg'),
-    lineChartSvg('Training: −ELBO terms (log scale)', 'step', [
-      { name: 'reconstruction', color: '#1f77b4', points: history.map((h) => [h.step, h.reconstruction]) },
-      { name: 'KL', color: '#d62728', points: history.map((h) => [h.step, h.kl]) },
-    ], { logY: true }),
+  const grid = await sampleGridFigure(
+    kept.map(({ example, samples }) => ({ label: example.id, image: example, graders: example.annotations, samples: samples.slice(0, 8) })),
+    { numClasses: 2, title: `Prob. U-Net after ${steps} steps: test images, the 4 graders and ${Math.min(8, n)} samples` },
   );
+  await writeFigure(dir, 'samples', grid);
+  const curve = await trainingCurveFigure(
+    [
+      { name: 'reconstruction', points: history.map((h) => [h.step, h.reconstruction]) },
+      { name: 'KL', points: history.map((h) => [h.step, h.kl]) },
+    ],
+    { title: 'Training: −ELBO terms (log scale)', yTitle: 'loss term', logY: true },
+  );
+  await writeFigure(dir, 'training-curve', curve);
   model.dispose();
   trainer.dispose();
   await run.complete();
@@ -269,19 +274,9 @@ export async function demo(argv: string[]): Promise<number> {
       ...(baseline
         ? [`  deterministic U-Net (same data, steps and scoring): GED vs true distribution ${f(baseline.gedVsDistribution)}, vs the graders ${f(baseline.gedVsGraders)}, matched IoU ${f(baseline.hungarianMatchedIoU)}`]
         : []),
-      `  files: ${join(out, 'report.json')}, samples.png, training-curve.svg, model.ckpt`,
+      `  files: ${join(out, 'report.json')}, samples.png, training-curve.svg/.png, model.ckpt`,
       '',
     ].join('\n'),
   );
   return 0;
-}
-
-/** Rows: image | 4 graders | the first 8 samples. */
-function samplesFigure(perImage: Array<{ example: { image: Float32Array; width: number; height: number; annotations: Uint8Array[] }; samples: Uint8Array[] }>): Uint8Array {
-  const rows: Cell[][] = perImage.map(({ example: ex, samples }) => [
-    normalizeImage(ex.image, ex.width, ex.height),
-    ...ex.annotations.map((a) => maskCell(a, ex.width, ex.height)),
-    ...samples.slice(0, 8).map((s) => maskCell(s, ex.width, ex.height)),
-  ]);
-  return renderGrid(rows, { scale: Math.max(1, Math.round(96 / (perImage[0]?.example.width ?? 32))), separatorAfter: [0, 4] });
 }

@@ -1,12 +1,12 @@
 import { readFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { initBackend, type BackendPreference } from '@probunet/backends';
 import { writeFileAtomic } from '@probunet/core/node';
 import { CITYSCAPES_EVAL_CLASSES } from '@probunet/datasets';
 import { evaluateSampler, evaluationFromJSON, evaluationToJSON, mergeEvaluations, type Evaluation, type EvaluationOptions } from '@probunet/evaluation';
 import { COMMON_OPTIONS, UsageError, defineCommand } from '../cli-errors.js';
 import { DATA_OPTIONS, DATA_SOURCES, SPLITS, dataSourceOptions, openDataSource } from '../dataset-source.js';
-import { lineChartSvg } from '../figures/line-chart.js';
+import { calibrationFigure, gedVersusSamplesFigure, modeFrequencyFigure, sampleGridFigure, writeFigure, type SampleGridRow } from '../figures/evaluation-figures.js';
 import { loadModelCheckpoint, mustExist } from '../model-inputs.js';
 import { choiceOption, integerOption, requiredOption } from '../option-values.js';
 import { createRunFolder } from '../output-folder.js';
@@ -16,8 +16,11 @@ export const EVAL_HELP = `probunet eval — score a checkpoint's samples on a da
 Usage: probunet eval --checkpoint CKPT --data SOURCE [--root DIR] --out DIR [options]
 
 Draws the largest sample count per image once (its prefixes give the smaller counts) and writes
-DIR/results.json (@probunet/evaluation's result: per-image values, mean ± s.e. and median per
-sample count, the protocol card) and DIR/ged-vs-samples.svg. Any of the six model types.
+into DIR: results.json (@probunet/evaluation's result: per-image values, mean ± s.e. and median per
+sample count, the protocol card); ged-vs-samples.svg/.png (per-image GED and the mean per sample
+count); for data with flips (Cityscapes-like) calibration.svg/.png (flip fraction per class vs its
+true probability); where modes are known mode-frequencies.svg/.png; and samples.png (the first
+--grid images: the image, its graders, up to 8 samples). Any of the six model types.
 
 Options:
   --checkpoint CKPT      a checkpoint written by probunet train (or saveCheckpoint)
@@ -32,6 +35,7 @@ Options:
   --shard k/N            evaluate shard k of N (0-based); combine the parts with probunet merge
   --batch N              images per sampler call (default 1; samples depend on it)
   --seed N               seed of the samples (default 0)
+  --grid N               images in samples.png (default 4; 0: no sample grid)
   --out DIR              output folder (refused if it exists, unless --force)
   --backend NAME         auto | wasm-native | wasm | cpu | webgpu (default auto)
   --json                 print the summary as JSON
@@ -47,7 +51,10 @@ export const MERGE_HELP = `probunet merge — join the shard results of probunet
 Usage: probunet merge PART/results.json... --out DIR [--force] [--json]
 
 The merged result equals one unsharded run (same per-image values, same aggregates). Parts of
-different protocols, missing or duplicated shards are refused, naming the problem.
+different protocols, missing or duplicated shards are refused, naming the problem. DIR gets
+results.json and the figures that the results alone give: ged-vs-samples.svg/.png, and
+calibration.svg/.png and mode-frequencies.svg/.png where the results have them (samples.png needs
+the samples: see each part's own folder).
 
 Example:
   probunet merge part0/results.json part1/results.json part2/results.json part3/results.json --out eval
@@ -61,9 +68,13 @@ const OPTIONS = {
   shard: { type: 'string' },
   batch: { type: 'string' },
   seed: { type: 'string' },
+  grid: { type: 'string' },
   out: { type: 'string' },
   ...COMMON_OPTIONS,
 } as const;
+
+/** Samples per row of samples.png. */
+const GRID_SAMPLES = 8;
 
 const CONVENTIONS: Record<'lidc' | 'cityscapes', Pick<EvaluationOptions, 'emptyPair' | 'classes' | 'nanPairs'>> = {
   lidc: { emptyPair: 'one' },
@@ -87,25 +98,33 @@ function parseShard(text: string | undefined): { index: number; count: number } 
   return { index, count };
 }
 
-/** Writes results.json and the GED-versus-samples figure into a fresh folder; returns the summary. */
-async function writeResult(result: Evaluation, out: string, force: boolean): Promise<{ dir: string; summary: Record<string, unknown> }> {
+/**
+ * Writes results.json and the figures into a fresh folder; returns the summary. `grid` holds the
+ * images for samples.png (eval); merge has none.
+ */
+async function writeResult(result: Evaluation, out: string, force: boolean, grid: { rows: SampleGridRow[]; numClasses: number; ignoreLabel: number } | undefined): Promise<{ dir: string; summary: Record<string, unknown> }> {
   const folder = await createRunFolder(out, { force, option: '--out' });
   try {
     await writeFileAtomic(join(folder.work, 'results.json'), evaluationToJSON(result));
-    const line = (metric: 'gedGraders' | 'gedDistribution' | 'oracleGedDistribution', name: string, color: string) => ({
-      name,
-      color,
-      points: result.bySampleCount.map((s) => [s.samples, s.metrics[metric]?.mean ?? NaN] as [number, number]),
-    });
-    const series = [line('gedGraders', 'GED vs the graders', '#1f77b4'), line('gedDistribution', 'GED vs the true distribution', '#d62728'), line('oracleGedDistribution', 'oracle floor (true samples)', '#7f7f7f')].filter(
-      (s) => s.points.some(([, y]) => Number.isFinite(y)),
-    );
-    await writeFileAtomic(join(folder.work, 'ged-vs-samples.svg'), lineChartSvg('GED (mean over images) versus number of samples', 'samples per image', series));
+    const { protocol, model } = result.card;
+    const panels = [{ title: `${model.type} on ${protocol.dataset.name} (${protocol.dataset.split}, ${result.perImage.length} images)`, evaluation: result }];
+    const files = ['results.json'];
+    const add = async (name: string, figure: { svg?: string; png: Uint8Array } | undefined) => {
+      if (figure) files.push(...(await writeFigure(folder.work, name, figure)).map((p) => basename(p)));
+    };
+    await add('ged-vs-samples', await gedVersusSamplesFigure(panels));
+    await add('calibration', await calibrationFigure(panels));
+    await add('mode-frequencies', await modeFrequencyFigure(panels));
+    if (grid && grid.rows.length > 0) {
+      const title = `${model.type}: ${protocol.dataset.name} images, their graders and ${Math.min(GRID_SAMPLES, protocol.sampleCounts.at(-1)!)} samples each`;
+      await add('samples', await sampleGridFigure(grid.rows, { numClasses: grid.numClasses, ignoreLabel: grid.ignoreLabel, title }));
+    }
     await folder.commit();
     const summary = {
       out: folder.dir,
       images: result.perImage.length,
       shard: result.card.shard ?? null,
+      files,
       bySampleCount: result.bySampleCount.map((s) => ({ samples: s.samples, ...Object.fromEntries(Object.entries(s.metrics).map(([k, v]) => [k, v ? { mean: v.mean, standardError: v.standardError, nanCount: v.nanCount } : null])) })),
     };
     return { dir: folder.dir, summary };
@@ -127,7 +146,7 @@ function printSummary(summary: Record<string, unknown>, json: boolean): void {
     if (!s || !Number.isFinite(s.mean)) return '–';
     return Number.isFinite(s.standardError) ? `${s.mean.toFixed(3)} ± ${s.standardError.toFixed(3)}` : s.mean.toFixed(3);
   };
-  process.stdout.write(`${summary.images} images → ${summary.out}\n  samples  GED graders      GED truth        matched IoU      NCC\n`);
+  process.stdout.write(`${summary.images} images → ${summary.out} (${(summary.files as string[]).join(', ')})\n  samples  GED graders      GED truth        matched IoU      NCC\n`);
   for (const r of rows) process.stdout.write(`  ${String(r.samples).padStart(7)}  ${fmt(r.gedGraders).padEnd(16)} ${fmt(r.gedDistribution).padEnd(16)} ${fmt(r.matchedIoUGraders).padEnd(16)} ${fmt(r.ncc)}\n`);
 }
 
@@ -139,6 +158,7 @@ export const evaluate = defineCommand('eval', EVAL_HELP, OPTIONS, async (values)
   const convention = choiceOption('convention', values.convention, ['lidc', 'cityscapes'] as const);
   const batchSize = integerOption('batch', values.batch, 1) ?? 1;
   const seed = integerOption('seed', values.seed, 0) ?? 0;
+  const gridImages = integerOption('grid', values.grid, 0) ?? 4;
   await mustExist(checkpoint, '--checkpoint');
   const dataOptions = dataSourceOptions(values, { split: 'test', size: 32, minSize: 4, count: 32, seed });
   const dataset = await openDataSource(dataOptions);
@@ -146,6 +166,8 @@ export const evaluate = defineCommand('eval', EVAL_HELP, OPTIONS, async (values)
   const { model } = await loadModelCheckpoint(checkpoint);
   try {
     let last = 0;
+    // Only the first few images' samples are kept, for samples.png.
+    const rows: SampleGridRow[] = [];
     const result = await evaluateSampler(model, dataset, {
       sampleCounts,
       seed,
@@ -153,6 +175,9 @@ export const evaluate = defineCommand('eval', EVAL_HELP, OPTIONS, async (values)
       split: dataOptions.split,
       ...(shard ? { shard } : {}),
       ...(convention ? CONVENTIONS[convention] : {}),
+      onSamples: (example, samples) => {
+        if (rows.length < gridImages) rows.push({ label: example.id, image: example, graders: example.annotations, samples: samples.slice(0, GRID_SAMPLES) });
+      },
       onProgress: ({ done, total }) => {
         if (done === total || performance.now() - last > 1000) {
           last = performance.now();
@@ -160,7 +185,8 @@ export const evaluate = defineCommand('eval', EVAL_HELP, OPTIONS, async (values)
         }
       },
     });
-    const { summary } = await writeResult(result, out, values.force);
+    const grid = { rows, numClasses: dataset.spec.numClasses, ignoreLabel: result.card.protocol.conventions.ignoreLabel };
+    const { summary } = await writeResult(result, out, values.force, grid);
     printSummary(summary, values.json);
     return 0;
   } finally {
@@ -190,7 +216,7 @@ const mergeWith = (parts: string[]) =>
         throw new UsageError(`${p} is not a probunet eval results.json: ${(err as Error).message}`);
       }
     }
-    const { summary } = await writeResult(mergeEvaluations(results), out, values.force);
+    const { summary } = await writeResult(mergeEvaluations(results), out, values.force, undefined);
     printSummary(summary, values.json);
     return 0;
   });

@@ -29,8 +29,21 @@ const PALETTE: Array<[number, number, number]> = [
   [250, 190, 212], [0, 128, 128], [220, 190, 255], [170, 110, 40], [255, 250, 200], [128, 0, 0], [170, 255, 195], [128, 128, 0], [255, 215, 180], [0, 0, 128],
 ];
 
+/** The colour of class k: the palette for the first 20, then hues spaced by the golden angle. */
 export function classColour(k: number): [number, number, number] {
-  return PALETTE[k % PALETTE.length]!;
+  if (k < PALETTE.length) return PALETTE[k]!;
+  const h = ((k * 137.508) % 360) / 60;
+  const x = 1 - Math.abs((h % 2) - 1);
+  const [r, g, b] = [[1, x, 0], [x, 1, 0], [0, 1, x], [0, x, 1], [x, 0, 1], [1, 0, x]][Math.floor(h) % 6]!;
+  // Value 0.85, saturation 0.7: distinct from the palette's pure colours and readable on white.
+  return [r!, g!, b!].map((c) => Math.round(255 * 0.85 * (1 - 0.7 + 0.7 * c))) as [number, number, number];
+}
+
+/** A label map in class colours; the ignore label in mid gray. */
+export function labelImage(labels: ArrayLike<number>, width: number, height: number, ignoreLabel: number | undefined): RgbImage {
+  const rgb = new Uint8Array(width * height * 3);
+  for (let i = 0; i < width * height; i++) rgb.set(labels[i] === ignoreLabel ? [128, 128, 128] : classColour(labels[i]!), i * 3);
+  return { width, height, rgb };
 }
 
 /**

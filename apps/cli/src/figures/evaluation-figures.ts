@@ -1,0 +1,214 @@
+/**
+ * The figures of an evaluation (`probunet eval`, `probunet merge`, `probunet reproduce`), drawn
+ * from `@probunet/evaluation` results by Vega-Lite/Vega (charts, SVG + PNG via resvg) and Jimp
+ * (the sample grid: image pixels, labelled).
+ *
+ *   gedVersusSamplesFigure(panels, { title? })  → RenderedFigure
+ *       per-image GED (jittered points) per sample count and the mean ± s.e. line; one facet per
+ *       panel; GED vs the graders, and vs the true distribution with the oracle floor where the
+ *       results have them.
+ *   calibrationFigure(panels)   → RenderedFigure | undefined   (undefined: no panel has flip calibration)
+ *       sampled flip fraction per flippable class (bars) beside its true probability.
+ *   modeFrequencyFigure(panels) → RenderedFigure | undefined   (undefined: no panel has mode shares/flip modes)
+ *       sampled frequency of each mode (Cityscapes: flip combinations; synthetic LIDC: its modes)
+ *       beside the mode's true probability.
+ *   sampleGridFigure(rows, { numClasses, ignoreLabel?, title? }) → { png }
+ *       one row per image; columns "image", "grader 1..k", "sample 1..n". Binary label maps are
+ *       drawn red over the image; multi-class ones in class colours (ignoreLabel gray).
+ *   writeFigure(dir, basename, figure) → the paths written (basename.svg if any, basename.png), each atomically.
+ */
+import { join } from 'node:path';
+import { writeFileAtomic } from '@probunet/core/node';
+import type { Evaluation } from '@probunet/evaluation';
+import type { TopLevelSpec } from 'vega-lite';
+import { renderVegaLite, type RenderedFigure } from './vega-render.js';
+
+export type { RenderedFigure } from './vega-render.js';
+export { sampleGridFigure, type SampleGridRow } from './sample-grid-figure.js';
+
+/** One facet of a figure: a labelled evaluation (a model, a dataset, a shard). */
+export interface EvaluationPanel {
+  title: string;
+  evaluation: Evaluation;
+}
+
+const GED_MEASURES = [
+  { metric: 'gedGraders', label: 'vs the graders', points: true },
+  { metric: 'gedDistribution', label: 'vs the true distribution', points: true },
+  { metric: 'oracleGedDistribution', label: 'oracle floor (true samples)', points: false },
+] as const;
+
+/** A deterministic jitter in [-1, 1) from integers (a hash, so the figure is the same on every run). */
+function jitter(...keys: number[]): number {
+  let h = 2166136261;
+  for (const k of keys) h = Math.imul(h ^ (k + 0x9e3779b9), 16777619) >>> 0;
+  h = Math.imul(h ^ (h >>> 15), 0x2c1b3c6d) >>> 0;
+  return ((h >>> 8) / 2 ** 24) * 2 - 1;
+}
+
+const finite = (v: number | null | undefined): v is number => typeof v === 'number' && Number.isFinite(v);
+
+export function gedVersusSamplesFigure(panels: EvaluationPanel[], options: { title?: string } = {}): Promise<RenderedFigure> {
+  if (panels.length === 0) throw new Error('gedVersusSamplesFigure needs at least one panel');
+  const present = GED_MEASURES.filter((m) => panels.some((p) => p.evaluation.bySampleCount.some((s) => finite(s.metrics[m.metric]?.mean))));
+  // Each measure gets its own slot inside a sample count's band; points spread ±0.08 around it.
+  const slot = new Map(present.map((m, i) => [m.metric, present.length === 1 ? 0 : -0.3 + (0.6 * i) / (present.length - 1)]));
+  // One table (facets split a single data source): 'mean' rows and per-image 'point' rows.
+  const rows: Array<Record<string, unknown>> = [];
+  for (const { title, evaluation } of panels) {
+    const counts = evaluation.card.protocol.sampleCounts;
+    for (const m of present) {
+      evaluation.bySampleCount.forEach((s) => {
+        const summary = s.metrics[m.metric];
+        if (!summary || !finite(summary.mean)) return;
+        const se = finite(summary.standardError) ? summary.standardError : 0;
+        rows.push({ kind: 'mean', panel: title, samples: s.samples, measure: m.label, offset: slot.get(m.metric), mean: summary.mean, lo: summary.mean - se, hi: summary.mean + se });
+      });
+      if (!m.points) continue;
+      for (const r of evaluation.perImage) {
+        const values = r.values[m.metric];
+        values?.forEach((v, k) => {
+          if (!finite(v)) return;
+          const offset = slot.get(m.metric)! + 0.08 * jitter(r.index, k, present.indexOf(m));
+          rows.push({ kind: 'point', panel: title, samples: counts[k], measure: m.label, offset, value: v });
+        });
+      }
+    }
+  }
+  const measures = present.map((m) => m.label);
+  const colour = { field: 'measure', type: 'nominal', title: 'GED', legend: { labelLimit: 0 }, scale: { domain: measures, range: ['#1f77b4', '#d62728', '#7f7f7f'].slice(0, measures.length) } } as const;
+  const x = { field: 'samples', type: 'ordinal', title: 'samples per image', sort: 'ascending', axis: { labelAngle: 0 } } as const;
+  const xOffset = { field: 'offset', type: 'quantitative', scale: { domain: [-0.5, 0.5] } } as const;
+  const spec = {
+    $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
+    title: { text: options.title ?? 'Generalized energy distance versus number of samples', subtitle: 'dots: images (jittered); line: mean ± standard error; images whose GED is NaN are left out' },
+    data: { values: rows },
+    facet: { column: { field: 'panel', type: 'nominal', title: null, sort: panels.map((p) => p.title) } },
+    spec: {
+      width: 300,
+      height: 260,
+      layer: [
+        {
+          transform: [{ filter: "datum.kind === 'point'" }],
+          mark: { type: 'point', filled: true, size: 12, opacity: 0.35 },
+          encoding: { x, xOffset, y: { field: 'value', type: 'quantitative', title: 'GED (d = 1 − IoU)' }, color: colour },
+        },
+        { transform: [{ filter: "datum.kind === 'mean'" }], mark: { type: 'rule', strokeWidth: 1.5 }, encoding: { x, xOffset, y: { field: 'lo', type: 'quantitative' }, y2: { field: 'hi' }, color: colour } },
+        { transform: [{ filter: "datum.kind === 'mean'" }], mark: { type: 'line', strokeWidth: 2, point: { size: 40 } }, encoding: { x, xOffset, y: { field: 'mean', type: 'quantitative' }, color: colour } },
+      ],
+    },
+  } as unknown as TopLevelSpec;
+  return renderVegaLite(spec);
+}
+
+export function calibrationFigure(panels: EvaluationPanel[]): Promise<RenderedFigure | undefined> {
+  const rows: Array<Record<string, unknown>> = [];
+  const order: string[] = [];
+  for (const { title, evaluation } of panels) {
+    const cal = evaluation.flipCalibration;
+    if (!cal) continue;
+    const specs = evaluation.card.protocol.conventions.flips ?? [];
+    for (const f of cal.flips) {
+      const name = specs.find((s) => s.from === f.from && s.to === f.to)?.name;
+      const flip = `${name ? `${name} ` : ''}${f.from}→${f.to}`;
+      if (!order.includes(flip)) order.push(flip);
+      rows.push({ panel: title, flip, kind: 'true probability', value: f.trueProbability });
+      if (finite(f.fraction)) rows.push({ panel: title, flip, kind: 'sampled flip fraction', value: f.fraction });
+    }
+  }
+  if (rows.length === 0) return Promise.resolve(undefined);
+  const kinds = ['sampled flip fraction', 'true probability'];
+  const spec = {
+    $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
+    title: { text: 'Flip calibration: sampled flip fraction per class versus its true probability', subtitle: 'pixels of each flippable class that the samples give its flipped label (largest sample count)' },
+    data: { values: rows },
+    facet: { column: { field: 'panel', type: 'nominal', title: null } },
+    spec: {
+      width: 320,
+      height: 240,
+      mark: 'bar',
+      encoding: {
+        x: { field: 'flip', type: 'nominal', title: 'flippable class (from → to, trainIds)', sort: order, axis: { labelAngle: -30 } },
+        xOffset: { field: 'kind', type: 'nominal', sort: kinds },
+        y: { field: 'value', type: 'quantitative', title: 'probability of the flip', scale: { domain: [0, 1] } },
+        color: { field: 'kind', type: 'nominal', title: null, legend: { labelLimit: 0 }, scale: { domain: kinds, range: ['#1f77b4', '#bbbbbb'] } },
+      },
+    },
+  } as unknown as TopLevelSpec;
+  return renderVegaLite(spec);
+}
+
+/** The modes of one evaluation: flip combinations (Cityscapes-like data) or the known distribution's modes. */
+function modesOf(evaluation: Evaluation): { modes: Array<{ mode: string; sampled: number; truth: number }>; axis: string } | undefined {
+  const cal = evaluation.flipCalibration;
+  if (cal && cal.modes.length > 0) {
+    const modes = cal.modes.map((m) => ({ mode: m.key, sampled: m.frequency, truth: m.trueProbability }));
+    const flips = evaluation.card.protocol.conventions.flips ?? [];
+    // When every image shows every flippable class, all 2^F combinations are possible: the ones no sample took are shown at 0.
+    if (flips.length > 0 && modes.every((m) => !m.mode.includes('-'))) {
+      for (let combo = 0; combo < 2 ** flips.length; combo++) {
+        const key = flips.map((_, b) => ((combo >> b) & 1 ? '1' : '0')).join('');
+        if (modes.some((m) => m.mode === key)) continue;
+        modes.push({ mode: key, sampled: 0, truth: flips.reduce((p, f, b) => p * ((combo >> b) & 1 ? f.probability : 1 - f.probability), 1) });
+      }
+    }
+    const names = flips.map((f, i) => f.name ?? `flip ${i + 1}`).join(', ');
+    return { modes, axis: `flip modes: one digit per flip (${names}); 1 flipped, 0 not, - class absent` };
+  }
+  if (evaluation.modeShares && evaluation.modeShares.length > 0) {
+    return { modes: evaluation.modeShares.map((m) => ({ mode: m.mode, sampled: m.sampleShare, truth: m.trueProbability })), axis: 'named modes: the modes of the known distribution (synthetic data)' };
+  }
+  return undefined;
+}
+
+export function modeFrequencyFigure(panels: EvaluationPanel[]): Promise<RenderedFigure | undefined> {
+  const rows: Array<Record<string, unknown>> = [];
+  const axes = new Set<string>();
+  const truthOf = new Map<string, number>();
+  for (const { title, evaluation } of panels) {
+    const found = modesOf(evaluation);
+    if (!found) continue;
+    axes.add(found.axis);
+    for (const m of found.modes) {
+      truthOf.set(m.mode, Math.max(truthOf.get(m.mode) ?? 0, m.truth));
+      rows.push({ panel: title, mode: m.mode, kind: 'sampled frequency', value: m.sampled });
+      rows.push({ panel: title, mode: m.mode, kind: 'true probability', value: m.truth });
+    }
+  }
+  if (rows.length === 0) return Promise.resolve(undefined);
+  const order = [...truthOf].sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0])).map(([mode]) => mode);
+  const kinds = ['sampled frequency', 'true probability'];
+  const spec = {
+    $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
+    title: { text: 'Mode frequencies: how often the samples take each mode versus its true probability', subtitle: ['largest sample count; modes sorted by true probability', ...axes] },
+    data: { values: rows },
+    facet: { row: { field: 'panel', type: 'nominal', title: null } },
+    resolve: { scale: { x: 'independent' }, axis: { x: 'independent' } },
+    spec: {
+      width: { step: 24 },
+      height: 200,
+      mark: 'bar',
+      encoding: {
+        x: { field: 'mode', type: 'nominal', title: 'mode', sort: order, axis: { labelAngle: -60 } },
+        xOffset: { field: 'kind', type: 'nominal', sort: kinds },
+        y: { field: 'value', type: 'quantitative', title: 'frequency / probability' },
+        color: { field: 'kind', type: 'nominal', title: null, legend: { labelLimit: 0 }, scale: { domain: kinds, range: ['#1f77b4', '#bbbbbb'] } },
+      },
+    },
+  } as unknown as TopLevelSpec;
+  return renderVegaLite(spec);
+}
+
+/** Writes `basename.svg` (when given) and `basename.png` into `dir`, each atomically; returns their paths. */
+export async function writeFigure(dir: string, basename: string, figure: { svg?: string; png: Uint8Array }): Promise<string[]> {
+  const paths: string[] = [];
+  if (figure.svg !== undefined) {
+    const svg = join(dir, `${basename}.svg`);
+    await writeFileAtomic(svg, figure.svg);
+    paths.push(svg);
+  }
+  const png = join(dir, `${basename}.png`);
+  await writeFileAtomic(png, figure.png);
+  paths.push(png);
+  return paths;
+}

@@ -1,0 +1,121 @@
+import { mkdtemp, readFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { initBackend } from '@probunet/backends';
+import { createProbUNet } from '@probunet/core';
+import { createSyntheticCityscapes, createSyntheticLidc, type Example, type IndexedDataset } from '@probunet/datasets';
+import { evaluateSampler, type Evaluation } from '@probunet/evaluation';
+import { decode } from 'fast-png';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { calibrationFigure, gedVersusSamplesFigure, modeFrequencyFigure, sampleGridFigure, writeFigure, type SampleGridRow } from '../src/figures/evaluation-figures.js';
+
+/** An untrained tiny Prob. U-Net evaluated on a few synthetic images, keeping each image's samples. */
+async function evaluateTiny(dataset: IndexedDataset, channels: number, numClasses: number): Promise<{ evaluation: Evaluation; rows: SampleGridRow[] }> {
+  const model = createProbUNet({ inputChannels: channels, numClasses, channels: [4, 8], convsPerBlock: 1, latentDim: 2, num1x1Convs: 1, seed: 1 });
+  const rows: SampleGridRow[] = [];
+  try {
+    const evaluation = await evaluateSampler(model, dataset, {
+      sampleCounts: [1, 4],
+      seed: 2,
+      split: 'test',
+      onSamples: (ex: Example, samples) => rows.push({ label: ex.id, image: ex, graders: ex.annotations, samples }),
+    });
+    return { evaluation, rows };
+  } finally {
+    model.dispose();
+  }
+}
+
+function pngOf(bytes: Uint8Array): { width: number; height: number } {
+  const img = decode(bytes);
+  return { width: img.width, height: img.height };
+}
+
+/** Distinct colours in a PNG: a blank or one-colour picture has 1. */
+function colourCount(bytes: Uint8Array): number {
+  const img = decode(bytes);
+  const seen = new Set<number>();
+  for (let i = 0; i < img.width * img.height; i++) {
+    const o = i * img.channels;
+    seen.add((img.data[o]! << 16) | (img.data[o + 1]! << 8) | img.data[o + 2]!);
+  }
+  return seen.size;
+}
+
+describe('evaluation figures', () => {
+  let lidc: { evaluation: Evaluation; rows: SampleGridRow[] };
+  let cityscapes: { evaluation: Evaluation; rows: SampleGridRow[] };
+  beforeAll(async () => {
+    await initBackend('cpu');
+    lidc = await evaluateTiny(createSyntheticLidc({ count: 5, size: 32, seed: 4 }), 1, 2);
+    cityscapes = await evaluateTiny(createSyntheticCityscapes({ count: 3, height: 32, width: 64, seed: 4 }), 3, 24);
+  }, 60_000);
+
+  it('GED versus samples: one facet per panel, per-image points, titles and axis labels', async () => {
+    const fig = await gedVersusSamplesFigure([
+      { title: 'synthetic LIDC', evaluation: lidc.evaluation },
+      { title: 'synthetic Cityscapes', evaluation: cityscapes.evaluation },
+    ]);
+    expect(fig.svg).toMatch(/^<svg/);
+    for (const text of ['Generalized energy distance versus number of samples', 'samples per image', 'GED (d = 1 − IoU)', 'synthetic LIDC', 'synthetic Cityscapes', 'vs the graders', 'vs the true distribution', 'oracle floor (true samples)']) {
+      expect(fig.svg).toContain(text);
+    }
+    // One point per finite per-image value of the two point measures, in each panel's facet.
+    const finiteValues = (e: Evaluation) =>
+      e.perImage.flatMap((r) => [...(r.values.gedGraders ?? []), ...(r.values.gedDistribution ?? [])]).filter((v) => typeof v === 'number' && Number.isFinite(v)).length;
+    const facets = [...fig.svg.matchAll(/<g class="mark-symbol role-mark child_layer_0_marks"[^>]*>(.*?)<\/g>/gs)].map((m) => m[1]!.split('<path').length - 1);
+    expect(facets).toEqual([finiteValues(lidc.evaluation), finiteValues(cityscapes.evaluation)]);
+    expect(facets[0]).toBe(5 * 2 * 2); // synthetic LIDC: every value finite
+    const { width, height } = pngOf(fig.png);
+    expect(width).toBeGreaterThan(800); // two 300-px facets at zoom 2
+    expect(height).toBeGreaterThan(400);
+    expect(colourCount(fig.png)).toBeGreaterThan(20); // text, points and lines, not a blank page
+  }, 60_000);
+
+  it('calibration bars and the 32 Cityscapes modes appear for flips; neither for synthetic LIDC calibration', async () => {
+    expect(await calibrationFigure([{ title: 'lidc', evaluation: lidc.evaluation }])).toBeUndefined();
+    const cal = await calibrationFigure([{ title: 'synthetic Cityscapes', evaluation: cityscapes.evaluation }]);
+    expect(cal).toBeDefined();
+    for (const name of ['sidewalk 1→19', 'person 11→20', 'car 13→21', 'vegetation 8→22', 'road 0→23', 'probability of the flip', 'true probability', 'sampled flip fraction']) {
+      expect(cal!.svg).toContain(name);
+    }
+    expect(pngOf(cal!.png).width).toBeGreaterThan(400);
+    // A bar per flip for the truth and one per flip whose class occurred for the samples.
+    const bars = (svg: string) => [...svg.matchAll(/<g class="mark-rect role-mark child_marks"[^>]*>(.*?)<\/g>/gs)].map((m) => m[1]!.split('<path').length - 1);
+    const flips = cityscapes.evaluation.flipCalibration!.flips;
+    expect(bars(cal!.svg)).toEqual([flips.length + flips.filter((f) => Number.isFinite(f.fraction)).length]);
+    const modes = await modeFrequencyFigure([{ title: 'synthetic Cityscapes', evaluation: cityscapes.evaluation }]);
+    expect(modes!.svg).toContain('Mode frequencies');
+    expect(modes!.svg).toContain('frequency / probability');
+    expect(bars(modes!.svg)).toEqual([2 * cityscapes.evaluation.flipCalibration!.modes.length]);
+    // Synthetic LIDC has mode shares (its known modes) instead of flips.
+    const lidcModes = await modeFrequencyFigure([{ title: 'lidc', evaluation: lidc.evaluation }]);
+    for (const m of lidc.evaluation.modeShares!) expect(lidcModes!.svg).toContain(`>${m.mode}<`);
+    const none = { ...lidc.evaluation, modeShares: null, flipCalibration: null };
+    expect(await modeFrequencyFigure([{ title: 'none', evaluation: none }])).toBeUndefined();
+  }, 60_000);
+
+  it('sample grid: a row per image, columns for the image, graders and samples', async () => {
+    const small = await sampleGridFigure(lidc.rows.slice(0, 2), { numClasses: 2 });
+    const large = await sampleGridFigure(lidc.rows.slice(0, 4), { numClasses: 2 });
+    const a = pngOf(small.png);
+    const b = pngOf(large.png);
+    expect(a.width).toBe(b.width);
+    expect(b.height).toBeGreaterThan(a.height + 150); // two more 96-px rows
+    // 1 image + 4 graders + 4 samples columns of 96 px each, plus labels.
+    expect(a.width).toBeGreaterThan(9 * 96);
+    const city = await sampleGridFigure(cityscapes.rows, { numClasses: 24, ignoreLabel: 255 });
+    expect(colourCount(city.png)).toBeGreaterThan(8); // class colours
+  }, 60_000);
+
+  it('writeFigure writes basename.svg and basename.png atomically and returns their paths', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'probunet-figures-'));
+    const fig = await gedVersusSamplesFigure([{ title: 'lidc', evaluation: lidc.evaluation }], { title: 'my title' });
+    const paths = await writeFigure(dir, 'ged', fig);
+    expect(paths).toEqual([join(dir, 'ged.svg'), join(dir, 'ged.png')]);
+    expect(await readFile(paths[0]!, 'utf8')).toContain('my title');
+    expect(pngOf(await readFile(paths[1]!)).width).toBeGreaterThan(300);
+    const grid = await sampleGridFigure(lidc.rows.slice(0, 1), { numClasses: 2 });
+    expect(await writeFigure(dir, 'grid', grid)).toEqual([join(dir, 'grid.png')]);
+  }, 60_000);
+});
