@@ -4,6 +4,7 @@ import { DATA_HELP, data } from './commands/data.js';
 import { DEMO_HELP, demo } from './commands/demo.js';
 import { EVAL_HELP, MERGE_HELP, evaluate, merge } from './commands/eval.js';
 import { LATENT_HELP, latent } from './commands/latent.js';
+import { REPRODUCE_HELP, reproduce } from './commands/reproduce.js';
 import { SAMPLE_HELP, sample } from './commands/sample.js';
 import { SCORE_HELP, score } from './commands/score.js';
 import { TRAIN_HELP, train } from './commands/train.js';
@@ -22,6 +23,7 @@ Commands:
   latent     latent traversal grid of a Prob. U-Net for an image
   eval       score a checkpoint's samples on a dataset (GED, matched IoU, NCC, ECE, protocol card; shards)
   merge      join the shard results of eval --shard k/N
+  reproduce  the paper's comparison (Prob. U-Net and five baselines) on synthetic known-truth data
 
 Run 'probunet <command> --help' for a command's options.
 `;
@@ -50,11 +52,13 @@ export async function main(argv: string[]): Promise<number> {
       return evaluate(rest);
     case 'merge':
       return merge(rest);
+    case 'reproduce':
+      return reproduce(rest);
     case undefined:
     case 'help':
     case '--help':
     case '-h':
-      process.stdout.write(`${HELP}\n${DEMO_HELP}\n${BACKENDS_HELP}\n${DATA_HELP}\n${TRAIN_HELP}\n${SAMPLE_HELP}\n${SCORE_HELP}\n${LATENT_HELP}\n${EVAL_HELP}\n${MERGE_HELP}`);
+      process.stdout.write(`${HELP}\n${DEMO_HELP}\n${BACKENDS_HELP}\n${DATA_HELP}\n${TRAIN_HELP}\n${SAMPLE_HELP}\n${SCORE_HELP}\n${LATENT_HELP}\n${EVAL_HELP}\n${MERGE_HELP}\n${REPRODUCE_HELP}`);
       return 0;
     default:
       process.stderr.write(`probunet: unknown command "${command}"\n\n${HELP}`);
