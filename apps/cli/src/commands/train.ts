@@ -13,7 +13,7 @@ import { buildModel, readModelSpec } from '../model-spec.js';
 import { loadModelCheckpoint } from '../model-inputs.js';
 import { integerOption, requiredOption } from '../option-values.js';
 import { Progress } from '../progress.js';
-import { createRunFolder, existingRunFolder, readRunJson, writeJsonAtomic, type RunFolder } from '../output-folder.js';
+import { createOutputFolder, readRunJson, resumeOutputFolder, writeJsonAtomic, type OutputFolder } from '../output-folder.js';
 import { CollapseDetector, klPerDimension, nonFiniteTerms } from '../training-monitor.js';
 import { trainingBatches } from '../training-stream.js';
 import { checkWorkersFit, closeTrainer, createTrainer } from '../trainer-setup.js';
@@ -115,7 +115,7 @@ const OPTIONS = {
 export const train = defineCommand('train', TRAIN_HELP, OPTIONS, async (values) => {
   const steps = integerOption('steps', values.steps, 1);
   let record: RunRecord;
-  let folder: RunFolder;
+  let folder: OutputFolder;
   let newRate: LearningRate | undefined;
   const lr = values.lr !== undefined ? parseLearningRate(values.lr) : undefined;
   const workers = integerOption('workers', values.workers, 0);
@@ -126,8 +126,8 @@ export const train = defineCommand('train', TRAIN_HELP, OPTIONS, async (values) 
         `--resume continues a run with its own settings: drop ${fixed.map((k) => `--${k}`).join(', ')} (only --steps, --lr, --workers, --backend, --save-every and --log-every may change)`,
       );
     }
-    folder = existingRunFolder(values.resume);
-    record = await readRunJson<RunRecord>(join(folder.dir, 'run.json'), `--resume ${values.resume}`);
+    folder = resumeOutputFolder(values.resume);
+    record = await readRunJson<RunRecord>(join(folder.target, 'run.json'), `--resume ${values.resume}`);
     record.training.steps = steps ?? record.training.steps;
     record.training.saveEvery = integerOption('save-every', values['save-every'], 1) ?? record.training.saveEvery;
     record.training.logEvery = integerOption('log-every', values['log-every'], 1) ?? record.training.logEvery;
@@ -161,7 +161,7 @@ export const train = defineCommand('train', TRAIN_HELP, OPTIONS, async (values) 
       step: 0,
       updatedAt: new Date().toISOString(),
     };
-    folder = await createRunFolder(out, { force: values.force, option: '--out', resumeHint: true });
+    folder = await createOutputFolder(out, { option: '--out', replace: values.force ? 'force' : 'refuse', resumeHint: true });
   }
   try {
     return await runTraining(record, folder, values.resume !== undefined, newRate);
@@ -171,7 +171,7 @@ export const train = defineCommand('train', TRAIN_HELP, OPTIONS, async (values) 
   }
 });
 
-async function runTraining(record: RunRecord, folder: RunFolder, resuming: boolean, newRate: LearningRate | undefined): Promise<number> {
+async function runTraining(record: RunRecord, folder: OutputFolder, resuming: boolean, newRate: LearningRate | undefined): Promise<number> {
   const t = record.training;
   const dataset = await openDataSource(record.data);
   const report = await initBackend(t.backend as BackendPreference);
@@ -180,8 +180,8 @@ async function runTraining(record: RunRecord, folder: RunFolder, resuming: boole
   let model: CheckpointableModel;
   let trainer: Trainer<CheckpointableModel>;
   if (resuming) {
-    const restored = await loadModelCheckpoint(join(folder.dir, 'model.ckpt'));
-    if (!restored.trainer) throw new UsageError(`${join(folder.dir, 'model.ckpt')} holds no training state to resume from`);
+    const restored = await loadModelCheckpoint(join(folder.target, 'model.ckpt'));
+    if (!restored.trainer) throw new UsageError(`${join(folder.target, 'model.ckpt')} holds no training state to resume from`);
     model = restored.model;
     let schedule = restored.trainer.schedule;
     if (newRate !== undefined) {
@@ -200,7 +200,7 @@ async function runTraining(record: RunRecord, folder: RunFolder, resuming: boole
     }
     // The checkpoint's trainer as it is, unless the rate or the threads change: then its state moves to a new one.
     trainer = newRate === undefined && workers === 0 ? restored.trainer : await createTrainer(model, { schedule, seed: t.seed, workers, backend: report.selected }, restored.trainer);
-    await truncateLog(join(folder.dir, 'train.jsonl'), trainer.step);
+    await truncateLog(join(folder.target, 'train.jsonl'), trainer.step);
   } else {
     model = buildModel(record.model, dataset.spec, '--model');
     try {
@@ -221,7 +221,7 @@ async function runTraining(record: RunRecord, folder: RunFolder, resuming: boole
   };
   if (!resuming) await writeFileAtomic(logPath(), '');
   process.stderr.write(
-    `${resuming ? `resuming ${folder.dir} at step ${trainer.step}` : `training ${model.kind}`}: ${dataset.name} (${dataset.length} examples), batch ${t.batch}, ${t.steps} steps, ` +
+    `${resuming ? `resuming ${folder.target} at step ${trainer.step}` : `training ${model.kind}`}: ${dataset.name} (${dataset.length} examples), batch ${t.batch}, ${t.steps} steps, ` +
       `${workers > 0 ? `${workers} data-parallel worker threads` : 'in this thread'} (${report.selected})\n`,
   );
 
@@ -271,7 +271,7 @@ async function runTraining(record: RunRecord, folder: RunFolder, resuming: boole
     const terms = nonFiniteTerms(err.message);
     process.stderr.write(
       `probunet train: stopped at step ${err.step}: the ${terms.length ? terms.join(' and ') : 'loss'} went non-finite. ` +
-        `${join(folder.dir, 'model.ckpt')} holds the last good state (step ${trainer.step}).\n  ${err.message}\n`,
+        `${join(folder.target, 'model.ckpt')} holds the last good state (step ${trainer.step}).\n  ${err.message}\n`,
     );
     return 1;
   } finally {
@@ -286,9 +286,9 @@ async function runTraining(record: RunRecord, folder: RunFolder, resuming: boole
   model.dispose();
   trainer.dispose();
   if (interrupted) {
-    process.stderr.write(`interrupted at step ${trainer.step}; continue with: probunet train --resume ${folder.dir}\n`);
+    process.stderr.write(`interrupted at step ${trainer.step}; continue with: probunet train --resume ${folder.target}\n`);
     return EXIT_INTERRUPTED;
   }
-  process.stdout.write(`trained ${record.model.type ?? 'prob-unet'} to step ${trainer.step}; run folder ${folder.dir}\n`);
+  process.stdout.write(`trained ${record.model.type ?? 'prob-unet'} to step ${trainer.step}; run folder ${folder.target}\n`);
   return 0;
 }
