@@ -66,6 +66,9 @@ describe('evaluation figures', () => {
     const facets = [...fig.svg.matchAll(/<g class="mark-symbol role-mark child_layer_0_marks"[^>]*>(.*?)<\/g>/gs)].map((m) => m[1]!.split('<path').length - 1);
     expect(facets).toEqual([finiteValues(lidc.evaluation), finiteValues(cityscapes.evaluation)]);
     expect(facets[0]).toBe(5 * 2 * 2); // synthetic LIDC: every value finite
+    // The mean lines join the sample counts: in the LIDC facet one path per measure, through 1 and 4 samples.
+    const lines = [...fig.svg.matchAll(/aria-roledescription="line mark" d="([^"]*)"/g)].map((m) => m[1]!);
+    expect(lines.filter((d) => /^M[\d.,-]+L[\d.,-]+$/.test(d)).length).toBeGreaterThanOrEqual(3);
     const { width, height } = pngOf(fig.png);
     expect(width).toBeGreaterThan(800); // two 300-px facets at zoom 2
     expect(height).toBeGreaterThan(400);
