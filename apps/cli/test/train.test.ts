@@ -1,6 +1,7 @@
 import { readFile, readdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { loadCheckpoint } from '@probunet/core/node';
+import * as tf from '@tensorflow/tfjs-core';
 import { describe, expect, it } from 'vitest';
 import { TINY_PROB_UNET, runCli, tempDir } from './helpers.js';
 
@@ -97,8 +98,11 @@ describe('probunet train', () => {
     expect(refused.code).toBe(2);
     expect(refused.err).toMatch(/--resume continues a run with its own settings: drop --batch \(only --steps, --lr, --workers/);
 
+    const before = tf.memory().numTensors;
     const r = await runCli(['train', '--resume', run, '--steps', '4', '--lr', '1e-4', '--backend', 'cpu']);
     expect(r.code, r.err).toBe(0);
+    // The checkpoint's trainer, the new one and the model are all freed at the end.
+    expect(tf.memory().numTensors).toBe(before);
     expect(r.err).toMatch(/learning rate: 0\.001 → 0\.0001 from step 3 on/);
     const log = await readLog(run);
     expect(log.map((l) => l.learningRate)).toEqual([1e-3, 1e-3, 1e-4, 1e-4]);
