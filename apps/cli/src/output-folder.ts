@@ -1,68 +1,141 @@
 import { randomBytes } from 'node:crypto';
-import { mkdir, readFile, rename, rm, stat } from 'node:fs/promises';
+import { mkdir, open, readFile, readdir, rename, rm, rmdir, stat } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
 import { writeFileAtomic } from '@probunet/core/node';
 import { UsageError } from './cli-errors.js';
 
 /**
- * Where a command writes its outputs. A new run is written into a hidden sibling folder and
- * swapped into place by `commit()`, so RUN_DIR never holds half a run; a resumed run is written in
- * place (each file atomically).
+ * What happens to an existing folder at the target:
+ * - `refuse`: it is a usage error naming the fix (`--force`; for train also `--resume`);
+ * - `force`: it is replaced whole when the new output completes (the user passed --force);
+ * - `own-run`: an earlier output of this command (only `ownFiles`, or empty) is replaced whole when
+ *   the new one completes; a folder holding other files is refused (demo: re-running is the normal case).
  */
-export interface RunFolder {
-  /** The folder the user named. */
-  readonly dir: string;
-  /** Where to write now: a sibling temp folder until `commit()`, then `dir`. */
+export type ReplacePolicy = 'refuse' | 'force' | 'own-run';
+
+export interface OutputFolderOptions {
+  /** The option that named the folder, for messages (`--out`). */
+  option: string;
+  replace: ReplacePolicy;
+  /** `own-run`: the files this command writes. */
+  ownFiles?: readonly string[];
+  /** `refuse`: also suggest `--resume DIR` (train). */
+  resumeHint?: boolean;
+}
+
+/**
+ * Where a command writes its outputs. New output goes into a staging folder beside the target
+ * (`<target>.incomplete-<6 hex>`) and is swapped in by `commit()`, so the target never holds half
+ * an output and an earlier one is never mixed with or lost to a run that does not complete. A
+ * resumed run (`resumeOutputFolder`) writes in place, each file atomically.
+ */
+export interface OutputFolder {
+  /** The folder the user named (absolute). */
+  readonly target: string;
+  /** Where to write now: the staging folder until `commit()`, then the target. */
   readonly work: string;
-  /** Moves the temp folder into place (replacing `dir` when --force allowed it). Idempotent. */
-  commit(): Promise<void>;
-  /** Removes the temp folder of a run that produced nothing worth keeping. */
+  /** Whether the target held an earlier output when this one started. */
+  readonly replaces: boolean;
+  /** Swaps the staging folder in for the target (the earlier output, if any, is removed). Idempotent; returns the target. */
+  commit(): Promise<string>;
+  /**
+   * For a stopped run: with no earlier output the partial one moves to the target; otherwise it
+   * stays in the staging folder beside the untouched earlier output. Returns where it is.
+   */
+  keepPartial(): Promise<string>;
+  /** Removes the staging folder and what it holds (a run that failed). */
   discard(): Promise<void>;
+  /** Removes the staging folder only if nothing was written to it. */
+  discardIfEmpty(): Promise<void>;
 }
 
-async function exists(path: string): Promise<boolean> {
-  try {
-    await stat(path);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-/** A new output folder; one that exists already is refused unless `force`. */
-export async function createRunFolder(dir: string, options: { force: boolean; option: string; resumeHint?: boolean }): Promise<RunFolder> {
+/**
+ * Checks the target before any work and makes the staging folder beside it. A file at the target,
+ * an existing folder the policy does not allow, or a location that cannot be written to is a
+ * UsageError naming it and the fix.
+ */
+export async function createOutputFolder(dir: string, options: OutputFolderOptions): Promise<OutputFolder> {
   const target = resolve(dir);
-  if ((await exists(target)) && !options.force) {
-    throw new UsageError(`${options.option} ${dir} exists: pass --force to replace it${options.resumeHint ? `, or --resume ${dir} to continue its run` : ''}`);
+  const { option } = options;
+  const existing = await stat(target).catch(() => undefined);
+  if (existing && !existing.isDirectory()) {
+    throw new UsageError(`${option} ${dir} is a file, not a folder: give a folder path (it is created if missing)`);
   }
-  const tag = `${process.pid}-${randomBytes(3).toString('hex')}`;
-  const temp = join(dirname(target), `.${basename(target)}.partial-${tag}`);
-  await mkdir(temp, { recursive: true });
-  let work = temp;
+  let replaces = false;
+  if (existing) {
+    const entries = await readdir(target);
+    if (options.replace === 'refuse') {
+      throw new UsageError(`${option} ${dir} exists: pass --force to replace it${options.resumeHint ? `, or --resume ${dir} to continue its run` : ''}`);
+    }
+    if (options.replace === 'own-run') {
+      const ours = new Set(options.ownFiles ?? []);
+      // writeFileAtomic's temporary files (".<name>.<pid>.<hex>.tmp") are a stopped run's leftovers.
+      const foreign = entries.filter((e) => !ours.has(e) && !/^\..+\.tmp$/.test(e));
+      if (foreign.length > 0) {
+        const shown = foreign.slice(0, 3).join(', ') + (foreign.length > 3 ? `, … (${foreign.length} in all)` : '');
+        throw new UsageError(`${option} ${dir} holds files this command did not write (${shown}): choose a new or empty folder, or move them away`);
+      }
+    }
+    replaces = entries.length > 0;
+  }
+  const parent = dirname(target);
+  let staging: string;
+  try {
+    await mkdir(parent, { recursive: true });
+    // Not mkdtemp: its folders are private (0700); an output folder gets the usual permissions.
+    staging = join(parent, `${basename(target)}.incomplete-${randomBytes(3).toString('hex')}`);
+    await mkdir(staging);
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code ?? (err as Error).message;
+    throw new UsageError(`cannot write the output beside ${option} ${dir} (in ${parent}): ${code}; choose a writable location`);
+  }
+  const syncParent = async () => {
+    try {
+      const d = await open(parent, 'r');
+      await d.sync().finally(() => d.close());
+    } catch {
+      // Some filesystems cannot fsync a directory; the renames themselves are still atomic.
+    }
+  };
+  let work = staging;
   return {
-    dir: target,
+    target,
     get work() {
       return work;
     },
+    replaces,
     async commit() {
-      if (work === target) return;
-      const old = join(dirname(target), `.${basename(target)}.replaced-${tag}`);
-      const replaced = await exists(target);
-      if (replaced) await rename(target, old);
-      await rename(temp, target);
+      if (work === target) return target;
+      const now = await stat(target).catch(() => undefined);
+      const old = now ? `${target}.old-${randomBytes(4).toString('hex')}` : undefined;
+      if (old) await rename(target, old);
+      await rename(staging, target);
       work = target;
-      if (replaced) await rm(old, { recursive: true, force: true });
+      await syncParent();
+      if (old) await rm(old, { recursive: true, force: true });
+      return target;
+    },
+    async keepPartial() {
+      if (work === target || replaces) return work;
+      if (existing) await rmdir(target); // an empty folder the user made for this run
+      await rename(staging, target);
+      work = target;
+      await syncParent();
+      return target;
     },
     async discard() {
-      if (work !== target) await rm(temp, { recursive: true, force: true });
+      if (work !== target) await rm(staging, { recursive: true, force: true });
+    },
+    async discardIfEmpty() {
+      if (work !== target) await rmdir(staging).catch(() => undefined); // fails, and keeps it, unless empty
     },
   };
 }
 
-/** An existing run folder, continued in place. */
-export function existingRunFolder(dir: string): RunFolder {
+/** An existing run folder, continued in place (train --resume): every method is a no-op. */
+export function resumeOutputFolder(dir: string): OutputFolder {
   const target = resolve(dir);
-  return { dir: target, work: target, commit: async () => {}, discard: async () => {} };
+  return { target, work: target, replaces: false, commit: async () => target, keepPartial: async () => target, discard: async () => {}, discardIfEmpty: async () => {} };
 }
 
 /** Reads a JSON file of a run folder, or throws a UsageError naming it. */

@@ -66,6 +66,9 @@ describe('evaluation figures', () => {
     const facets = [...fig.svg.matchAll(/<g class="mark-symbol role-mark child_layer_0_marks"[^>]*>(.*?)<\/g>/gs)].map((m) => m[1]!.split('<path').length - 1);
     expect(facets).toEqual([finiteValues(lidc.evaluation), finiteValues(cityscapes.evaluation)]);
     expect(facets[0]).toBe(5 * 2 * 2); // synthetic LIDC: every value finite
+    // The mean lines join the sample counts: in the LIDC facet one path per measure, through 1 and 4 samples.
+    const lines = [...fig.svg.matchAll(/aria-roledescription="line mark" d="([^"]*)"/g)].map((m) => m[1]!);
+    expect(lines.filter((d) => /^M[\d.,-]+L[\d.,-]+$/.test(d)).length).toBeGreaterThanOrEqual(3);
     const { width, height } = pngOf(fig.png);
     expect(width).toBeGreaterThan(800); // two 300-px facets at zoom 2
     expect(height).toBeGreaterThan(400);
@@ -93,6 +96,26 @@ describe('evaluation figures', () => {
     for (const m of lidc.evaluation.modeShares!) expect(lidcModes!.svg).toContain(`>${m.mode}<`);
     const none = { ...lidc.evaluation, modeShares: null, flipCalibration: null };
     expect(await modeFrequencyFigure([{ title: 'none', evaluation: none }])).toBeUndefined();
+  }, 60_000);
+
+  it('mode frequencies: when every image shows every flippable class, all 32 flip modes are drawn, the unsampled at 0', async () => {
+    const flips = cityscapes.evaluation.card.protocol.conventions.flips!;
+    const truth = (key: string) => flips.reduce((p, f, i) => p * (key[i] === '1' ? f.probability : 1 - f.probability), 1);
+    // Two sampled modes (as if 3 and 1 of 4 samples took them), every class present.
+    const modes = [
+      { key: '00000', count: 3, frequency: 0.75, trueProbability: truth('00000') },
+      { key: '10100', count: 1, frequency: 0.25, trueProbability: truth('10100') },
+    ];
+    const evaluation = { ...cityscapes.evaluation, flipCalibration: { ...cityscapes.evaluation.flipCalibration!, modes } };
+    const fig = (await modeFrequencyFigure([{ title: 'all classes present', evaluation }]))!;
+    const bars = [...fig.svg.matchAll(/aria-label="mode: ([-01]{5}); frequency \/ probability: ([\d.e-]+); kind: ([a-z ]+)"/g)].map((m) => ({ mode: m[1]!, value: Number(m[2]), kind: m[3]! }));
+    expect(bars).toHaveLength(2 * 32);
+    const truths = bars.filter((b) => b.kind === 'true probability');
+    expect(new Set(truths.map((b) => b.mode)).size).toBe(32);
+    expect(truths.reduce((a, b) => a + b.value, 0)).toBeCloseTo(1, 9); // the 32 flip combinations cover every outcome
+    expect(bars.find((b) => b.mode === '11111' && b.kind === 'true probability')!.value).toBeCloseTo((8 * 7 * 6 * 5 * 4) / 17 ** 5, 9);
+    expect(bars.find((b) => b.mode === '11111' && b.kind === 'sampled frequency')!.value).toBe(0);
+    expect(bars.find((b) => b.mode === '00000' && b.kind === 'sampled frequency')!.value).toBe(0.75);
   }, 60_000);
 
   it('sample grid: a row per image, columns for the image, graders and samples', async () => {

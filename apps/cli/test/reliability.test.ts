@@ -71,13 +71,13 @@ describe('probunet CLI reliability', () => {
   it.skipIf(process.getuid?.() === 0)('demo --out in a read-only folder is refused before training (skipped as root, who may write anywhere)', async () => {
     const base = await mkdtemp(join(tmpdir(), 'probunet-ro-'));
     await chmod(base, 0o555);
-    await expect(main(['demo', '--out', join(base, 'run'), '--steps', '2', ...tiny])).rejects.toThrow(/cannot write the run beside --out .*: EACCES/);
+    await expect(main(['demo', '--out', join(base, 'run'), '--steps', '2', ...tiny])).rejects.toThrow(/cannot write the output beside --out .*: EACCES/);
     expect(err).not.toMatch(/^training:/m);
     await chmod(base, 0o755);
   });
 
   it.skipIf(!existsSync('/sys/kernel'))('demo --out where nobody may write (Linux /sys, root included) is refused before training', async () => {
-    await expect(main(['demo', '--out', '/sys/probunet-run', '--steps', '2', ...tiny])).rejects.toThrow(/cannot write the run beside --out \/sys\/probunet-run \(in \/sys\): (EPERM|EACCES|EROFS); choose a writable location/);
+    await expect(main(['demo', '--out', '/sys/probunet-run', '--steps', '2', ...tiny])).rejects.toThrow(/cannot write the output beside --out \/sys\/probunet-run \(in \/sys\): (EPERM|EACCES|EROFS); choose a writable location/);
     expect(err).not.toMatch(/^training:/m);
   });
 

@@ -1,12 +1,13 @@
 import { readFile, readdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { loadCheckpoint } from '@probunet/core/node';
+import * as tf from '@tensorflow/tfjs-core';
 import { describe, expect, it } from 'vitest';
 import { TINY_PROB_UNET, runCli, tempDir } from './helpers.js';
 
 const DATA = ['--data', 'synthetic-lidc', '--size', '32', '--count', '8', '--batch', '2', '--backend', 'cpu', '--log-every', '1'];
 
-async function readLog(dir: string): Promise<Array<{ step: number; loss: number; terms: Record<string, number>; klPerDim?: number[] }>> {
+async function readLog(dir: string): Promise<Array<{ step: number; loss: number; terms: Record<string, number>; learningRate: number; klPerDim?: number[] }>> {
   return (await readFile(join(dir, 'train.jsonl'), 'utf8')).trim().split('\n').map((l) => JSON.parse(l));
 }
 
@@ -18,7 +19,7 @@ describe('probunet train', () => {
     const straight = join(root, 'straight');
     const a = await runCli(['train', '--model', model, ...DATA, '--steps', '6', '--save-every', '2', '--out', straight]);
     expect(a.code, a.err).toBe(0);
-    expect((await readdir(straight)).sort()).toEqual(['model.ckpt', 'run.json', 'train.jsonl']);
+    expect((await readdir(straight)).sort()).toEqual(['model.ckpt', 'run.json', 'train.jsonl', 'training-curve.png', 'training-curve.svg']);
     expect(a.err).toMatch(/train 6\/6 100%\s+loss [\d.]+\s+reconstruction [\d.]+\s+kl [\d.]+\s+[\d.]+ step\/s .* left/);
 
     const split = join(root, 'split');
@@ -82,4 +83,83 @@ describe('probunet train', () => {
     restored.trainer?.dispose();
     expect(JSON.parse(await readFile(join(out, 'run.json'), 'utf8')).status).toBe('non-finite');
   }, 60_000);
+
+  it('--lr may change on --resume: printed, recorded in run.json, applied from the checkpoint step on; other options are refused', async () => {
+    const root = await tempDir('train-lr');
+    const model = join(root, 'model.json');
+    await writeFile(model, JSON.stringify(TINY_PROB_UNET));
+    // The reference: one run with the schedule 1e-3, then 1e-4 from step 2 on.
+    const straight = join(root, 'straight');
+    expect((await runCli(['train', '--model', model, ...DATA, '--steps', '4', '--lr', '1e-3,1e-4@2', '--out', straight])).code).toBe(0);
+    const run = join(root, 'run');
+    expect((await runCli(['train', '--model', model, ...DATA, '--steps', '2', '--lr', '1e-3', '--out', run])).code).toBe(0);
+
+    const refused = await runCli(['train', '--resume', run, '--batch', '4', '--lr', '1e-4']);
+    expect(refused.code).toBe(2);
+    expect(refused.err).toMatch(/--resume continues a run with its own settings: drop --batch \(only --steps, --lr, --workers/);
+
+    const before = tf.memory().numTensors;
+    const r = await runCli(['train', '--resume', run, '--steps', '4', '--lr', '1e-4', '--backend', 'cpu']);
+    expect(r.code, r.err).toBe(0);
+    // The checkpoint's trainer, the new one and the model are all freed at the end.
+    expect(tf.memory().numTensors).toBe(before);
+    expect(r.err).toMatch(/learning rate: 0\.001 → 0\.0001 from step 3 on/);
+    const log = await readLog(run);
+    expect(log.map((l) => l.learningRate)).toEqual([1e-3, 1e-3, 1e-4, 1e-4]);
+    // Same losses as the straight run with the same schedule: the state moved to the new trainer whole.
+    expect(log.map((l) => [l.loss, l.terms])).toEqual((await readLog(straight)).map((l) => [l.loss, l.terms]));
+    const record = JSON.parse(await readFile(join(run, 'run.json'), 'utf8'));
+    expect(record.training.lr).toBe(1e-4);
+    expect(record.training.lrChanges).toEqual([{ afterStep: 2, from: 1e-3, to: 1e-4 }]);
+    const ckpt = await loadCheckpoint(join(run, 'model.ckpt'));
+    expect(ckpt.trainer!.schedule).toEqual({ boundaries: [2], values: [1e-3, 1e-4] });
+    ckpt.model.dispose();
+    ckpt.trainer!.dispose();
+    expect(await readFile(join(run, 'training-curve.svg'), 'utf8')).toContain('lr → 0.0001');
+
+    // Resuming again with the rate in force (or none) changes nothing and records nothing.
+    const again = await runCli(['train', '--resume', run, '--steps', '5', '--lr', '1e-4', '--backend', 'cpu']);
+    expect(again.code, again.err).toBe(0);
+    expect(again.err).not.toMatch(/learning rate:/);
+    expect(JSON.parse(await readFile(join(run, 'run.json'), 'utf8')).training.lrChanges).toHaveLength(1);
+    expect((await readLog(run)).at(-1)).toMatchObject({ step: 5, learningRate: 1e-4 });
+  }, 120_000);
+
+  it('--workers 2 trains a prob-unet data-parallel: finite losses, a loadable checkpoint, resume; other models are refused', async () => {
+    const root = await tempDir('train-workers');
+    const model = join(root, 'model.json');
+    await writeFile(model, JSON.stringify(TINY_PROB_UNET));
+    const run = join(root, 'run');
+    // Ctrl-C after step 3: the checkpoint is saved, the workers stop, exit 130.
+    let sent = false;
+    const a = await runCli(['train', '--model', model, ...DATA, '--steps', '5', '--workers', '2', '--out', run], (line) => {
+      if (!sent && /train 3\/5/.test(line)) {
+        sent = true;
+        process.emit('SIGINT', 'SIGINT');
+      }
+    });
+    expect(a.code, a.err).toBe(130);
+    expect(a.err).toMatch(/2 data-parallel worker threads \(cpu\)/);
+    const log = await readLog(run);
+    expect(log.map((l) => l.step)).toEqual([1, 2, 3]);
+    for (const l of log) expect(Number.isFinite(l.loss) && l.loss > 0 && Object.values(l.terms).every(Number.isFinite)).toBe(true);
+    expect(JSON.parse(await readFile(join(run, 'run.json'), 'utf8'))).toMatchObject({ status: 'interrupted', step: 3, training: { workers: 2 } });
+    const ckpt = await loadCheckpoint(join(run, 'model.ckpt'));
+    expect(ckpt.trainer!.step).toBe(3);
+    ckpt.model.dispose();
+    ckpt.trainer!.dispose();
+
+    // Resume continues with the run's 2 workers.
+    const b = await runCli(['train', '--resume', run, '--backend', 'cpu']);
+    expect(b.code, b.err).toBe(0);
+    expect(b.err).toMatch(/resuming .* at step 3: .*2 data-parallel worker threads/);
+    expect((await readLog(run)).map((l) => l.step)).toEqual([1, 2, 3, 4, 5]);
+
+    const heads = join(root, 'm-heads.json');
+    await writeFile(heads, JSON.stringify({ type: 'm-heads', inputChannels: 1, numClasses: 2, channels: [4, 8], convsPerBlock: 1, heads: 2 }));
+    const refused = await runCli(['train', '--model', heads, ...DATA, '--steps', '1', '--workers', '2', '--out', join(root, 'heads')]);
+    expect(refused.code).toBe(2);
+    expect(refused.err).toMatch(/--workers 2: data-parallel training supports the prob-unet only .* this run trains a m-heads: drop --workers/);
+    expect((await readdir(root)).sort()).toEqual(['m-heads.json', 'model.json', 'run']);
+  }, 120_000);
 });

@@ -12,7 +12,7 @@ import { evaluateSampler } from '@probunet/evaluation';
 import { sampleGridFigure, writeFigure } from '../figures/evaluation-figures.js';
 import { trainingCurveFigure } from '../figures/training-curve.js';
 import { Progress, formatSeconds } from '../progress.js';
-import { prepareRunFolder } from '../run-folder.js';
+import { createOutputFolder } from '../output-folder.js';
 
 export const DEMO_HELP = `probunet demo — train a Probabilistic U-Net on the embedded synthetic LIDC-like data, then
 sample it and score the samples against the data's exact distribution; a deterministic U-Net trained
@@ -94,7 +94,7 @@ export async function demo(argv: string[]): Promise<number> {
     throw new ConfigError(`--size ${size} is not a multiple of ${f}, the model's down-sampling factor (its U-Net halves the image ${Math.log2(f)} times): use ${Math.floor(size / f) * f} or ${Math.ceil(size / f) * f}`);
   }
   // Checked before any training: a bad --out fails now, not at the first checkpoint.
-  const run = await prepareRunFolder(out, RUN_FILES).catch((err: unknown) => {
+  const run = await createOutputFolder(out, { option: '--out', replace: 'own-run', ownFiles: RUN_FILES }).catch((err: unknown) => {
     model.dispose();
     throw err;
   });
@@ -109,7 +109,7 @@ export async function demo(argv: string[]): Promise<number> {
   process.stderr.write(`model: ${counts.total.toLocaleString('en')} parameters (U-Net ${counts.unet.toLocaleString('en')}, prior ${counts.prior.toLocaleString('en')}, posterior ${counts.posterior.toLocaleString('en')}, fusion ${counts.fusion.toLocaleString('en')})\n`);
   process.stderr.write(`data: synthetic LIDC-like, ${size}×${size}, 4 graders per image, ${train.length} train / ${test.length} test images\n`);
 
-  const dir = run.staging;
+  const dir = run.work;
   const ckpt = join(dir, 'model.ckpt');
   const history: Array<{ step: number; loss: number; reconstruction: number; kl: number }> = [];
   const progress = new Progress(steps, 'train');
@@ -258,7 +258,7 @@ export async function demo(argv: string[]): Promise<number> {
   await writeFigure(dir, 'training-curve', curve);
   model.dispose();
   trainer.dispose();
-  await run.complete();
+  await run.commit();
 
   const e = result.evaluation;
   const f = (v: number) => v.toFixed(3);

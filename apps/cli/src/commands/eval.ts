@@ -9,7 +9,7 @@ import { DATA_OPTIONS, DATA_SOURCES, SPLITS, dataSourceOptions, openDataSource }
 import { calibrationFigure, gedVersusSamplesFigure, modeFrequencyFigure, sampleGridFigure, writeFigure, type SampleGridRow } from '../figures/evaluation-figures.js';
 import { loadModelCheckpoint, mustExist } from '../model-inputs.js';
 import { choiceOption, integerOption, requiredOption } from '../option-values.js';
-import { createRunFolder } from '../output-folder.js';
+import { createOutputFolder } from '../output-folder.js';
 
 export const EVAL_HELP = `probunet eval — score a checkpoint's samples on a dataset with the paper's protocol.
 
@@ -103,7 +103,7 @@ function parseShard(text: string | undefined): { index: number; count: number } 
  * images for samples.png (eval); merge has none.
  */
 async function writeResult(result: Evaluation, out: string, force: boolean, grid: { rows: SampleGridRow[]; numClasses: number; ignoreLabel: number } | undefined): Promise<{ dir: string; summary: Record<string, unknown> }> {
-  const folder = await createRunFolder(out, { force, option: '--out' });
+  const folder = await createOutputFolder(out, { option: '--out', replace: force ? 'force' : 'refuse' });
   try {
     await writeFileAtomic(join(folder.work, 'results.json'), evaluationToJSON(result));
     const { protocol, model } = result.card;
@@ -121,13 +121,13 @@ async function writeResult(result: Evaluation, out: string, force: boolean, grid
     }
     await folder.commit();
     const summary = {
-      out: folder.dir,
+      out: folder.target,
       images: result.perImage.length,
       shard: result.card.shard ?? null,
       files,
       bySampleCount: result.bySampleCount.map((s) => ({ samples: s.samples, ...Object.fromEntries(Object.entries(s.metrics).map(([k, v]) => [k, v ? { mean: v.mean, standardError: v.standardError, nanCount: v.nanCount } : null])) })),
     };
-    return { dir: folder.dir, summary };
+    return { dir: folder.target, summary };
   } catch (err) {
     await folder.discard();
     throw err;

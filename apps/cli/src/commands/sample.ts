@@ -9,7 +9,7 @@ import { heatMapFigure } from '../figures/heat-map-figure.js';
 import { labelledGridFigure } from '../figures/labelled-grid.js';
 import { loadModelCheckpoint, readModelImage } from '../model-inputs.js';
 import { integerOption, requiredOption } from '../option-values.js';
-import { createRunFolder } from '../output-folder.js';
+import { createOutputFolder } from '../output-folder.js';
 import { uncertaintyMaps } from '@probunet/metrics';
 
 export const SAMPLE_HELP = `probunet sample — draw segmentations of one image from a checkpoint (any of the six model types).
@@ -71,7 +71,7 @@ export const sample = defineCommand('sample', SAMPLE_HELP, OPTIONS, async (value
     const classFrequency = Array.from({ length: numClasses }, (_, k) => Float32Array.from({ length: hw }, (_, i) => u.frequencies[i * numClasses + k]!));
     const maps = { classFrequency, entropy: u.entropy };
 
-    const folder = await createRunFolder(out, { force: values.force, option: '--out' });
+    const folder = await createOutputFolder(out, { option: '--out', replace: values.force ? 'force' : 'refuse' });
     try {
       const files: string[] = [];
       const write = async (name: string, bytes: Uint8Array) => {
@@ -116,7 +116,7 @@ export const sample = defineCommand('sample', SAMPLE_HELP, OPTIONS, async (value
       };
       await writeFileAtomic(join(folder.work, 'summary.json'), `${JSON.stringify(summary, null, 2)}\n`);
       await folder.commit();
-      process.stdout.write(values.json ? `${JSON.stringify({ ...summary, out: folder.dir }, null, 2)}\n` : `wrote ${n} samples, overlay-grid.png, entropy.png and ${present.length} frequency map(s) to ${folder.dir}\n`);
+      process.stdout.write(values.json ? `${JSON.stringify({ ...summary, out: folder.target }, null, 2)}\n` : `wrote ${n} samples, overlay-grid.png, entropy.png and ${present.length} frequency map(s) to ${folder.target}\n`);
       return 0;
     } catch (err) {
       await folder.discard();

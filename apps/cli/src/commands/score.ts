@@ -5,7 +5,7 @@ import { writeFileAtomic } from '@probunet/core/node';
 import { assessAnnotations } from '@probunet/evaluation';
 import { UsageError, defineCommand, type CommandValues } from '../cli-errors.js';
 import { DATA_OPTIONS, DATA_SOURCES, dataSourceOptions, openDataSource } from '../dataset-source.js';
-import { createRunFolder } from '../output-folder.js';
+import { createOutputFolder } from '../output-folder.js';
 import { loadModelCheckpoint, readAnnotation, readModelImage, requireProbUNet } from '../model-inputs.js';
 import { integerOption, requiredOption } from '../option-values.js';
 
@@ -110,7 +110,7 @@ async function scoreDataset(checkpoint: string, values: CommandValues<typeof OPT
         }
       },
     });
-    const folder = await createRunFolder(out, { force: values.force, option: '--out' });
+    const folder = await createOutputFolder(out, { option: '--out', replace: values.force ? 'force' : 'refuse' });
     try {
       const csv = ['index,id,grader,elbo,logLikelihood,kl', ...a.annotations.map((r) => [r.index, JSON.stringify(r.id), r.grader, r.elbo, r.logLikelihood, r.kl].join(','))].join('\n');
       await writeFileAtomic(join(folder.work, 'annotations.csv'), `${csv}\n`);
@@ -121,9 +121,9 @@ async function scoreDataset(checkpoint: string, values: CommandValues<typeof OPT
       throw err;
     }
     if (values.json) {
-      process.stdout.write(`${JSON.stringify({ out: folder.dir, images: a.dataset.images, perGrader: a.perGrader, leastPlausible: a.leastPlausible }, null, 2)}\n`);
+      process.stdout.write(`${JSON.stringify({ out: folder.target, images: a.dataset.images, perGrader: a.perGrader, leastPlausible: a.leastPlausible }, null, 2)}\n`);
     } else {
-      process.stdout.write(`${a.annotations.length} annotations of ${a.dataset.images} images → ${folder.dir}\nleast plausible (log p(y|x), nats):\n`);
+      process.stdout.write(`${a.annotations.length} annotations of ${a.dataset.images} images → ${folder.target}\nleast plausible (log p(y|x), nats):\n`);
       for (const r of a.leastPlausible) process.stdout.write(`  ${r.id.padEnd(24)} grader ${r.grader}  ${r.logLikelihood.toFixed(2)}\n`);
     }
     return 0;

@@ -1,24 +1,27 @@
-import { appendFile, readFile } from 'node:fs/promises';
+import { appendFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import { formatBackendReport, initBackend, type BackendPreference } from '@probunet/backends';
-import { NonFiniteLossError, ProbUNet, Trainer, type CheckpointableModel, type StepMetrics } from '@probunet/core';
+import { NonFiniteLossError, ProbUNet, type CheckpointableModel, type Trainer } from '@probunet/core';
 import { saveCheckpoint, writeFileAtomic } from '@probunet/core/node';
 import { prefetch, toTensors } from '@probunet/datasets';
 import { EXIT_INTERRUPTED, UsageError, defineCommand } from '../cli-errors.js';
 import { DATA_OPTIONS, DATA_SOURCES, dataSourceOptions, openDataSource, type DataSourceOptions } from '../dataset-source.js';
+import { continueSchedule, formatLearningRate, parseLearningRate, sameLearningRate, scheduleOf, type LearningRate } from '../learning-rate.js';
+import { truncateLog, writeTrainingCurve, type TrainLogRecord } from '../training-log.js';
 import { buildModel, readModelSpec } from '../model-spec.js';
 import { loadModelCheckpoint } from '../model-inputs.js';
-import { integerOption, positiveNumberOption, requiredOption } from '../option-values.js';
+import { integerOption, requiredOption } from '../option-values.js';
 import { Progress } from '../progress.js';
-import { createRunFolder, existingRunFolder, readRunJson, writeJsonAtomic, type RunFolder } from '../output-folder.js';
+import { createOutputFolder, readRunJson, resumeOutputFolder, writeJsonAtomic, type OutputFolder } from '../output-folder.js';
 import { CollapseDetector, klPerDimension, nonFiniteTerms } from '../training-monitor.js';
 import { trainingBatches } from '../training-stream.js';
+import { checkWorkersFit, closeTrainer, createTrainer } from '../trainer-setup.js';
 
 export const TRAIN_HELP = `probunet train — train any of the six models on any dataset source, with resumable checkpoints.
 
 Usage: probunet train --model model.json|PRESET --data SOURCE [--root PATH] --out RUN_DIR [options]
-       probunet train --resume RUN_DIR [--steps N]
+       probunet train --resume RUN_DIR [--steps N] [--lr RATE|SCHEDULE] [--workers N]
 
 Options:
   --model SPEC       a JSON model config (what createModel from @probunet/baselines reads, any of
@@ -31,10 +34,16 @@ Options:
   --size N           synthetic sources: image side (synthetic-cityscapes: height, width 2N; default 64)
   --count N          synthetic sources: number of images (default 1000)
   --out RUN_DIR      the run folder; refused if it exists, unless --force (then replaced at the end)
-  --resume RUN_DIR   continue that run from its checkpoint, in place, with its own settings
+  --resume RUN_DIR   continue that run from its checkpoint, in place, with its own settings; only
+                     --steps, --lr, --workers, --backend, --save-every and --log-every may change
   --steps N          train until this many steps in all (default 1000)
   --batch N          batch size (default 8)
-  --lr X             constant Adam learning rate (default 1e-4, the paper's first rate)
+  --lr RATE          Adam learning rate: a constant (default 1e-4, the paper's first rate) or a
+                     piecewise schedule RATE,RATE@STEP,… in absolute steps (1e-4,5e-5@80000: 1e-4,
+                     then 5e-5 from step 80000 on). On --resume a new rate applies from the
+                     checkpoint's step on; run.json's lrChanges records where
+  --workers N        data-parallel worker threads (prob-unet only; default 0: train in this thread).
+                     Each worker computes the gradient of a share of the batch on the selected backend
   --backend NAME     auto | wasm-native | wasm | cpu | node | node-gpu | webgpu (default auto)
   --seed N           seeds the initialisation (when the config has no seed), data order, augmentation,
                      grader choice and posterior noise (default 0)
@@ -44,15 +53,18 @@ Options:
   --force            replace an existing --out folder
   --verbose          print stack traces of errors
 
-RUN_DIR gets model.ckpt (resumable: weights, Adam moments, step, random state), train.jsonl (one
-JSON record per logged step: step, loss, terms, weightDecay, gradNorm, updateNorm, learningRate,
-stepsPerSecond and, for the Prob. U-Net, klPerDim) and run.json (the settings and status).
+RUN_DIR gets model.ckpt (resumable: weights, Adam moments, step, random state, the learning-rate
+schedule), train.jsonl (one JSON record per logged step: step, loss, terms, weightDecay, gradNorm,
+updateNorm, learningRate, stepsPerSecond and, for the Prob. U-Net, klPerDim), run.json (the
+settings and status) and training-curve.svg/.png (the loss and its terms against the step, with
+the steps where --resume changed the learning rate marked).
 SIGINT or SIGTERM saves a checkpoint and exits 130; a non-finite loss stops with exit 1, keeping the
 last good state in model.ckpt.
 
 Example:
   probunet train --model synthetic --data synthetic-lidc --size 32 --steps 500 --out runs/s32
-  probunet train --resume runs/s32 --steps 1000
+  probunet train --resume runs/s32 --steps 1000 --lr 2e-5
+  probunet train --model lidc --data lidc --root ~/data/lidc --workers 2 --backend wasm --out runs/lidc
 `;
 
 /** run.json: everything `--resume` needs to reopen the same run. */
@@ -61,17 +73,24 @@ export interface RunRecord {
   version: 1;
   model: Record<string, unknown>;
   data: DataSourceOptions;
-  training: { steps: number; batch: number; lr: number; seed: number; augment: boolean; saveEvery: number; logEvery: number; backend: string };
+  training: {
+    steps: number;
+    batch: number;
+    /** The learning rate in force: what --lr gave last (the checkpoint holds the whole schedule). */
+    lr: LearningRate;
+    /** Where a --resume changed the rate: it applies to the updates after `afterStep` (logged as afterStep + 1 on). */
+    lrChanges?: Array<{ afterStep: number; from: LearningRate; to: LearningRate }>;
+    /** Data-parallel worker threads (0: this thread); absent in runs from before --workers. */
+    workers?: number;
+    seed: number;
+    augment: boolean;
+    saveEvery: number;
+    logEvery: number;
+    backend: string;
+  };
   status: 'running' | 'finished' | 'interrupted' | 'non-finite';
   step: number;
   updatedAt: string;
-}
-
-/** One line of train.jsonl: the Trainer's step metrics, the pace, and the latent's KL per dimension. */
-export interface TrainLogRecord extends StepMetrics {
-  stepsPerSecond: number;
-  /** Prob. U-Net only: KL per latent dimension (see klPerDimension). */
-  klPerDim?: number[];
 }
 
 const OPTIONS = {
@@ -82,6 +101,7 @@ const OPTIONS = {
   steps: { type: 'string' },
   batch: { type: 'string' },
   lr: { type: 'string' },
+  workers: { type: 'string' },
   backend: { type: 'string' },
   seed: { type: 'string' },
   augment: { type: 'boolean' },
@@ -95,16 +115,25 @@ const OPTIONS = {
 export const train = defineCommand('train', TRAIN_HELP, OPTIONS, async (values) => {
   const steps = integerOption('steps', values.steps, 1);
   let record: RunRecord;
-  let folder: RunFolder;
+  let folder: OutputFolder;
+  let newRate: LearningRate | undefined;
+  const lr = values.lr !== undefined ? parseLearningRate(values.lr) : undefined;
+  const workers = integerOption('workers', values.workers, 0);
   if (values.resume !== undefined) {
-    const fixed = (['model', 'data', 'root', 'split', 'limit', 'size', 'count', 'out', 'batch', 'lr', 'seed', 'augment'] as const).filter((k) => values[k] !== undefined);
-    if (fixed.length > 0) throw new UsageError(`--resume continues a run with its own settings: drop ${fixed.map((k) => `--${k}`).join(', ')}`);
-    folder = existingRunFolder(values.resume);
-    record = await readRunJson<RunRecord>(join(folder.dir, 'run.json'), `--resume ${values.resume}`);
+    const fixed = (['model', 'data', 'root', 'split', 'limit', 'size', 'count', 'out', 'batch', 'seed', 'augment'] as const).filter((k) => values[k] !== undefined);
+    if (fixed.length > 0) {
+      throw new UsageError(
+        `--resume continues a run with its own settings: drop ${fixed.map((k) => `--${k}`).join(', ')} (only --steps, --lr, --workers, --backend, --save-every and --log-every may change)`,
+      );
+    }
+    folder = resumeOutputFolder(values.resume);
+    record = await readRunJson<RunRecord>(join(folder.target, 'run.json'), `--resume ${values.resume}`);
     record.training.steps = steps ?? record.training.steps;
     record.training.saveEvery = integerOption('save-every', values['save-every'], 1) ?? record.training.saveEvery;
     record.training.logEvery = integerOption('log-every', values['log-every'], 1) ?? record.training.logEvery;
     record.training.backend = values.backend ?? record.training.backend;
+    record.training.workers = workers ?? record.training.workers ?? 0;
+    newRate = lr !== undefined && !sameLearningRate(lr, record.training.lr) ? lr : undefined;
   } else {
     const seed = integerOption('seed', values.seed, 0) ?? 0;
     const data: DataSourceOptions = dataSourceOptions(values, { split: 'train', size: 64, minSize: 32, count: 1000, seed });
@@ -120,7 +149,8 @@ export const train = defineCommand('train', TRAIN_HELP, OPTIONS, async (values) 
       training: {
         steps: steps ?? 1000,
         batch: integerOption('batch', values.batch, 1) ?? 8,
-        lr: positiveNumberOption('lr', values.lr) ?? 1e-4,
+        lr: lr ?? 1e-4,
+        workers: workers ?? 0,
         seed,
         augment: values.augment ?? false,
         saveEvery: integerOption('save-every', values['save-every'], 1) ?? 250,
@@ -131,32 +161,54 @@ export const train = defineCommand('train', TRAIN_HELP, OPTIONS, async (values) 
       step: 0,
       updatedAt: new Date().toISOString(),
     };
-    folder = await createRunFolder(out, { force: values.force, option: '--out', resumeHint: true });
+    folder = await createOutputFolder(out, { option: '--out', replace: values.force ? 'force' : 'refuse', resumeHint: true });
   }
   try {
-    return await runTraining(record, folder, values.resume !== undefined);
+    return await runTraining(record, folder, values.resume !== undefined, newRate);
   } catch (err) {
     await folder.discard();
     throw err;
   }
 });
 
-async function runTraining(record: RunRecord, folder: RunFolder, resuming: boolean): Promise<number> {
+async function runTraining(record: RunRecord, folder: OutputFolder, resuming: boolean, newRate: LearningRate | undefined): Promise<number> {
   const t = record.training;
   const dataset = await openDataSource(record.data);
   const report = await initBackend(t.backend as BackendPreference);
   process.stderr.write(`${formatBackendReport(report)}\n`);
+  const workers = t.workers ?? 0;
   let model: CheckpointableModel;
   let trainer: Trainer<CheckpointableModel>;
   if (resuming) {
-    const restored = await loadModelCheckpoint(join(folder.dir, 'model.ckpt'));
-    if (!restored.trainer) throw new UsageError(`${join(folder.dir, 'model.ckpt')} holds no training state to resume from`);
+    const restored = await loadModelCheckpoint(join(folder.target, 'model.ckpt'));
+    if (!restored.trainer) throw new UsageError(`${join(folder.target, 'model.ckpt')} holds no training state to resume from`);
     model = restored.model;
-    trainer = restored.trainer;
-    await truncateLog(join(folder.dir, 'train.jsonl'), trainer.step);
+    let schedule = restored.trainer.schedule;
+    if (newRate !== undefined) {
+      const at = restored.trainer.step;
+      schedule = continueSchedule(schedule, at, scheduleOf(newRate));
+      (t.lrChanges ??= []).push({ afterStep: at, from: t.lr, to: newRate });
+      process.stderr.write(`learning rate: ${formatLearningRate(t.lr)} → ${formatLearningRate(newRate)} from step ${at + 1} on (recorded in run.json)\n`);
+      t.lr = newRate;
+    }
+    try {
+      checkWorkersFit(model, workers);
+    } catch (err) {
+      model.dispose();
+      restored.trainer.dispose();
+      throw err;
+    }
+    // The checkpoint's trainer as it is, unless the rate or the threads change: then its state moves to a new one.
+    trainer = newRate === undefined && workers === 0 ? restored.trainer : await createTrainer(model, { schedule, seed: t.seed, workers, backend: report.selected }, restored.trainer);
+    await truncateLog(join(folder.target, 'train.jsonl'), trainer.step);
   } else {
     model = buildModel(record.model, dataset.spec, '--model');
-    trainer = new Trainer(model, { learningRate: t.lr, seed: t.seed });
+    try {
+      trainer = await createTrainer(model, { schedule: scheduleOf(t.lr), seed: t.seed, workers, backend: report.selected });
+    } catch (err) {
+      model.dispose();
+      throw err;
+    }
   }
   const ckpt = () => join(folder.work, 'model.ckpt');
   const logPath = () => join(folder.work, 'train.jsonl');
@@ -169,7 +221,8 @@ async function runTraining(record: RunRecord, folder: RunFolder, resuming: boole
   };
   if (!resuming) await writeFileAtomic(logPath(), '');
   process.stderr.write(
-    `${resuming ? `resuming ${folder.dir} at step ${trainer.step}` : `training ${model.kind}`}: ${dataset.name} (${dataset.length} examples), batch ${t.batch}, ${t.steps} steps\n`,
+    `${resuming ? `resuming ${folder.target} at step ${trainer.step}` : `training ${model.kind}`}: ${dataset.name} (${dataset.length} examples), batch ${t.batch}, ${t.steps} steps, ` +
+      `${workers > 0 ? `${workers} data-parallel worker threads` : 'in this thread'} (${report.selected})\n`,
   );
 
   let stopSignal: NodeJS.Signals | undefined;
@@ -209,41 +262,33 @@ async function runTraining(record: RunRecord, folder: RunFolder, resuming: boole
       }
     }
   } catch (err) {
+    await closeTrainer(trainer);
     if (!(err instanceof NonFiniteLossError)) throw err;
     // The trainer rolled the bad step back: the model is the last good state, safe to save.
     await save('non-finite');
+    await writeTrainingCurve(folder.work, { model: String(record.model.type ?? 'prob-unet'), lrChanges: record.training.lrChanges ?? [] });
     await folder.commit();
     const terms = nonFiniteTerms(err.message);
     process.stderr.write(
       `probunet train: stopped at step ${err.step}: the ${terms.length ? terms.join(' and ') : 'loss'} went non-finite. ` +
-        `${join(folder.dir, 'model.ckpt')} holds the last good state (step ${trainer.step}).\n  ${err.message}\n`,
+        `${join(folder.target, 'model.ckpt')} holds the last good state (step ${trainer.step}).\n  ${err.message}\n`,
     );
     return 1;
   } finally {
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
   }
+  await closeTrainer(trainer);
   const interrupted = stopSignal !== undefined && trainer.step < t.steps;
   await save(interrupted ? 'interrupted' : 'finished');
+  await writeTrainingCurve(folder.work, { model: String(record.model.type ?? 'prob-unet'), lrChanges: record.training.lrChanges ?? [] });
   await folder.commit();
   model.dispose();
   trainer.dispose();
   if (interrupted) {
-    process.stderr.write(`interrupted at step ${trainer.step}; continue with: probunet train --resume ${folder.dir}\n`);
+    process.stderr.write(`interrupted at step ${trainer.step}; continue with: probunet train --resume ${folder.target}\n`);
     return EXIT_INTERRUPTED;
   }
-  process.stdout.write(`trained ${record.model.type ?? 'prob-unet'} to step ${trainer.step}; run folder ${folder.dir}\n`);
+  process.stdout.write(`trained ${record.model.type ?? 'prob-unet'} to step ${trainer.step}; run folder ${folder.target}\n`);
   return 0;
-}
-
-/** Drops log lines past the checkpoint's step (written after the last checkpoint of a killed run). */
-async function truncateLog(path: string, step: number): Promise<void> {
-  let text = '';
-  try {
-    text = await readFile(path, 'utf8');
-  } catch {
-    return;
-  }
-  const kept = text.split('\n').filter((l) => l.trim() !== '' && (JSON.parse(l) as TrainLogRecord).step <= step);
-  await writeFileAtomic(path, kept.map((l) => `${l}\n`).join(''));
 }

@@ -55,6 +55,10 @@ export function gedVersusSamplesFigure(panels: EvaluationPanel[], options: { tit
   const slot = new Map(present.map((m, i) => [m.metric, present.length === 1 ? 0 : -0.3 + (0.6 * i) / (present.length - 1)]));
   // One table (facets split a single data source): 'mean' rows and per-image 'point' rows.
   const rows: Array<Record<string, unknown>> = [];
+  // x is a position: the index of the sample count among all panels' counts, plus the measure's slot
+  // (an ordinal axis with offsets would break the mean lines apart in some Vega-Lite versions).
+  const allCounts = [...new Set(panels.flatMap((p) => p.evaluation.card.protocol.sampleCounts))].sort((a, b) => a - b);
+  const at = (samples: number) => allCounts.indexOf(samples);
   for (const { title, evaluation } of panels) {
     const counts = evaluation.card.protocol.sampleCounts;
     for (const m of present) {
@@ -62,23 +66,28 @@ export function gedVersusSamplesFigure(panels: EvaluationPanel[], options: { tit
         const summary = s.metrics[m.metric];
         if (!summary || !finite(summary.mean)) return;
         const se = finite(summary.standardError) ? summary.standardError : 0;
-        rows.push({ kind: 'mean', panel: title, samples: s.samples, measure: m.label, offset: slot.get(m.metric), mean: summary.mean, lo: summary.mean - se, hi: summary.mean + se });
+        rows.push({ kind: 'mean', panel: title, samples: s.samples, measure: m.label, x: at(s.samples) + slot.get(m.metric)!, mean: summary.mean, lo: summary.mean - se, hi: summary.mean + se });
       });
       if (!m.points) continue;
       for (const r of evaluation.perImage) {
         const values = r.values[m.metric];
         values?.forEach((v, k) => {
           if (!finite(v)) return;
-          const offset = slot.get(m.metric)! + 0.08 * jitter(r.index, k, present.indexOf(m));
-          rows.push({ kind: 'point', panel: title, samples: counts[k], measure: m.label, offset, value: v });
+          const x = at(counts[k]!) + slot.get(m.metric)! + 0.08 * jitter(r.index, k, present.indexOf(m));
+          rows.push({ kind: 'point', panel: title, samples: counts[k], measure: m.label, x, value: v });
         });
       }
     }
   }
   const measures = present.map((m) => m.label);
-  const colour = { field: 'measure', type: 'nominal', title: 'GED', legend: { labelLimit: 0 }, scale: { domain: measures, range: ['#1f77b4', '#d62728', '#7f7f7f'].slice(0, measures.length) } } as const;
-  const x = { field: 'samples', type: 'ordinal', title: 'samples per image', sort: 'ascending', axis: { labelAngle: 0 } } as const;
-  const xOffset = { field: 'offset', type: 'quantitative', scale: { domain: [-0.5, 0.5] } } as const;
+  const colour = { field: 'measure', type: 'nominal', title: 'GED', legend: { labelLimit: 0, orient: 'bottom', direction: 'vertical' }, scale: { domain: measures, range: ['#1f77b4', '#d62728', '#7f7f7f'].slice(0, measures.length) } } as const;
+  const x = {
+    field: 'x',
+    type: 'quantitative',
+    title: 'samples per image',
+    scale: { domain: [-0.5, allCounts.length - 0.5], nice: false, zero: false },
+    axis: { values: allCounts.map((_, i) => i), labelExpr: `${JSON.stringify(allCounts.map(String))}[datum.value]`, grid: false },
+  } as const;
   const spec = {
     $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
     title: { text: options.title ?? 'Generalized energy distance versus number of samples', subtitle: 'dots: images (jittered); line: mean ± standard error; images whose GED is NaN are left out' },
@@ -91,10 +100,10 @@ export function gedVersusSamplesFigure(panels: EvaluationPanel[], options: { tit
         {
           transform: [{ filter: "datum.kind === 'point'" }],
           mark: { type: 'point', filled: true, size: 12, opacity: 0.35 },
-          encoding: { x, xOffset, y: { field: 'value', type: 'quantitative', title: 'GED (d = 1 − IoU)' }, color: colour },
+          encoding: { x, y: { field: 'value', type: 'quantitative', title: 'GED (d = 1 − IoU)' }, color: colour },
         },
-        { transform: [{ filter: "datum.kind === 'mean'" }], mark: { type: 'rule', strokeWidth: 1.5 }, encoding: { x, xOffset, y: { field: 'lo', type: 'quantitative' }, y2: { field: 'hi' }, color: colour } },
-        { transform: [{ filter: "datum.kind === 'mean'" }], mark: { type: 'line', strokeWidth: 2, point: { size: 40 } }, encoding: { x, xOffset, y: { field: 'mean', type: 'quantitative' }, color: colour } },
+        { transform: [{ filter: "datum.kind === 'mean'" }], mark: { type: 'rule', strokeWidth: 1.5 }, encoding: { x, y: { field: 'lo', type: 'quantitative' }, y2: { field: 'hi' }, color: colour } },
+        { transform: [{ filter: "datum.kind === 'mean'" }], mark: { type: 'line', strokeWidth: 2, point: { size: 40 } }, encoding: { x, y: { field: 'mean', type: 'quantitative' }, color: colour } },
       ],
     },
   } as unknown as TopLevelSpec;

@@ -17,7 +17,7 @@ export function trainingCurveFigure(
   options: { title: string; xTitle?: string; yTitle?: string; logY?: boolean; markers?: Array<{ step: number; label: string }> },
 ): Promise<RenderedFigure> {
   const rows = series.flatMap((s) => s.points.filter(([x, y]) => Number.isFinite(x) && Number.isFinite(y) && (!options.logY || y > 0)).map(([step, value]) => ({ series: s.name, step, value })));
-  const x = { field: 'step', type: 'quantitative', title: options.xTitle ?? 'step' } as const;
+  const x = { field: 'step', type: 'quantitative', title: options.xTitle ?? 'step', axis: { format: 'd', tickMinStep: 1 } } as const;
   const layers: unknown[] = [
     {
       mark: { type: 'line', strokeWidth: 1.5 },
