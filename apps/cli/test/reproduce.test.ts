@@ -26,6 +26,7 @@ async function expectValidResults(out: string, task: string, images: number) {
   for (const m of result.models) {
     expect(m.config.type).toBe(m.type);
     expect(m.training.steps).toBe(result.plan.training.steps);
+    expect(m.training.weightDecay).toBe(result.plan.training.weightDecay);
     expect(m.evaluation.card.format).toBe('probunet-evaluation');
     expect(m.evaluation.card.model.type).toBe(m.type);
     expect(m.evaluation.card.protocol.examples.count).toBe(images);
@@ -80,7 +81,7 @@ describe('probunet reproduce', () => {
     expect(await readFile(join(out, 'ged-vs-samples.svg'), 'utf8')).toContain('image2image-vae');
     expect(decode(await readFile(join(out, 'samples-prob-unet.png'))).width).toBeGreaterThan(100);
     // Progress lines on stderr, one per model at least.
-    for (const type of MODEL_TYPES) expect(r.err).toContain(`train ${type}`);
+    MODEL_TYPES.forEach((type, i) => expect(r.err).toContain(`train [${i + 1}/6] ${type}`));
     // The folder exists now: refused without --force, replaced with it.
     const again = await runCli(['reproduce', '--task', 'lidc-like', ...tiny, '--out', out]);
     expect(again.code).toBe(2);

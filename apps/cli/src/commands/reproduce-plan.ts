@@ -83,6 +83,7 @@ export function studyPlan(task: Task, budget: Budget, seed: number, overrides: P
       // The authors' 1e-4 start is tuned for 240k steps; a short budget starts 10× higher and drops
       // at 80 % (the demo's schedule), the same for every model.
       learningRate: { boundaries: [Math.max(1, Math.floor(steps * 0.8))], values: [1e-3, 2.5e-4] },
+      // The Trainer's default (what createTrainer uses); each model's record states the value used.
       weightDecay: 1e-5,
     },
     evaluation: { sampleCounts: [1, 4, 8, 16], seed: seed + 17, assessmentSamples: 16, implausibleKinds: ['shifted', 'inverted'], gridImages: 3, gridSamples: 8 },

@@ -6,7 +6,7 @@ import type { StudyPlan } from './reproduce-plan.js';
 export interface ModelResult {
   type: string;
   config: Record<string, unknown>;
-  training: { steps: number; seconds: number; msPerStep: number; finalLoss: number; stoppedEarly: string | null };
+  training: { steps: number; weightDecay: number; seconds: number; msPerStep: number; finalLoss: number; stoppedEarly: string | null };
   evaluation: { card: ProtocolCard; bySampleCount: SampleCountSummary[]; modeShares: Evaluation['modeShares']; flipCalibration: Evaluation['flipCalibration']; seconds: number };
 }
 
@@ -156,7 +156,7 @@ export function renderMarkdown(h: ReportHeader, plan: StudyPlan, models: ModelRe
     `| date | ${h.started} |`,
     `| time taken | ${formatDuration(h.seconds)} |`,
     `| data | ${d.source} ${d.height}×${d.width}, ${d.graders} graders per image, ${d.trainImages} train / ${d.testImages} test images (seeds ${d.trainSeed} / ${d.testSeed}) |`,
-    `| every model | U-Net channels [${plan.backbone.channels.join(', ')}], ${plan.backbone.convsPerBlock} convs per block; ${plan.training.steps} steps of batch ${plan.training.batch}, Adam ${plan.training.learningRate.values.join(' → ')} at step ${plan.training.learningRate.boundaries.join(', ')}, weight decay ${plan.training.weightDecay} |`,
+    `| every model | U-Net channels [${plan.backbone.channels.join(', ')}], ${plan.backbone.convsPerBlock} convs per block; ${plan.training.steps} steps of batch ${plan.training.batch}, Adam ${plan.training.learningRate.values.join(' → ')} at step ${plan.training.learningRate.boundaries.join(', ')}, weight decay ${models[0]?.training.weightDecay ?? plan.training.weightDecay} |`,
     '',
     `## Checks (${checks.every((c) => c.pass) ? 'all pass' : 'FAILED'})`,
     '',

@@ -1,18 +1,18 @@
 import { basename, join } from 'node:path';
 import { availableParallelism, cpus, totalmem } from 'node:os';
 import * as tf from '@tensorflow/tfjs-core';
-import { formatBackendReport, initBackend, type BackendPreference } from '@probunet/backends';
-import { DataParallelTrainer } from '@probunet/backends/node';
+import { formatBackendReport, initBackend, type BackendName, type BackendPreference } from '@probunet/backends';
 import { createModel, type ModelType } from '@probunet/baselines';
-import { NonFiniteLossError, ProbUNet, Trainer, type CheckpointableModel, type ModelConfig, type StepMetrics } from '@probunet/core';
+import { NonFiniteLossError, ProbUNet, type CheckpointableModel, type ModelConfig, type StepMetrics } from '@probunet/core';
 import { writeFileAtomic } from '@probunet/core/node';
 import { batches, prefetch, toTensors } from '@probunet/datasets';
 import { assessAnnotations, evaluateSampler, type Evaluation } from '@probunet/evaluation';
 import { COMMON_OPTIONS, UsageError, defineCommand } from '../cli-errors.js';
 import { calibrationFigure, gedVersusSamplesFigure, modeFrequencyFigure, sampleGridFigure, writeFigure, type SampleGridRow } from '../figures/evaluation-figures.js';
 import { choiceOption, integerOption, requiredOption } from '../option-values.js';
-import { createRunFolder } from '../output-folder.js';
+import { createOutputFolder } from '../output-folder.js';
 import { Progress, formatSeconds } from '../progress.js';
+import { closeTrainer, createTrainer } from '../trainer-setup.js';
 import { BUDGETS, TASKS, modelConfigOf, openStudyData, studyPlan, type StudyPlan } from './reproduce-plan.js';
 import { orderingChecks, renderMarkdown, scoreAssessment, targets, type AssessmentResult, type ModelResult, type ReportHeader } from './reproduce-report.js';
 
@@ -87,7 +87,7 @@ export const reproduce = defineCommand('reproduce', REPRODUCE_HELP, OPTIONS, asy
   const t0 = performance.now();
   const report = await initBackend((values.backend ?? 'auto') as BackendPreference);
   process.stderr.write(`${formatBackendReport(report)}\n`);
-  const folder = await createRunFolder(out, { force: values.force, option: '--out' });
+  const folder = await createOutputFolder(out, { option: '--out', replace: values.force ? 'force' : 'refuse' });
   try {
     const study = await runStudy(plan, workers, report.selected);
     const header: ReportHeader = {
@@ -111,9 +111,9 @@ export const reproduce = defineCommand('reproduce', REPRODUCE_HELP, OPTIONS, asy
     const passed = checks.every((c) => c.pass);
     if (values.json) {
       const table = study.models.map((m) => ({ model: m.type, bySampleCount: m.evaluation.bySampleCount }));
-      process.stdout.write(`${JSON.stringify({ out: folder.dir, passed, checks, targets: goals, assessment: study.assessment, table, seconds: header.seconds }, null, 2)}\n`);
+      process.stdout.write(`${JSON.stringify({ out: folder.target, passed, checks, targets: goals, assessment: study.assessment, table, seconds: header.seconds }, null, 2)}\n`);
     } else {
-      process.stdout.write(`${task} (${budget}) in ${formatSeconds(header.seconds)} → ${folder.dir}/results.md\n`);
+      process.stdout.write(`${task} (${budget}) in ${formatSeconds(header.seconds)} → ${folder.target}/results.md\n`);
       for (const c of checks) process.stdout.write(`  ${c.pass ? 'pass' : 'FAIL'}  ${c.name}: ${c.detail}\n`);
     }
     return passed ? 0 : 1;
@@ -146,11 +146,12 @@ async function runStudy(plan: StudyPlan, workers: number, backend: string): Prom
   const spec = { channels: train.spec.channels, numClasses: train.spec.numClasses, ignoreLabel: train.spec.ignoreLabel };
   process.stderr.write(`reproduce ${plan.task} (${plan.budget}): ${train.name}, ${train.length} train / ${test.length} test images; ${plan.models.length} models × ${plan.training.steps} steps\n`);
   const study: Study = { models: [], evaluations: [], grids: [], assessment: [] };
-  for (const type of plan.models) {
+  for (const [i, type] of plan.models.entries()) {
+    const label = `[${i + 1}/${plan.models.length}] ${type}`;
     const config = modelConfigOf(plan, type, spec);
     const model = createModel(config as unknown as ModelConfig);
     try {
-      const training = await trainModel(model, type, plan, train, workers, backend);
+      const training = await trainModel(model, label, plan, train, workers, backend);
       const rows: SampleGridRow[] = [];
       let last = 0;
       const te = performance.now();
@@ -164,7 +165,7 @@ async function runStudy(plan: StudyPlan, workers: number, backend: string): Prom
         onProgress: ({ done, total }) => {
           if (done === total || performance.now() - last > 2000) {
             last = performance.now();
-            process.stderr.write(`eval ${type}  ${done}/${total} images\n`);
+            process.stderr.write(`eval ${label}  ${done}/${total} images\n`);
           }
         },
       });
@@ -197,14 +198,11 @@ async function runStudy(plan: StudyPlan, workers: number, backend: string): Prom
   return study;
 }
 
-async function trainModel(model: CheckpointableModel, type: ModelType, plan: StudyPlan, train: ReturnType<typeof openStudyData>, workers: number, backend: string): Promise<ModelResult['training']> {
+async function trainModel(model: CheckpointableModel, label: string, plan: StudyPlan, train: ReturnType<typeof openStudyData>, workers: number, backend: string): Promise<ModelResult['training']> {
   const t = plan.training;
-  const options = { learningRate: t.learningRate, weightDecay: t.weightDecay, seed: plan.seed };
-  const trainer =
-    workers > 0 && model instanceof ProbUNet
-      ? ((await DataParallelTrainer.create(model, { ...options, workers, backend: backend as 'wasm' })) as unknown as Trainer<CheckpointableModel>)
-      : new Trainer(model, options);
-  const progress = new Progress(t.steps, `train ${type}`);
+  // Data-parallel workers rebuild a Prob. U-Net from its config; the baselines train in this thread.
+  const trainer = await createTrainer(model, { schedule: t.learningRate, seed: plan.seed, workers: model instanceof ProbUNet ? workers : 0, backend: backend as BackendName });
+  const progress = new Progress(t.steps, `train ${label}`);
   const every = Math.max(1, Math.round(t.steps / 20));
   const t0 = performance.now();
   let afterFirst = 0;
@@ -229,15 +227,16 @@ async function trainModel(model: CheckpointableModel, type: ModelType, plan: Stu
     if (!(err instanceof NonFiniteLossError)) throw err;
     // The trainer rejected the step and kept the last good weights: evaluate those, and say so.
     stoppedEarly = `stopped at step ${err.step}: non-finite loss`;
-    process.stderr.write(`train ${type}: ${stoppedEarly}; evaluating the last good weights\n`);
+    process.stderr.write(`train ${label}: ${stoppedEarly}; evaluating the last good weights\n`);
   } finally {
-    if (trainer instanceof DataParallelTrainer) await trainer.close();
+    await closeTrainer(trainer);
   }
   const end = performance.now();
   const steps = trainer.step;
+  const weightDecay = trainer.weightDecay;
   trainer.dispose();
   // The first step includes kernel compilation and warm-up: the pace is measured after it.
-  return { steps, seconds: (end - t0) / 1000, msPerStep: steps > 1 ? (end - afterFirst) / (steps - 1) : end - t0, finalLoss: last?.loss ?? NaN, stoppedEarly };
+  return { steps, weightDecay, seconds: (end - t0) / 1000, msPerStep: steps > 1 ? (end - afterFirst) / (steps - 1) : end - t0, finalLoss: last?.loss ?? NaN, stoppedEarly };
 }
 
 async function writeFigures(dir: string, plan: StudyPlan, evaluations: Study['evaluations'], grids: Study['grids']): Promise<string[]> {
