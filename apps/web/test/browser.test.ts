@@ -155,6 +155,7 @@ for (const backend of ['webgpu', 'wasm'] as const) {
         if (low !== high) changed = d;
         await page.focus(`#latent-${d}`);
       }
+      timings.sliderDimensionThatChanged = changed + 1;
       expect(changed, 'no latent dimension changed the segmentation between −3σ and +3σ').toBeGreaterThanOrEqual(0);
       await expectNoError(page);
       timings.sliderMoves = moveMs.length;
@@ -201,6 +202,45 @@ for (const backend of ['webgpu', 'wasm'] as const) {
       expect(await page.textContent('#model-info')).toMatch(/prob-unet from prob-unet\.ckpt \(bundled\)/);
       expect(await page.getAttribute('#backend-status', 'data-backend')).toBe(backend);
       expect(await page.evaluate(() => document.body.dataset.busy)).toBe('false');
+    });
+
+    it('explains an image of the wrong size or colour in the page', async () => {
+      const png = async (w: number, h: number, colour: string) =>
+        Buffer.from(
+          (
+            await page.evaluate(
+              ([w, h, colour]) => {
+                const c = document.createElement('canvas');
+                c.width = w as number;
+                c.height = h as number;
+                const ctx = c.getContext('2d')!;
+                ctx.fillStyle = colour as string;
+                ctx.fillRect(0, 0, c.width, c.height);
+                return c.toDataURL('image/png');
+              },
+              [w, h, colour] as const,
+            )
+          ).split(',')[1]!,
+          'base64',
+        );
+      await page.setInputFiles('#image-file', { name: 'odd.png', mimeType: 'image/png', buffer: await png(30, 30, '#808080') });
+      await page.waitForFunction(() => /odd\.png|30×30/.test(document.getElementById('error')?.textContent ?? ''), undefined, { timeout: 60_000 });
+      expect(await page.textContent('#error')).toMatch(/this image is 30×30; .* multiples of 4/);
+      await page.setInputFiles('#image-file', { name: 'colour.png', mimeType: 'image/png', buffer: await png(32, 32, '#ff8000') });
+      await page.waitForFunction(() => /colour\.png/.test(document.getElementById('error')?.textContent ?? ''), undefined, { timeout: 60_000 });
+      expect(await page.textContent('#error')).toMatch(/colour\.png has colour .* the models take one grey channel/);
+    });
+
+    it('switches to the cpu backend when asked, rebuilds the models there and says so', async () => {
+      await page.selectOption('#backend-select', 'cpu');
+      await waitOrError(page, `document.getElementById('backend-status').dataset.backend === 'cpu' && document.body.dataset.busy === 'false'`);
+      expect(await page.textContent('#backend-status')).toContain('Running on cpu');
+      const others = await page.$$eval('#backend-attempts li[data-backend]', (lis) => lis.map((li) => li.getAttribute('data-backend')));
+      expect(others.sort()).toEqual(['wasm', 'webgpu']);
+      await page.fill('#sample-count', '2');
+      await page.click('#sample-button');
+      await waitOrError(page, `document.querySelector('#sample-grid[data-count="2"]') && document.body.dataset.busy === 'false'`);
+      expect(await page.textContent('#sample-time')).toContain('on cpu');
     });
   });
 }
