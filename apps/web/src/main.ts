@@ -262,6 +262,8 @@ function fillGrid(gridId: string, pic: Picture, samples: Uint8Array[], label: st
   grid.dataset.count = String(samples.length);
 }
 
+let sampleBatches = 0;
+
 const countDistinct = (maps: Uint8Array[]) => new Set(maps.map((m) => m.join(''))).size;
 
 async function sampleAction(): Promise<void> {
@@ -296,6 +298,8 @@ async function sampleAction(): Promise<void> {
     lines.push(`${state.det.model.kind}: ${n} samples in ${ms.toFixed(0)} ms on ${backend}`);
   }
   $('sample-time').textContent = lines.join(' · ');
+  sampleBatches++;
+  $('sample-time').dataset.batches = String(sampleBatches);
   renderBackend();
 }
 

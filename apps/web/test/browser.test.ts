@@ -2,8 +2,8 @@
  * The built site in Debian's Chromium (playwright-core, headless), once on WebGPU with SwiftShader's
  * software adapter and once forced to wasm: load the bundled models, draw samples, move a latent
  * slider, score a drawn annotation, open a corrupt checkpoint, and check the backend indicator.
- * Screenshots and timings go to apps/web/test-output/. Needs `vite build` first (nx runs it before
- * `test`; run alone, this file builds the site when dist/ is missing).
+ * Screenshots and timings go to apps/web/test-output/. Tests the built dist/: `npm test` builds it
+ * first (`vite build && vitest run`); run alone, this file builds the site only when dist/ is missing.
  */
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, writeFileSync, readFileSync } from 'node:fs';
@@ -132,6 +132,15 @@ for (const backend of ['webgpu', 'wasm'] as const) {
       expect(new Set(det).size).toBe(1);
       // And the timing the page shows names the backend that ran.
       expect(await page.textContent('#sample-time')).toContain(`on ${backend}`);
+      // A second batch: the first one also compiled the backend's kernels (shaders, on webgpu).
+      const batches = Number(await page.getAttribute('#sample-time', 'data-batches'));
+      await page.click('#sample-button');
+      await page.waitForSelector(`#sample-time[data-batches="${batches + 1}"]`, { timeout: 300_000 });
+      await idle(page);
+      await expectNoError(page);
+      timings.secondSampleBatchMs = Number(await page.getAttribute('#sample-time', 'data-ms'));
+      expect(await gridPictures(page, 'sample-grid')).toHaveLength(SAMPLES);
+      expect(new Set(await gridPictures(page, 'det-grid')).size).toBe(1);
     });
 
     it('moves a latent slider and the segmentation changes', async () => {
