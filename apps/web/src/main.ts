@@ -48,6 +48,16 @@ function clearError(): void {
 
 function status(text: string): void {
   $('status').textContent = text;
+  showMemory();
+}
+
+/** The tensors TensorFlow.js holds: constant across repeated actions (nothing leaks). */
+function showMemory(): void {
+  if (!state.backend) return; // tf.memory() needs a running backend
+  const m = tf.memory();
+  const el = $('memory');
+  el.dataset.tensors = String(m.numTensors);
+  el.textContent = `TensorFlow.js holds ${m.numTensors} tensors (${(m.numBytes / 2 ** 20).toFixed(1)} MiB)`;
 }
 
 /** Runs a user action; its error goes to the page. Controls are disabled while it runs. */
@@ -415,6 +425,7 @@ async function renderLatent(): Promise<void> {
   const el = $('latent-time');
   el.dataset.ms = ms.toFixed(1);
   el.dataset.moves = String(latentMoves);
+  showMemory();
   el.textContent = `z = μ + t·σ at t = [${t.map((v) => v.toFixed(1)).join(', ')}]: fusion head in ${ms.toFixed(1)} ms on ${tf.getBackend()}`;
 }
 

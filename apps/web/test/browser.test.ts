@@ -98,7 +98,7 @@ for (const backend of ['webgpu', 'wasm'] as const) {
       }
       const t0 = Date.now();
       await page.goto(`${baseUrl}?backend=${backend}`);
-      await page.waitForFunction(() => document.body.dataset.ready === 'true', undefined, { timeout: 300_000 });
+      await waitOrError(page, `document.body.dataset.ready === 'true'`);
       await idle(page);
       await expectNoError(page);
       timings.loadMs = Date.now() - t0;
@@ -133,6 +133,7 @@ for (const backend of ['webgpu', 'wasm'] as const) {
       // And the timing the page shows names the backend that ran.
       expect(await page.textContent('#sample-time')).toContain(`on ${backend}`);
       // A second batch: the first one also compiled the backend's kernels (shaders, on webgpu).
+      const tensorsAfterFirst = await page.getAttribute('#memory', 'data-tensors');
       const batches = Number(await page.getAttribute('#sample-time', 'data-batches'));
       await page.click('#sample-button');
       await page.waitForSelector(`#sample-time[data-batches="${batches + 1}"]`, { timeout: 300_000 });
@@ -141,12 +142,15 @@ for (const backend of ['webgpu', 'wasm'] as const) {
       timings.secondSampleBatchMs = Number(await page.getAttribute('#sample-time', 'data-ms'));
       expect(await gridPictures(page, 'sample-grid')).toHaveLength(SAMPLES);
       expect(new Set(await gridPictures(page, 'det-grid')).size).toBe(1);
+      // Another batch leaves no tensor behind.
+      expect(await page.getAttribute('#memory', 'data-tensors')).toBe(tensorsAfterFirst);
     });
 
     it('moves a latent slider and the segmentation changes', async () => {
       const dims = await page.$$eval('input.latent', (els) => els.length);
       expect(dims).toBe(6);
       const moveMs: number[] = [];
+      const tensors: number[] = [];
       let changed = -1;
       let moves = 0;
       const render = async (dim: number, key: 'Home' | 'End') => {
@@ -155,6 +159,7 @@ for (const backend of ['webgpu', 'wasm'] as const) {
         moves++;
         await waitOrError(page, `document.querySelector('#latent-time[data-moves="${moves}"]')`, 120_000);
         moveMs.push(Number(await page.getAttribute('#latent-time', 'data-ms')));
+        tensors.push(Number(await page.getAttribute('#memory', 'data-tensors')));
         return page.$eval('#latent-output', (c) => (c as HTMLCanvasElement).toDataURL());
       };
       // Not every latent dimension need matter for this image: walk them until one changes the answer.
@@ -166,7 +171,13 @@ for (const backend of ['webgpu', 'wasm'] as const) {
       }
       timings.sliderDimensionThatChanged = changed + 1;
       expect(changed, 'no latent dimension changed the segmentation between −3σ and +3σ').toBeGreaterThanOrEqual(0);
+      // Two more moves of that dimension: the picture follows the slider back and forth.
+      const back = await render(changed, 'Home');
+      const forth = await render(changed, 'End');
+      expect(back).not.toBe(forth);
       await expectNoError(page);
+      // The first move allocates the prepared features; later moves allocate nothing that stays.
+      expect(new Set(tensors.slice(1)).size, `tensors held after each move: ${tensors.join(', ')}`).toBe(1);
       timings.sliderMoves = moveMs.length;
       // The first move prepares the image's features; the rest run only the fusion head.
       timings.firstSliderMoveMs = moveMs[0];
