@@ -140,7 +140,8 @@ const progress: Progress = (stage, loaded, total) => {
     bar.max = total;
     bar.value = loaded;
   } else bar.removeAttribute('value');
-  $('load-text').textContent = `${stage}: ${(loaded / 1024).toFixed(0)} KiB${total ? ` of ${(total / 1024).toFixed(0)} KiB` : ''}`;
+  const size = (b: number) => (b < 10_240 ? `${b} B` : `${(b / 1024).toFixed(0)} KiB`);
+  $('load-text').textContent = `${stage}: ${size(loaded)}${total ? ` of ${size(total)}` : ''}`;
 };
 
 const acceptProb = (type: string) => (type === 'prob-unet' ? null : `this checkpoint holds a "${type}" model; the Prob. U-Net slot needs a "prob-unet"`);
