@@ -9,12 +9,14 @@ export interface InputSpec {
 }
 
 /**
- * Whether the active backend can read tensor values synchronously. webgpu in Node cannot (its
- * synchronous read goes through an OffscreenCanvas); there the synchronous methods check shapes
- * and dtypes only, and the asynchronous ones (trainStep, scoreAnnotation) check values too.
+ * Whether the active backend can read tensor values synchronously. webgpu cannot be trusted to:
+ * in Node it has no OffscreenCanvas to read through, and in Chromium 156 on SwiftShader the
+ * OffscreenCanvas read returned wrong values (a finite image's `all(isFinite)` read as false;
+ * apps/web's browser test). On webgpu the synchronous methods check shapes and dtypes only, and
+ * the asynchronous ones (trainStep, scoreAnnotation) check values too.
  */
 export function canReadSync(): boolean {
-  return tf.getBackend() !== 'webgpu' || typeof (globalThis as { OffscreenCanvas?: unknown }).OffscreenCanvas !== 'undefined';
+  return tf.getBackend() !== 'webgpu';
 }
 
 /** images must be float32 [B,H,W,C] with finite values and H, W multiples of the down-sampling factor. */

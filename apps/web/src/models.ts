@@ -1,0 +1,76 @@
+import { baselinesPlugin } from '@probunet/baselines';
+import { corePlugin, createRegistry, modelTypeOf, restoreCheckpoint, type CheckpointableModel, type CheckpointHeader } from '@probunet/core';
+
+export type Progress = (stage: string, loaded: number, total: number | null) => void;
+
+/** Reads a response body with progress (bytes so far, and the total when the server says it). */
+export async function fetchBytes(url: string, onProgress: Progress): Promise<Uint8Array> {
+  const res = await fetch(url);
+  if (!res.ok) throw new Error(`cannot download ${url}: HTTP ${res.status}`);
+  const total = Number(res.headers.get('content-length')) || null;
+  if (!res.body) return new Uint8Array(await res.arrayBuffer());
+  const reader = res.body.getReader();
+  const parts: Uint8Array[] = [];
+  let loaded = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    parts.push(value);
+    loaded += value.byteLength;
+    onProgress('downloading', loaded, total);
+  }
+  return concat(parts, loaded);
+}
+
+/** Reads a user's file with progress. */
+export async function readFileBytes(file: File, onProgress: Progress): Promise<Uint8Array> {
+  const reader = file.stream().getReader();
+  const parts: Uint8Array[] = [];
+  let loaded = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    parts.push(value);
+    loaded += value.byteLength;
+    onProgress('reading', loaded, file.size);
+  }
+  return concat(parts, loaded);
+}
+
+function concat(parts: Uint8Array[], length: number): Uint8Array {
+  const out = new Uint8Array(length);
+  let o = 0;
+  for (const p of parts) {
+    out.set(p, o);
+    o += p.byteLength;
+  }
+  return out;
+}
+
+export interface LoadedModel {
+  model: CheckpointableModel;
+  header: CheckpointHeader;
+  /** Kept to rebuild the model on another backend. */
+  bytes: Uint8Array;
+  name: string;
+}
+
+const registry = createRegistry([corePlugin, baselinesPlugin]);
+
+/**
+ * Checks and restores a checkpoint (format, version, CRCs, model type), dropping any training state.
+ * `accept` is the model types the slot takes; another type is an error that says what the file holds.
+ */
+export function restoreModel(bytes: Uint8Array, name: string, accept: (type: string) => string | null, onProgress: Progress): LoadedModel {
+  onProgress('checking', bytes.byteLength, bytes.byteLength);
+  const restored = restoreCheckpoint(bytes, { source: name, registry });
+  restored.trainer?.dispose();
+  const type = modelTypeOf(restored.header.model) ?? 'unknown';
+  const refusal = accept(type);
+  if (refusal) {
+    restored.model.dispose();
+    throw new Error(refusal);
+  }
+  onProgress('ready', bytes.byteLength, bytes.byteLength);
+  return { model: restored.model, header: restored.header, bytes, name };
+}
