@@ -214,6 +214,16 @@ let fmaPeak: Record<string, unknown> | undefined;
   }
 }
 
+// The native kernels layer by layer against that peak (bench/native-layers.ts): what a train step
+// costs in its convolutions alone, and how far each is from the ceiling.
+let nativeLayers: Record<string, unknown> | undefined;
+if (values.backends!.split(',').includes('wasm-native')) {
+  log('native kernels per layer…');
+  const peakArg = Math.max(Number((fmaPeak as { avx2?: { allThreadsGflops?: number } } | undefined)?.avx2?.allThreadsGflops ?? NaN), Number((fmaPeak as { avx512?: { allThreadsGflops?: number } } | undefined)?.avx512?.allThreadsGflops ?? NaN));
+  const r = child(tsx, ['bench/native-layers.ts', '--batch', String(batches[0]), '--size', String(size), ...(Number.isFinite(peakArg) ? ['--peak', String(peakArg)] : [])], 30 * 60_000);
+  nativeLayers = r.ok ? r.json : { failed: r.reason };
+}
+
 const flopsPerImage = trainStepFlopsPerImage(LIDC_CONFIG, size, size);
 const result = {
   benchmark: 'probunet',
@@ -226,6 +236,7 @@ const result = {
     sampleSixteenGflopPerImage: samplingFlopsPerImage(LIDC_CONFIG, size, size, 16) / 1e9,
   },
   fmaPeak,
+  nativeLayers,
   cases,
   metrics,
   evaluation,
@@ -346,6 +357,25 @@ function markdown(r: BenchResult): string {
   lines.push('', '| data source | examples / s |', '|---|---|');
   if (d?.failed) lines.push(`| datasets | failed: ${d.failed} |`);
   else for (const [k, v] of Object.entries(d ?? {})) if (typeof v === 'object' && v && 'examplesPerSecond' in v) lines.push(`| ${k} | ${f(v.examplesPerSecond)} |`);
+  type LayerRow = { layer: string; shape: string; count: number; pass: string; ms: number; gflops: number; ofPeak: number | null };
+  const nl = (r as unknown as { nativeLayers?: { batch: number; rows?: LayerRow[]; totals?: Record<string, number>; failed?: string } }).nativeLayers;
+  if (nl?.failed) lines.push('', `Native kernels per layer: ${cell(nl.failed)}`);
+  if (nl?.rows && nl.totals) {
+    lines.push(
+      '',
+      `Native convolution kernels alone, per layer shape (batch ${nl.batch}, all cores, median of 3; × = layers of that shape in one step): ` +
+        `${f(nl.totals.msPerImage)} ms per image in all (forward ${f(nl.totals.forward! / nl.batch)}, input gradients ${f(nl.totals.inputGradient! / nl.batch)}, filter gradients ${f(nl.totals.filterGradient! / nl.batch)}), ${f(nl.totals.gflops)} GFLOP/s.`,
+      '',
+      '| layer shape | × | forward GFLOP/s | input grad. GFLOP/s | filter grad. GFLOP/s | of FMA peak (fwd / in / filter) |',
+      '|---|---|---|---|---|---|',
+    );
+    for (const shape of [...new Set(nl.rows.map((x) => x.shape))]) {
+      const pass = (p: string) => nl.rows!.find((x) => x.shape === shape && x.pass === p);
+      const [fw, ig, fg] = [pass('forward'), pass('inputGradient'), pass('filterGradient')];
+      const pct = (x: LayerRow | undefined) => (x?.ofPeak != null ? `${f(100 * x.ofPeak, 0)} %` : '–');
+      lines.push(`| ${shape} | ${fw?.count ?? ''} | ${f(fw?.gflops)} | ${f(ig?.gflops)} | ${f(fg?.gflops)} | ${pct(fw)} / ${pct(ig)} / ${pct(fg)} |`);
+    }
+  }
   if (Number.isFinite(peakGflops)) {
     lines.push('', `Ceiling: at the machine's FMA peak (${f(peakGflops)} GFLOP/s) a train step of this model cannot take less than ${f((1000 * r.flops.trainStepGflopPerImage) / peakGflops)} ms per image.`);
   }
