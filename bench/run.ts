@@ -6,11 +6,14 @@
  * Options: --quick (a smoke run: 32×32, 1 step, small metrics workload, no PyTorch or numpy install),
  *          --backends wasm-native,wasm,cpu (default: wasm-native,wasm; cpu is pure JS and takes
  *          minutes per LIDC step),
- *          --batches 8,32, --steps N, --no-pytorch.
+ *          --batches 8,32, --steps N, --no-pytorch, --pytorch-rounds N (default 2: PyTorch's
+ *          allocator configurations alternate over N rounds), --train-only (no metrics, evaluation
+ *          or datasets throughput).
  * The evaluation case (packages/evaluation/bench) scores 1,980 images × 16 and × 100 samples.
  */
 import { spawnSync } from 'node:child_process';
-import { hostname, cpus } from 'node:os';
+import { existsSync, rmSync } from 'node:fs';
+import { hostname, cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { writeFileAtomic } from '@probunet/core/node';
@@ -27,6 +30,8 @@ const { values } = parseArgs({
     'no-parallel': { type: 'boolean', default: false },
     steps: { type: 'string', default: '3' },
     'no-pytorch': { type: 'boolean', default: false },
+    'pytorch-rounds': { type: 'string', default: '2' },
+    'train-only': { type: 'boolean', default: false },
     from: { type: 'string' },
   },
 });
@@ -44,8 +49,8 @@ const batches = quick ? [2] : values.batches!.split(',').map(Number);
 const steps = quick ? 1 : Number(values.steps);
 const log = (s: string) => process.stderr.write(`${s}\n`);
 
-function child(cmd: string, args: string[], timeoutMs: number): { ok: boolean; json?: Record<string, unknown>; reason?: string } {
-  const r = spawnSync(cmd, args, { cwd: root, encoding: 'utf8', timeout: timeoutMs, maxBuffer: 64 << 20 });
+function child(cmd: string, args: string[], timeoutMs: number, env: NodeJS.ProcessEnv = process.env): { ok: boolean; json?: Record<string, unknown>; reason?: string } {
+  const r = spawnSync(cmd, args, { cwd: root, encoding: 'utf8', timeout: timeoutMs, maxBuffer: 64 << 20, env });
   if (r.status === 0) {
     // A child prints either one JSON line last, or one (pretty-printed) JSON document.
     for (const text of [r.stdout?.trim().split('\n').at(-1), r.stdout]) {
@@ -90,39 +95,133 @@ for (const backend of values.backends!.split(',')) {
   log(`  ${r.ok ? JSON.stringify(r.json) : `failed: ${r.reason}`}`);
 }
 
-log('metrics throughput…');
-const metricsRun = child(tsx, ['packages/metrics/bench/metrics-bench.ts', ...(quick ? ['--images-lidc', '20', '--images-cityscapes', '2', '--numpy-images-lidc', '20', '--numpy-images-cityscapes', '1', '--no-numpy-install'] : [])], 30 * 60_000);
-const metrics = metricsRun.ok ? metricsRun.json : { failed: metricsRun.reason };
-
-log('evaluation throughput…');
+// --train-only: the train-step comparison alone (train steps, sampling, PyTorch, FMA peak), e.g. to
+// rerun the PyTorch anchor without the throughput cases.
+const trainOnly = values['train-only']!;
+const skipped = { failed: 'skipped (--train-only)' };
+let metrics: Record<string, unknown> | undefined = skipped;
 const evaluation: Array<Record<string, unknown>> = [];
-for (const samples of quick ? ['1,4'] : ['1,4,8,16', '100']) {
-  log(`  evaluation: ${quick ? 'quick' : '1,980 images'}, sample counts ${samples}…`);
-  const r = child(tsx, ['packages/evaluation/bench/evaluation-bench.ts', ...(quick ? ['--quick'] : ['--samples', samples])], 90 * 60_000);
-  evaluation.push(r.ok ? r.json! : { sampleCounts: samples, failed: r.reason });
-  log(`  ${r.ok ? JSON.stringify(r.json) : `failed: ${r.reason}`}`);
+let datasets: Record<string, unknown> | undefined = skipped;
+if (!trainOnly) {
+  log('metrics throughput…');
+  const metricsRun = child(tsx, ['packages/metrics/bench/metrics-bench.ts', ...(quick ? ['--images-lidc', '20', '--images-cityscapes', '2', '--numpy-images-lidc', '20', '--numpy-images-cityscapes', '1', '--no-numpy-install'] : [])], 30 * 60_000);
+  metrics = metricsRun.ok ? metricsRun.json : { failed: metricsRun.reason };
+
+  log('evaluation throughput…');
+  for (const samples of quick ? ['1,4'] : ['1,4,8,16', '100']) {
+    log(`  evaluation: ${quick ? 'quick' : '1,980 images'}, sample counts ${samples}…`);
+    const r = child(tsx, ['packages/evaluation/bench/evaluation-bench.ts', ...(quick ? ['--quick'] : ['--samples', samples])], 90 * 60_000);
+    evaluation.push(r.ok ? r.json! : { sampleCounts: samples, failed: r.reason });
+    log(`  ${r.ok ? JSON.stringify(r.json) : `failed: ${r.reason}`}`);
+  }
+
+  log('datasets throughput…');
+  const datasetsRun = child(tsx, ['packages/datasets/bench/datasets-bench.ts', ...(quick ? ['--quick'] : [])], 30 * 60_000);
+  datasets = datasetsRun.ok ? datasetsRun.json : { failed: datasetsRun.reason };
 }
 
-log('datasets throughput…');
-const datasetsRun = child(tsx, ['packages/datasets/bench/datasets-bench.ts', ...(quick ? ['--quick'] : [])], 30 * 60_000);
-const datasets = datasetsRun.ok ? datasetsRun.json : { failed: datasetsRun.reason };
-
-let pytorch: Record<string, unknown> | undefined;
+// PyTorch as its CPU users run it: jemalloc or tcmalloc preloaded (PyTorch's CPU performance guide),
+// or glibc's allocator tuned to keep freed memory; glibc's default (which returns every large block
+// to the system and page-faults it back) is run beside them for context only. The configurations
+// alternate over rounds, so a noisy moment hits them all; each keeps its best round, and every
+// ratio is taken against the fastest configuration per batch.
+const PYTORCH_ALLOCATORS: Array<{ name: string; env: Record<string, string>; preload?: string }> = [
+  { name: 'jemalloc', env: {}, preload: '/usr/lib/x86_64-linux-gnu/libjemalloc.so.2' },
+  { name: 'tcmalloc', env: {}, preload: '/usr/lib/x86_64-linux-gnu/libtcmalloc_minimal.so.4' },
+  { name: 'glibc tuned', env: { MALLOC_MMAP_MAX_: '0', MALLOC_TRIM_THRESHOLD_: '100000000000', MALLOC_TOP_PAD_: '1000000000' } },
+  { name: 'glibc default', env: {} },
+];
+type PytorchTrainRow = { batch: number; msPerImage: number };
+type PytorchRun = { allocator: string; version?: string; train?: PytorchTrainRow[]; sampling?: Record<string, { seconds: number }>; matmulGflops?: number; flops?: unknown; failed?: string };
+let pytorch: (Record<string, unknown> & { runs?: PytorchRun[]; best?: Record<string, { allocator: string; msPerImage: number }> }) | undefined;
 if (!values['no-pytorch']) {
   const python = '/usr/bin/python3'; // Debian's interpreter: python3-torch installs for it
   const hasTorch = () => spawnSync(python, ['-c', 'import torch'], { encoding: 'utf8' }).status === 0;
-  if (!hasTorch() && !quick) {
-    log('installing PyTorch from Debian (python3-torch, OpenBLAS)…');
-    spawnSync('apt-get', ['update', '-qq'], { stdio: 'inherit' });
-    spawnSync('apt-get', ['install', '-y', '-qq', 'python3-torch', 'libopenblas0-pthread'], { stdio: 'inherit', env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' } });
+  if (!quick) {
+    const missing = !hasTorch() || PYTORCH_ALLOCATORS.some((a) => a.preload && !existsSync(a.preload));
+    if (missing) {
+      log('installing PyTorch and its allocators from Debian (python3-torch with OpenBLAS, jemalloc, tcmalloc)…');
+      spawnSync('apt-get', ['update', '-qq'], { stdio: 'inherit' });
+      spawnSync('apt-get', ['install', '-y', '-qq', 'python3-torch', 'libopenblas0-pthread', 'libjemalloc2', 'libtcmalloc-minimal4'], { stdio: 'inherit', env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' } });
+    }
   }
   if (hasTorch()) {
-    log('PyTorch reference…');
-    const r = child(python, ['bench/pytorch/prob_unet_bench.py', '--threads', String(cpus().length), '--batch', ...batches.map(String), '--size', String(size), '--steps', String(steps)], 30 * 60_000);
-    pytorch = r.ok ? r.json : { failed: r.reason };
+    const runs: PytorchRun[] = [];
+    const rounds = Number(values['pytorch-rounds']);
+    for (let round = 0; round < rounds; round++) {
+      for (const a of PYTORCH_ALLOCATORS) {
+        if (a.preload && !existsSync(a.preload)) {
+          if (round === 0) runs.push({ allocator: a.name, failed: `${a.preload} is missing (apt-get install ${a.name === 'jemalloc' ? 'libjemalloc2' : 'libtcmalloc-minimal4'})` });
+          continue;
+        }
+        log(`PyTorch reference, ${a.name}, round ${round + 1}/${rounds}…`);
+        const flops = round === 0 && a === PYTORCH_ALLOCATORS[0] ? ['--flops'] : [];
+        const env = { ...process.env, ...a.env, ...(a.preload ? { LD_PRELOAD: a.preload } : {}) };
+        const r = child(python, ['bench/pytorch/prob_unet_bench.py', '--threads', String(cpus().length), '--batch', ...batches.map(String), '--size', String(size), '--steps', String(steps), ...flops], 30 * 60_000, env);
+        runs.push(r.ok ? { allocator: a.name, ...(r.json as object) } : { allocator: a.name, failed: r.reason ?? "failed" });
+        log(`  ${r.ok ? JSON.stringify((r.json as { train?: unknown }).train) : `failed: ${r.reason}`}`);
+      }
+    }
+    pytorch = { ...bestPytorch(runs), runs };
   } else {
     pytorch = { failed: quick ? 'not installed (the quick run does not install it)' : 'python3-torch could not be installed' };
   }
+}
+
+/** Per allocator the best round per batch; per batch the fastest allocator (the reference). */
+function bestPytorch(runs: PytorchRun[]) {
+  const byAllocator: Record<string, PytorchTrainRow[]> = {};
+  for (const run of runs) {
+    for (const row of run.train ?? []) {
+      const rows = (byAllocator[run.allocator] ??= []);
+      const prev = rows.find((x) => x.batch === row.batch);
+      if (!prev) rows.push({ batch: row.batch, msPerImage: row.msPerImage });
+      else prev.msPerImage = Math.min(prev.msPerImage, row.msPerImage);
+    }
+  }
+  const best: Record<string, { allocator: string; msPerImage: number }> = {};
+  for (const [allocator, rows] of Object.entries(byAllocator)) {
+    for (const row of rows) {
+      const b = best[String(row.batch)];
+      if (!b || row.msPerImage < b.msPerImage) best[String(row.batch)] = { allocator, msPerImage: row.msPerImage };
+    }
+  }
+  const first = runs.find((r) => r.train);
+  const reference = runs.filter((r) => r.sampling && r.allocator === (best[String(batches[0])]?.allocator ?? '')).at(-1) ?? first;
+  return {
+    version: first?.version,
+    byAllocator,
+    best,
+    // The fastest allocator's sampling and matmul figures (same process as its train steps).
+    sampling: reference?.sampling,
+    matmulGflops: reference?.matmulGflops,
+    flops: runs.find((r) => r.flops)?.flops,
+  };
+}
+
+// The machine's FMA ceiling (register-resident chains; bench/peak/fma-peak.c), the bound every
+// GFLOP/s figure here is read against.
+let fmaPeak: Record<string, unknown> | undefined;
+{
+  const exe = join(tmpdir(), `probunet-fma-peak-${process.pid}`);
+  const cc = spawnSync('cc', ['-O2', '-pthread', join(root, 'bench/peak/fma-peak.c'), '-o', exe], { encoding: 'utf8' });
+  if (cc.status !== 0) fmaPeak = { failed: `cc could not build bench/peak/fma-peak.c: ${(cc.stderr || cc.error?.message || '').trim().slice(0, 200)}` };
+  else {
+    log('FMA peak…');
+    const r = child(exe, [String(cpus().length)], 5 * 60_000);
+    fmaPeak = r.ok ? r.json : { failed: r.reason };
+    rmSync(exe, { force: true });
+  }
+}
+
+// The native kernels layer by layer against that peak (bench/native-layers.ts): what a train step
+// costs in its convolutions alone, and how far each is from the ceiling.
+let nativeLayers: Record<string, unknown> | undefined;
+if (values.backends!.split(',').includes('wasm-native')) {
+  log('native kernels per layer…');
+  const peakArg = Math.max(Number((fmaPeak as { avx2?: { allThreadsGflops?: number } } | undefined)?.avx2?.allThreadsGflops ?? NaN), Number((fmaPeak as { avx512?: { allThreadsGflops?: number } } | undefined)?.avx512?.allThreadsGflops ?? NaN));
+  const r = child(tsx, ['bench/native-layers.ts', '--batch', String(batches[0]), '--size', String(size), ...(Number.isFinite(peakArg) ? ['--peak', String(peakArg)] : [])], 30 * 60_000);
+  nativeLayers = r.ok ? r.json : { failed: r.reason };
 }
 
 const flopsPerImage = trainStepFlopsPerImage(LIDC_CONFIG, size, size);
@@ -136,6 +235,8 @@ const result = {
     sampleOneGflopPerImage: samplingFlopsPerImage(LIDC_CONFIG, size, size, 1) / 1e9,
     sampleSixteenGflopPerImage: samplingFlopsPerImage(LIDC_CONFIG, size, size, 16) / 1e9,
   },
+  fmaPeak,
+  nativeLayers,
   cases,
   metrics,
   evaluation,
@@ -147,7 +248,7 @@ const stamp = result.date.replace(/[:.]/g, '-');
 await writeFileAtomic(join(root, 'bench/results', `bench-${stamp}${quick ? '-quick' : ''}.json`), `${JSON.stringify(result, null, 2)}\n`);
 const md = markdown(result);
 // A smoke run (CI) fails when any case failed; in a full run a failure (e.g. a heap abort) is a result.
-const failures = [...cases.filter((c) => c.failed), ...evaluation.filter((e) => e.failed), ...[metrics, datasets].filter((x) => x && 'failed' in x)];
+const failures = [...cases.filter((c) => c.failed), ...evaluation.filter((e) => e.failed), ...(trainOnly ? [] : [metrics, datasets].filter((x) => x && 'failed' in x))];
 if (quick && failures.length > 0) {
   log(`bench smoke run: ${failures.length} case(s) failed`);
   process.exitCode = 1;
@@ -158,29 +259,55 @@ process.stdout.write(md);
 function markdown(r: BenchResult): string {
   const f = (v: unknown, d = 1) => (typeof v === 'number' && Number.isFinite(v) ? v.toFixed(d) : '–');
   const cell = (v: unknown) => String(v).replace(/\|/g, '/').replace(/\s+/g, ' ').slice(0, 160);
-  const pt = r.pytorch as { version?: string; train?: Array<{ batch: number; msPerImage: number }>; sampling?: Record<string, { seconds: number }>; matmulGflops?: number; failed?: string } | undefined;
+  const pt = r.pytorch as
+    | { version?: string; train?: PytorchTrainRow[]; best?: Record<string, { allocator: string; msPerImage: number }>; byAllocator?: Record<string, PytorchTrainRow[]>; sampling?: Record<string, { seconds: number }>; matmulGflops?: number; flops?: { forwardConvGflopPerImage?: number }; failed?: string }
+    | undefined;
+  // Results stored before the allocator comparison have one PyTorch configuration (`train`).
+  const reference = (batch: unknown) => pt?.best?.[String(batch)]?.msPerImage ?? pt?.train?.find((p) => p.batch === batch)?.msPerImage;
+  const peak = (r as { fmaPeak?: { avx2?: { allThreadsGflops: number }; avx512?: { allThreadsGflops: number } | null; failed?: string } }).fmaPeak;
+  const peakGflops = Math.max(peak?.avx2?.allThreadsGflops ?? NaN, peak?.avx512?.allThreadsGflops ?? NaN);
+  const ofPeak = (gflops: number) => (Number.isFinite(peakGflops) ? `${f((100 * gflops) / peakGflops, 0)} %` : '–');
   const lines = [
     `# probunet benchmark — ${r.date.slice(0, 10)}, ${r.machine.cpus} × ${r.machine.cpuModel ?? 'CPU'}, Node ${r.machine.node}`,
     '',
     `LIDC configuration (channels ${LIDC_CONFIG.channels.join("/")}, ${r.config.size}×${r.config.size}, 1 channel, 2 classes, latent 6): ` +
       `${f(r.flops.trainStepGflopPerImage, 2)} GFLOP per image per train step (counted from the architecture).`,
     '',
-    '| train step | batch | ms / image | vs PyTorch | GFLOP/s | tensor growth / step | peak RSS (MB) | in native kernels |',
-    '|---|---|---|---|---|---|---|---|',
+    ...(peak && !peak.failed
+      ? [
+          `FMA peak of this machine (float32, register-resident chains, all ${r.machine.cpus} cores): AVX2 ${f(peak.avx2?.allThreadsGflops)} GFLOP/s, ` +
+            `AVX-512 ${peak.avx512 ? `${f(peak.avx512.allThreadsGflops)} GFLOP/s` : 'not available'} (bench/peak/fma-peak.c).`,
+          '',
+        ]
+      : peak?.failed
+        ? [`FMA peak: ${cell(peak.failed)}`, '']
+        : []),
+    ...(pt?.flops?.forwardConvGflopPerImage
+      ? [`FLOP check: PyTorch's profiler counts ${f(pt.flops.forwardConvGflopPerImage, 3)} GFLOP of forward convolutions per image; bench/flops.ts counts ${f(r.flops.trainStepGflopPerImage / 3, 3)} for the forward pass.`, '']
+      : []),
+    `"vs PyTorch" is against the fastest PyTorch configuration at that batch${pt?.best ? ' (allocators alternated over rounds, best round each)' : ''}.`,
+    '',
+    '| train step | batch | ms / image | vs PyTorch | GFLOP/s | of FMA peak | tensor growth / step | peak RSS (MB) | in native kernels |',
+    '|---|---|---|---|---|---|---|---|---|',
   ];
   for (const c of r.cases.filter((c) => c.kind === 'train')) {
     const t = c.train as { msPerImage: number; msPerStep: number; tensorGrowthPerStep: number; nativeMsPerStep?: number } | undefined;
-    const ref = pt?.train?.find((p) => p.batch === c.batch)?.msPerImage;
+    const ref = reference(c.batch);
     if (!t) {
-      lines.push(`| ${c.backend} | ${c.batch} | failed: ${cell(c.failed)} | | | | | |`);
+      lines.push(`| ${c.backend} | ${c.batch} | failed: ${cell(c.failed)} | | | | | | |`);
       continue;
     }
     const gflops = r.flops.trainStepGflopPerImage / (t.msPerImage / 1000);
     const native = t.nativeMsPerStep !== undefined ? `${f((100 * t.nativeMsPerStep) / t.msPerStep, 0)} %` : '';
-    lines.push(`| ${c.backend} | ${c.batch} | ${f(t.msPerImage)} | ${ref ? `${f(t.msPerImage / ref, 2)}×` : '–'} | ${f(gflops)} | ${t.tensorGrowthPerStep} | ${f(c.peakRssMB, 0)} | ${native} |`);
+    lines.push(`| ${c.backend} | ${c.batch} | ${f(t.msPerImage)} | ${ref ? `${f(t.msPerImage / ref, 2)}×` : '–'} | ${f(gflops)} | ${ofPeak(gflops)} | ${t.tensorGrowthPerStep} | ${f(c.peakRssMB, 0)} | ${native} |`);
   }
-  for (const p of pt?.train ?? []) lines.push(`| PyTorch ${pt?.version ?? ''} | ${p.batch} | ${f(p.msPerImage)} | 1× | ${f(r.flops.trainStepGflopPerImage / (p.msPerImage / 1000))} | | | |`);
-  if (pt?.failed) lines.push(`| PyTorch | | ${pt.failed} | | | | | |`);
+  const pytorchRows: Array<[string, PytorchTrainRow]> = pt?.byAllocator ? Object.entries(pt.byAllocator).flatMap(([a, rows]) => rows.map((row) => [a, row] as [string, PytorchTrainRow])) : (pt?.train ?? []).map((row) => ['', row]);
+  for (const [allocator, p] of pytorchRows) {
+    const gflops = r.flops.trainStepGflopPerImage / (p.msPerImage / 1000);
+    const ref = reference(p.batch);
+    lines.push(`| PyTorch ${pt?.version ?? ''}${allocator ? `, ${allocator}` : ''} | ${p.batch} | ${f(p.msPerImage)} | ${ref ? `${f(p.msPerImage / ref, 2)}×` : '1×'} | ${f(gflops)} | ${ofPeak(gflops)} | | | |`);
+  }
+  if (pt?.failed) lines.push(`| PyTorch | | ${pt.failed} | | | | | | |`);
   lines.push('', '| sampling (batch of 8 or 2) | 1 sample (ms) | 16 samples (ms) | 16 / 1 | naive 16 (ms) | naive / shared | matmul GFLOP/s |', '|---|---|---|---|---|---|---|');
   for (const c of r.cases.filter((c) => c.kind === 'sampling')) {
     const s = c.sampling as Record<string, number> | undefined;
@@ -230,8 +357,30 @@ function markdown(r: BenchResult): string {
   lines.push('', '| data source | examples / s |', '|---|---|');
   if (d?.failed) lines.push(`| datasets | failed: ${d.failed} |`);
   else for (const [k, v] of Object.entries(d ?? {})) if (typeof v === 'object' && v && 'examplesPerSecond' in v) lines.push(`| ${k} | ${f(v.examplesPerSecond)} |`);
+  type LayerRow = { layer: string; shape: string; count: number; pass: string; ms: number; gflops: number; ofPeak: number | null };
+  const nl = (r as unknown as { nativeLayers?: { batch: number; rows?: LayerRow[]; totals?: Record<string, number>; failed?: string } }).nativeLayers;
+  if (nl?.failed) lines.push('', `Native kernels per layer: ${cell(nl.failed)}`);
+  if (nl?.rows && nl.totals) {
+    lines.push(
+      '',
+      `Native convolution kernels alone, per layer shape (batch ${nl.batch}, all cores, median of 3; × = layers of that shape in one step): ` +
+        `${f(nl.totals.msPerImage)} ms per image in all (forward ${f(nl.totals.forward! / nl.batch)}, input gradients ${f(nl.totals.inputGradient! / nl.batch)}, filter gradients ${f(nl.totals.filterGradient! / nl.batch)}), ${f(nl.totals.gflops)} GFLOP/s.`,
+      '',
+      '| layer shape | × | forward GFLOP/s | input grad. GFLOP/s | filter grad. GFLOP/s | of FMA peak (fwd / in / filter) |',
+      '|---|---|---|---|---|---|',
+    );
+    for (const shape of [...new Set(nl.rows.map((x) => x.shape))]) {
+      const pass = (p: string) => nl.rows!.find((x) => x.shape === shape && x.pass === p);
+      const [fw, ig, fg] = [pass('forward'), pass('inputGradient'), pass('filterGradient')];
+      const pct = (x: LayerRow | undefined) => (x?.ofPeak != null ? `${f(100 * x.ofPeak, 0)} %` : '–');
+      lines.push(`| ${shape} | ${fw?.count ?? ''} | ${f(fw?.gflops)} | ${f(ig?.gflops)} | ${f(fg?.gflops)} | ${pct(fw)} / ${pct(ig)} / ${pct(fg)} |`);
+    }
+  }
+  if (Number.isFinite(peakGflops)) {
+    lines.push('', `Ceiling: at the machine's FMA peak (${f(peakGflops)} GFLOP/s) a train step of this model cannot take less than ${f((1000 * r.flops.trainStepGflopPerImage) / peakGflops)} ms per image.`);
+  }
   if (pt?.matmulGflops) {
-    lines.push('', `Roofline: at PyTorch's measured matmul peak (${f(pt.matmulGflops)} GFLOP/s) a train step of this model could take ${f((1000 * r.flops.trainStepGflopPerImage) / pt.matmulGflops)} ms per image.`);
+    lines.push('', `PyTorch's 2048³ matmul runs at ${f(pt.matmulGflops)} GFLOP/s here (a train step at that rate: ${f((1000 * r.flops.trainStepGflopPerImage) / pt.matmulGflops)} ms per image).`);
   }
   return `${lines.join('\n')}\n`;
 }

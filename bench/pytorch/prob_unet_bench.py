@@ -166,6 +166,24 @@ def kernel_profile(step, top=15):
     return {'kernelMsTotal': total, 'kernels': [dict(r, share=r['ms'] / total if total else None) for r in rows[:top]]}
 
 
+def counted_flops(step, batch):
+    """FLOPs of one train step as PyTorch's profiler counts them (``with_flops=True``), per image.
+    PyTorch 1.13 counts forward convolutions and matrix products (and element-wise mul/add); it does
+    not count the backward kernels, so ``forwardConvGflopPerImage`` is the figure to compare with
+    the forward pass of bench/flops.ts."""
+    from torch.profiler import ProfilerActivity, profile
+    with profile(activities=[ProfilerActivity.CPU], with_flops=True) as prof:
+        step()
+    by_op = {}
+    for e in prof.key_averages():
+        if e.flops:
+            by_op[e.key] = by_op.get(e.key, 0) + e.flops
+    conv = sum(v for k, v in by_op.items() if 'conv' in k)
+    return {'batch': batch, 'forwardConvGflopPerImage': conv / batch / 1e9,
+            'byOpGflopPerImage': {k: v / batch / 1e9 for k, v in sorted(by_op.items(), key=lambda kv: -kv[1])},
+            'note': 'torch.profiler with_flops=True; backward kernels are not counted by PyTorch 1.13'}
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument('--threads', type=int, default=2)
@@ -175,6 +193,7 @@ def main():
     ap.add_argument('--device', choices=['cpu', 'cuda'], default='cpu')
     ap.add_argument('--tf32', choices=['off', 'on'], default='off', help='CUDA only: allow TF32 in cuDNN and cuBLAS')
     ap.add_argument('--profile', action='store_true', help='CUDA only: list the kernels of one train step')
+    ap.add_argument('--flops', action='store_true', help="count one train step's FLOPs with PyTorch's profiler")
     args = ap.parse_args()
     dev = torch.device(args.device)
     torch.set_num_threads(args.threads)
@@ -212,6 +231,8 @@ def main():
             if args.profile and b == (32 if 32 in args.batch else args.batch[0]):
                 result['profile'] = dict(batch=b, **kernel_profile(step))
         result['train'].append(row)
+        if args.flops and 'flops' not in result:
+            result['flops'] = counted_flops(step, b)
     x = torch.randn(8, 1, args.size, args.size, device=dev)
     for name, n, naive in [('one', 1, False), ('sixteen', 16, False), ('sixteenNaive', 16, True)]:
         result['sampling'][name] = {'batch': 8, 'samples': n, 'seconds': timed(lambda: model.sample(x, n, naive), warmup, 3 if args.device == 'cpu' else 10, args.device)}

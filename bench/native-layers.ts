@@ -1,0 +1,93 @@
+/**
+ * Where the native kernels stand against the machine's FMA peak, layer by layer: every 3×3
+ * convolution of one LIDC train step (U-Net down and up paths, prior and posterior nets), each as
+ * forward, input gradient and filter gradient, timed alone on @probunet/native's kernels with all
+ * cores (median of 3). Run by `npm run bench` (its "per layer" table); alone:
+ *
+ *   npx tsx bench/native-layers.ts --batch 8 --peak 233
+ *
+ * Prints one JSON document: per layer and pass ms, GFLOP/s and share of the peak, and the sum over
+ * the step (what a train step costs in these kernels if nothing else ran).
+ */
+import { availableParallelism } from 'node:os';
+import { parseArgs } from 'node:util';
+import { loadNativeKernels, type ConvGeometry } from '@probunet/native';
+import { LIDC_CONFIG } from './lidc-config.js';
+
+const { values } = parseArgs({ options: { batch: { type: 'string', default: '8' }, size: { type: 'string', default: '128' }, peak: { type: 'string' } } });
+const batch = Number(values.batch);
+const size = Number(values.size);
+const peak = values.peak ? Number(values.peak) : NaN;
+const native = loadNativeKernels();
+native.setThreads(availableParallelism());
+
+interface Layer { name: string; hw: number; cin: number; cout: number; count: number; firstOfNet: boolean }
+
+/** The 3×3 convolutions of a train step; identical shapes are timed once and counted. */
+function layers(): Layer[] {
+  const { channels: ch, convsPerBlock: k } = LIDC_CONFIG;
+  const out = new Map<string, Layer>();
+  const add = (name: string, hw: number, cin: number, cout: number, firstOfNet = false) => {
+    const key = `${hw}:${cin}:${cout}:${firstOfNet}`;
+    const l = out.get(key);
+    if (l) l.count++;
+    else out.set(key, { name, hw, cin, cout, count: 1, firstOfNet });
+  };
+  const down = (net: string, cin: number) => {
+    let c = cin;
+    ch.forEach((cout, i) => {
+      for (let j = 0; j < k; j++) {
+        add(`${net} down ${i}.${j}`, Math.ceil(size / 2 ** i), c, cout, i === 0 && j === 0);
+        c = cout;
+      }
+    });
+  };
+  down('encoders', LIDC_CONFIG.inputChannels); // U-Net
+  down('encoders', LIDC_CONFIG.inputChannels); // prior
+  down('encoders', LIDC_CONFIG.inputChannels + LIDC_CONFIG.numClasses); // posterior
+  for (let i = ch.length - 2; i >= 0; i--) {
+    let c = ch[i + 1]! + ch[i]!;
+    for (let j = 0; j < k; j++) {
+      add(`U-Net up ${i}.${j}`, Math.ceil(size / 2 ** i), c, ch[i]!);
+      c = ch[i]!;
+    }
+  }
+  return [...out.values()];
+}
+
+const rand = (n: number) => Float32Array.from({ length: n }, () => Math.random() * 2 - 1);
+function time(fn: () => void, reps = 3): number {
+  fn();
+  const t: number[] = [];
+  for (let i = 0; i < reps; i++) {
+    const t0 = performance.now();
+    fn();
+    t.push(performance.now() - t0);
+  }
+  return t.sort((a, b) => a - b)[Math.floor(reps / 2)]!;
+}
+
+const rows: Array<Record<string, unknown>> = [];
+const totals = { forward: 0, inputGradient: 0, filterGradient: 0 };
+let flopsTotal = 0;
+for (const l of layers()) {
+  const g: ConvGeometry = { batch, inH: l.hw, inW: l.hw, inC: l.cin, outH: l.hw, outW: l.hw, outC: l.cout, kh: 3, kw: 3, strideH: 1, strideW: 1, dilH: 1, dilW: 1, padTop: 1, padLeft: 1 };
+  const x = rand(batch * l.hw * l.hw * l.cin), w = rand(9 * l.cin * l.cout), y = new Float32Array(batch * l.hw * l.hw * l.cout), dw = new Float32Array(9 * l.cin * l.cout);
+  const flops = 2 * batch * l.hw * l.hw * 9 * l.cin * l.cout;
+  const passes = [
+    ['forward', () => native.conv2d(x, w, y, g)],
+    // The first conv of each net needs no input gradient (the image is not trained).
+    ...(l.firstOfNet ? [] : [['inputGradient', () => native.conv2dBackpropInput(y, w, x, g)] as const]),
+    ['filterGradient', () => native.conv2dBackpropFilter(x, y, dw, g)],
+  ] as const;
+  for (const [pass, fn] of passes) {
+    const ms = time(fn);
+    const gflops = flops / ms / 1e6;
+    totals[pass] += ms * l.count;
+    flopsTotal += flops * l.count;
+    rows.push({ layer: l.name, shape: `${batch}×${l.hw}²×${l.cin}→${l.cout}`, count: l.count, pass, ms, gflops, ofPeak: Number.isFinite(peak) ? gflops / peak : null });
+  }
+}
+native.setThreads(0);
+const ms = totals.forward + totals.inputGradient + totals.filterGradient;
+console.log(JSON.stringify({ batch, size, threads: availableParallelism(), peakGflops: Number.isFinite(peak) ? peak : null, rows, totals: { ...totals, ms, msPerImage: ms / batch, gflops: flopsTotal / ms / 1e6 } }));
