@@ -189,19 +189,7 @@ function setPicture(pic: Picture, graders: Uint8Array[]): void {
   state.drawing = new Uint8Array(pic.height * pic.width);
   disposeLatent();
   drawOverlay($<HTMLCanvasElement>('image-canvas'), pic);
-  const grid = $('grader-grid');
-  grid.replaceChildren(
-    ...graders.map((g, i) => {
-      const fig = document.createElement('figure');
-      const c = document.createElement('canvas');
-      c.className = 'pic';
-      drawOverlay(c, pic, g);
-      const cap = document.createElement('figcaption');
-      cap.textContent = `grader ${i + 1}`;
-      fig.append(c, cap);
-      return fig;
-    }),
-  );
+  fillGrid('grader-grid', pic, graders, 'grader', 'pic');
   ($<HTMLButtonElement>('copy-grader')).disabled = graders.length === 0;
   redrawDrawing();
   clearOutputs();
@@ -256,13 +244,13 @@ async function drawSamples(model: CheckpointableModel, pic: Picture, n: number):
   }
 }
 
-function fillGrid(gridId: string, pic: Picture, samples: Uint8Array[], label: string): void {
+function fillGrid(gridId: string, pic: Picture, samples: Uint8Array[], label: string, className = 'pic sample'): void {
   const grid = $(gridId);
   grid.replaceChildren(
     ...samples.map((s, i) => {
       const fig = document.createElement('figure');
       const c = document.createElement('canvas');
-      c.className = 'pic sample';
+      c.className = className;
       drawOverlay(c, pic, s);
       const cap = document.createElement('figcaption');
       cap.textContent = `${label} ${i + 1}`;

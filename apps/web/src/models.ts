@@ -9,22 +9,16 @@ export async function fetchBytes(url: string, onProgress: Progress): Promise<Uin
   if (!res.ok) throw new Error(`cannot download ${url}: HTTP ${res.status}`);
   const total = Number(res.headers.get('content-length')) || null;
   if (!res.body) return new Uint8Array(await res.arrayBuffer());
-  const reader = res.body.getReader();
-  const parts: Uint8Array[] = [];
-  let loaded = 0;
-  for (;;) {
-    const { done, value } = await reader.read();
-    if (done) break;
-    parts.push(value);
-    loaded += value.byteLength;
-    onProgress('downloading', loaded, total);
-  }
-  return concat(parts, loaded);
+  return readStream(res.body, 'downloading', total, onProgress);
 }
 
 /** Reads a user's file with progress. */
-export async function readFileBytes(file: File, onProgress: Progress): Promise<Uint8Array> {
-  const reader = file.stream().getReader();
+export function readFileBytes(file: File, onProgress: Progress): Promise<Uint8Array> {
+  return readStream(file.stream(), 'reading', file.size, onProgress);
+}
+
+async function readStream(stream: ReadableStream<Uint8Array>, stage: string, total: number | null, onProgress: Progress): Promise<Uint8Array> {
+  const reader = stream.getReader();
   const parts: Uint8Array[] = [];
   let loaded = 0;
   for (;;) {
@@ -32,7 +26,7 @@ export async function readFileBytes(file: File, onProgress: Progress): Promise<U
     if (done) break;
     parts.push(value);
     loaded += value.byteLength;
-    onProgress('reading', loaded, file.size);
+    onProgress(stage, loaded, total);
   }
   return concat(parts, loaded);
 }
