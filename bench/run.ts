@@ -4,7 +4,7 @@
  * bench/results/latest.md, and prints the table.
  *
  * Options: --quick (a smoke run: 32×32, 1 step, small metrics workload, no PyTorch or numpy install),
- *          --backends wasm-native,wasm,cpu (default: wasm-native,wasm; cpu is pure JS and takes
+ *          --backends native,wasm-native,wasm,cpu (default: native,wasm-native,wasm; cpu is pure JS and takes
  *          minutes per LIDC step),
  *          --batches 8,32, --steps N, --no-pytorch, --pytorch-rounds N (default 2: PyTorch's
  *          allocator configurations alternate over N rounds), --train-only (no metrics, evaluation
@@ -25,7 +25,7 @@ const root = new URL('..', import.meta.url).pathname;
 const { values } = parseArgs({
   options: {
     quick: { type: 'boolean', default: false },
-    backends: { type: 'string', default: 'wasm-native,wasm' },
+    backends: { type: 'string', default: 'native,wasm-native,wasm' },
     batches: { type: 'string', default: '8,32' },
     'no-parallel': { type: 'boolean', default: false },
     steps: { type: 'string', default: '3' },
@@ -217,7 +217,7 @@ let fmaPeak: Record<string, unknown> | undefined;
 // The native kernels layer by layer against that peak (bench/native-layers.ts): what a train step
 // costs in its convolutions alone, and how far each is from the ceiling.
 let nativeLayers: Record<string, unknown> | undefined;
-if (values.backends!.split(',').includes('wasm-native')) {
+if (values.backends!.split(',').some((b) => b === 'wasm-native' || b === 'native')) {
   log('native kernels per layer…');
   const peakArg = Math.max(Number((fmaPeak as { avx2?: { allThreadsGflops?: number } } | undefined)?.avx2?.allThreadsGflops ?? NaN), Number((fmaPeak as { avx512?: { allThreadsGflops?: number } } | undefined)?.avx512?.allThreadsGflops ?? NaN));
   const r = child(tsx, ['bench/native-layers.ts', '--batch', String(batches[0]), '--size', String(size), ...(Number.isFinite(peakArg) ? ['--peak', String(peakArg)] : [])], 30 * 60_000);

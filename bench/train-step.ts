@@ -62,8 +62,8 @@ if (steps > 0) {
     msPerStep: ms,
     msPerImage: ms / batch,
     tensorGrowthPerStep: (tf.memory().numTensors - tensorsAfterWarmup) / steps,
-    // In-process wasm-native only: the wall time its native kernels took, per step.
-    ...(report.selected === 'wasm-native' && workers === 0 ? { nativeMsPerStep: (nativeKernelCounters().nativeMs - nativeBefore) / steps } : {}),
+    // In-process wasm-native and native only: the wall time their native kernels took, per step.
+    ...((report.selected === 'wasm-native' || report.selected === 'native') && workers === 0 ? { nativeMsPerStep: (nativeKernelCounters().nativeMs - nativeBefore) / steps } : {}),
   };
   if (values.profile) {
     // Which kernels a train step spends its time in (kernel time as the backend reports it).

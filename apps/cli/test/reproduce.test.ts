@@ -6,7 +6,7 @@ import { decode } from 'fast-png';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { runCli, tempDir } from './helpers.js';
 
-const METRICS = ['gedGraders', 'sampleDiversity', 'matchedIoUGraders', 'ncc', 'ece', 'gedDistribution', 'matchedIoUDistribution', 'oracleGedDistribution'];
+const METRICS = ['gedGraders', 'sampleDiversity', 'matchedIoUGraders', 'ncc', 'ece', 'gedDistribution', 'matchedIoUDistribution', 'oracleGedDistribution', 'trueDiversity'];
 
 /** What every results.json must hold, checked field by field (the schema of docs/reproduction.md). */
 async function expectValidResults(out: string, task: string, images: number) {

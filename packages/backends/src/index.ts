@@ -9,4 +9,5 @@ export {
   type CandidateReport,
   type InitBackendOptions,
 } from './init-backend.js';
-export { nativeKernelCounters } from './wasm-native/backend.js';
+export { nativeKernelCounters } from './native-kernels/host.js';
+export { nativePoolStats, type NativePoolStats } from './native/backend.js';

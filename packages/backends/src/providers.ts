@@ -1,11 +1,12 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type { NativeKernels } from '@probunet/native';
+import { registerNativeBackend } from './native/backend.js';
 import { initWasmNative, registerWasmNativeBackend } from './wasm-native/backend.js';
 import { installWebgpuDispatchLimitFixes } from './webgpu-dispatch-limits.js';
 
-export type BackendName = 'node-gpu' | 'node' | 'webgpu' | 'wasm-native' | 'wasm' | 'cpu';
+export type BackendName = 'node-gpu' | 'node' | 'webgpu' | 'native' | 'wasm-native' | 'wasm' | 'cpu';
 
-export const BACKEND_NAMES: readonly BackendName[] = ['node-gpu', 'node', 'webgpu', 'wasm-native', 'wasm', 'cpu'];
+export const BACKEND_NAMES: readonly BackendName[] = ['node-gpu', 'node', 'webgpu', 'native', 'wasm-native', 'wasm', 'cpu'];
 
 /** What a provider found when it initialised. */
 export interface ProviderInfo {
@@ -132,6 +133,29 @@ export const PROVIDERS: Record<BackendName, Provider> = {
       await importOptional('@tensorflow/tfjs-backend-webgpu', modules);
       installWebgpuDispatchLimitFixes();
       return { tfBackend: 'webgpu', threads: null, notes };
+    },
+  },
+  native: {
+    name: 'native',
+    packageName: '@probunet/native',
+    async load({ modules, threads: requested, auto } = {}) {
+      if (!isNode) throw new Error('the native kernels run in Node.js only (use wasm or webgpu in a browser)');
+      const mod = (await importOptional('@probunet/native', modules)) as { loadNativeKernels(): NativeKernels };
+      const native = mod.loadNativeKernels();
+      if (auto && !native.info().avx2) {
+        throw new Error("this processor lacks AVX2/FMA, which the native kernels' fast path needs (the portable C++ path is no faster than wasm); request 'native' by name to use it anyway");
+      }
+      const cpu = (await importOptional('@tensorflow/tfjs-backend-cpu', modules)) as { MathBackendCPU?: unknown };
+      registerNativeBackend(native, cpu.MathBackendCPU);
+      if (requested !== undefined) native.setThreads(requested);
+      const { avx2, threads } = native.info();
+      return {
+        tfBackend: 'native',
+        threads,
+        notes: [
+          `tensors are JavaScript arrays (no 4 GiB heap); convolutions, matrix products and element-wise kernels run in @probunet/native (${avx2 ? 'AVX2 + FMA' : 'portable C++: this processor lacks AVX2/FMA'}, ${threads} thread${threads === 1 ? '' : 's'}; initBackend(name, { threads }) or PROBUNET_NATIVE_THREADS sets the count); every other kernel is the cpu backend's`,
+        ],
+      };
     },
   },
   'wasm-native': {

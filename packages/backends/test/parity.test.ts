@@ -8,7 +8,8 @@ import { initBackend } from '../src/index.js';
 // backend that loads here agree with the pure-JS cpu backend. webgpu runs in Node through Dawn on
 // Mesa's software OpenGL (scripts/install-mesa.sh); CI must run it, elsewhere it is skipped when
 // no adapter can be created. wasm-native (wasm with @probunet/native's conv and matmul kernels) is
-// compiled at install wherever a C++ compiler exists; CI must load it.
+// compiled at install wherever a C++ compiler exists; CI must load it, and native (the cpu
+// backend's storage with the same kernels plus native element-wise ones) with it.
 
 const config = { inputChannels: 1, numClasses: 3, channels: [4, 8, 8], convsPerBlock: 2, latentDim: 3, num1x1Convs: 2, seed: 4 };
 
@@ -37,7 +38,7 @@ async function evaluate(model: ProbUNet): Promise<Result> {
   return { reconstruction: rec!, kl: kl!, grads: out, samples: sampled };
 }
 
-type Checked = 'wasm' | 'wasm-native' | 'webgpu';
+type Checked = 'wasm' | 'wasm-native' | 'native' | 'webgpu';
 
 /** Which backends load here, probed once: CI installs what each needs, so there a failure fails. */
 async function probe(name: Checked): Promise<boolean> {
@@ -52,7 +53,7 @@ async function probe(name: Checked): Promise<boolean> {
     await tf.setBackend('cpu');
   }
 }
-const loads: Record<Checked, boolean> = { wasm: await probe('wasm'), 'wasm-native': await probe('wasm-native'), webgpu: await probe('webgpu') };
+const loads: Record<Checked, boolean> = { wasm: await probe('wasm'), 'wasm-native': await probe('wasm-native'), native: await probe('native'), webgpu: await probe('webgpu') };
 
 /** Switches to a backend that loaded (the probe above decided whether the case runs at all). */
 async function use(name: Checked): Promise<void> {
@@ -64,7 +65,7 @@ describe('numerical parity with the cpu backend', () => {
     await tf.setBackend('cpu');
   });
 
-  for (const name of ['wasm', 'wasm-native', 'webgpu'] as const)
+  for (const name of ['wasm', 'wasm-native', 'native', 'webgpu'] as const)
     it.skipIf(!loads[name])(`${name}: forward terms and every gradient`, async () => {
       await tf.setBackend('cpu');
       const model = createProbUNet(config);
@@ -82,7 +83,7 @@ describe('numerical parity with the cpu backend', () => {
       model.dispose();
     });
 
-  for (const name of ['wasm', 'wasm-native', 'webgpu'] as const)
+  for (const name of ['wasm', 'wasm-native', 'native', 'webgpu'] as const)
     it.skipIf(!loads[name])(`${name}: a whole train step (loss, gradient norm, weight decay) matches cpu`, async () => {
       // A failing GPU pipeline does not throw: its output is silently wrong. Comparing a whole step
       // (every op the trainer runs, the L2 term and the gradient norm included) catches that.
@@ -106,7 +107,7 @@ describe('numerical parity with the cpu backend', () => {
       }
     });
 
-  for (const name of ['wasm-native', 'webgpu'] as const)
+  for (const name of ['wasm-native', 'native', 'webgpu'] as const)
     it.skipIf(!loads[name])(`${name}: 16 samples per image agree with cpu`, async () => {
       await tf.setBackend('cpu');
       const model = createProbUNet(config);

@@ -3,7 +3,7 @@ import { backendCapabilities, conv2dSame } from '@probunet/core';
 import { relativeL2Error, tolerance } from '@probunet/core/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { initBackend } from '../src/index.js';
-import { nativeKernelCounters } from '../src/wasm-native/backend.js';
+import { nativeKernelCounters } from '../src/native-kernels/host.js';
 
 // Kernel by kernel: wasm-native's replacements against wasm's own kernels (and cpu where wasm has
 // none), on the same inputs, including every fall-through case.

@@ -73,6 +73,24 @@ describe('evaluateSampler', () => {
     // The distribution measures exist for synthetic data; the oracle floor is finite.
     expect(r.values.gedDistribution).toHaveLength(2);
     expect(Number.isFinite(r.values.oracleGedDistribution![1]!)).toBe(true);
+    // The true diversity, by hand: Σ p_i p_j (1 − IoU of the foreground), both-empty pairs at 0.
+    const modes = ex.distribution!;
+    let want = 0;
+    for (const a of modes) {
+      for (const b of modes) {
+        let inter = 0;
+        let union = 0;
+        for (let p = 0; p < a.labels.length; p++) {
+          const fa = a.labels[p] === 1, fb = b.labels[p] === 1;
+          if (fa && fb) inter++;
+          if (fa || fb) union++;
+        }
+        want += a.probability * b.probability * (union === 0 ? 0 : 1 - inter / union);
+      }
+    }
+    expect(want).toBeGreaterThan(0);
+    expect(r.values.trueDiversity).toHaveLength(2);
+    for (const v of r.values.trueDiversity!) expect(v).toBeCloseTo(want, 10);
     expect(e.modeShares!.reduce((a, m) => a + m.samples, 0)).toBe(10 * 4);
     expect(e.flipCalibration).toBeNull();
     const ged = e.bySampleCount[1]!.metrics.gedGraders!;

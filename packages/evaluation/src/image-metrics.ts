@@ -21,6 +21,7 @@ export const METRIC_NAMES = [
   'gedDistribution',
   'matchedIoUDistribution',
   'oracleGedDistribution',
+  'trueDiversity',
 ] as const;
 export type MetricName = (typeof METRIC_NAMES)[number];
 
@@ -70,7 +71,10 @@ export function measureImage(
     push('ncc', normalizedCrossCorrelation(s, graders, { numClasses: conv.numClasses, ignoreLabel: conv.ignoreLabel }));
     push('ece', expectedCalibrationError(s, graders, { classId: conv.ece.classId, bins: conv.ece.bins, ignoreLabel: conv.ignoreLabel }));
     if (truths && truthWeights) {
-      push('gedDistribution', generalizedEnergyDistance(s, truths, { ...gedOpts, truthWeights }).ged);
+      const vsTruth = generalizedEnergyDistance(s, truths, { ...gedOpts, truthWeights });
+      push('gedDistribution', vsTruth.ged);
+      // E[d(Y, Y′)] of the exact distribution: what sampleDiversity should approach.
+      push('trueDiversity', vsTruth.truthDiversity);
       push('matchedIoUDistribution', transportMatchedIoU(s, truths, { ...dist, truthWeights }));
       if (oracle) push('oracleGedDistribution', generalizedEnergyDistance(oracle.slice(0, n), truths, { ...gedOpts, truthWeights }).ged);
     }

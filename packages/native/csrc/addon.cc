@@ -10,8 +10,12 @@
 #include <exception>
 #include <initializer_list>
 #include <new>
+#include <stdexcept>
 #include <string>
+#include <utility>
+#include <vector>
 
+#include "elementwise.h"
 #include "gemm.h"
 #include "ops.h"
 #include "parallel.h"
@@ -285,6 +289,191 @@ napi_value AvgPoolGradValid(napi_env env, napi_callback_info info) {
   });
 }
 
+// binary(op, a, b, out): out[i] = op(a[i % a.length], b[i % b.length]); each input's length is 1 or
+// divides out's (broadcast along leading axes).
+napi_value Binary(napi_env env, napi_callback_info info) {
+  return with_args<4>(env, info, "binary", [&](napi_value* argv) {
+      const int64_t op = get_int(env, argv[0], "op");
+      if (op >= probunet::kBinaryOpCount) throw ArgError{"unknown binary op code " + std::to_string(op)};
+      size_t la, lb, lo;
+      const float* a = get_f32(env, argv[1], "a", &la);
+      const float* b = get_f32(env, argv[2], "b", &lb);
+      float* out = const_cast<float*>(get_f32(env, argv[3], "out", &lo));
+      if (lo == 0) return;
+      for (const auto& [name, len] : {std::pair<const char*, size_t>{"a", la}, {"b", lb}}) {
+        if (len == 0 || lo % len != 0) {
+          throw ArgError{std::string(name) + " has " + std::to_string(len) + " values, which must divide out's " +
+                         std::to_string(lo)};
+        }
+      }
+      probunet::binary(static_cast<int>(op), a, static_cast<int64_t>(la), b, static_cast<int64_t>(lb), out,
+                       static_cast<int64_t>(lo));
+  });
+}
+
+// unary(op, x, out, alpha): out[i] = op(x[i]); x and out have the same length.
+napi_value Unary(napi_env env, napi_callback_info info) {
+  return with_args<4>(env, info, "unary", [&](napi_value* argv) {
+      const int64_t op = get_int(env, argv[0], "op");
+      if (op >= probunet::kUnaryOpCount) throw ArgError{"unknown unary op code " + std::to_string(op)};
+      size_t lx, lo;
+      const float* x = get_f32(env, argv[1], "x", &lx);
+      float* out = const_cast<float*>(get_f32(env, argv[2], "out", &lo));
+      if (lx != lo) throw ArgError{"x has " + std::to_string(lx) + " values and out " + std::to_string(lo)};
+      double alpha = 0;
+      napi_get_value_double(env, argv[3], &alpha);
+      probunet::unary(static_cast<int>(op), x, out, static_cast<int64_t>(lo), static_cast<float>(alpha));
+  });
+}
+
+// addN(xs: Float32Array[], out): out = Σ xs; every input has out's length.
+napi_value AddN(napi_env env, napi_callback_info info) {
+  return with_args<2>(env, info, "addN", [&](napi_value* argv) {
+      bool isArray = false;
+      napi_is_array(env, argv[0], &isArray);
+      if (!isArray) throw ArgError{"addN's first argument must be an array of Float32Arrays"};
+      uint32_t count = 0;
+      napi_get_array_length(env, argv[0], &count);
+      size_t lo;
+      float* out = const_cast<float*>(get_f32(env, argv[1], "out", &lo));
+      std::vector<const float*> xs(count);
+      for (uint32_t j = 0; j < count; ++j) {
+        napi_value e;
+        napi_get_element(env, argv[0], j, &e);
+        size_t len;
+        xs[j] = get_f32(env, e, "xs[j]", &len);
+        if (len != lo) throw ArgError{"xs[" + std::to_string(j) + "] has " + std::to_string(len) + " values, out " + std::to_string(lo)};
+      }
+      probunet::add_n(xs.data(), static_cast<int64_t>(count), out, static_cast<int64_t>(lo));
+  });
+}
+
+// Reads a JavaScript array of exactly n non-negative integers.
+void get_int_array(napi_env env, napi_value arr, uint32_t n, const char* what, int64_t* out) {
+  bool isArray = false;
+  napi_is_array(env, arr, &isArray);
+  uint32_t len = 0;
+  if (isArray) napi_get_array_length(env, arr, &len);
+  if (!isArray || len != n) throw ArgError{std::string(what) + " must be an array of " + std::to_string(n) + " integers"};
+  for (uint32_t i = 0; i < n; ++i) {
+    napi_value e;
+    napi_get_element(env, arr, i, &e);
+    out[i] = get_int(env, e, what);
+  }
+}
+
+// binaryStrided(op, a, aStrides[4], b, bStrides[4], out, dims[4])
+napi_value BinaryStrided(napi_env env, napi_callback_info info) {
+  return with_args<7>(env, info, "binaryStrided", [&](napi_value* argv) {
+      const int64_t op = get_int(env, argv[0], "op");
+      if (op >= probunet::kBinaryOpCount) throw ArgError{"unknown binary op code " + std::to_string(op)};
+      size_t la, lb, lo;
+      const float* a = get_f32(env, argv[1], "a", &la);
+      const float* b = get_f32(env, argv[3], "b", &lb);
+      float* out = const_cast<float*>(get_f32(env, argv[5], "out", &lo));
+      int64_t as[4], bs[4], d[4];
+      get_int_array(env, argv[2], 4, "aStrides", as);
+      get_int_array(env, argv[4], 4, "bStrides", bs);
+      get_int_array(env, argv[6], 4, "dims", d);
+      const int64_t n = product({d[0], d[1], d[2], d[3]}, "dims");
+      need("out", lo, n);
+      if (n == 0) return;
+      int64_t lastA = 0, lastB = 0;
+      for (int j = 0; j < 4; ++j) {
+        lastA += (d[j] - 1) * as[j];
+        lastB += (d[j] - 1) * bs[j];
+      }
+      need("a", la, lastA + 1);
+      need("b", lb, lastB + 1);
+      probunet::binary_strided(static_cast<int>(op), a, as, b, bs, out, d);
+  });
+}
+
+// sumAxes(x, outer, rows, cols, out): out[o, c] = Σ_r x[o, r, c]
+napi_value SumAxes(napi_env env, napi_callback_info info) {
+  return with_args<5>(env, info, "sumAxes", [&](napi_value* argv) {
+      size_t lx, lo;
+      const float* x = get_f32(env, argv[0], "x", &lx);
+      int64_t v[3];
+      static const char* names[3] = {"outer", "rows", "cols"};
+      get_ints(env, argv, 1, 3, names, v);
+      float* out = const_cast<float*>(get_f32(env, argv[4], "out", &lo));
+      need("x", lx, product({v[0], v[1], v[2]}, "x"));
+      need("out", lo, product({v[0], v[2]}, "out"));
+      probunet::sum_axes(x, v[0], v[1], v[2], out);
+  });
+}
+
+// avgPoolValid(x, out, batch, inH, inW, channels, outH, outW, fh, fw, sh, sw)
+napi_value AvgPoolValid(napi_env env, napi_callback_info info) {
+  return with_args<12>(env, info, "avgPoolValid", [&](napi_value* argv) {
+      size_t lx, lo;
+      const float* x = get_f32(env, argv[0], "x", &lx);
+      float* out = const_cast<float*>(get_f32(env, argv[1], "out", &lo));
+      int64_t v[10];
+      static const char* names[10] = {"batch", "inH", "inW", "channels", "outH", "outW", "fh", "fw", "sh", "sw"};
+      get_ints(env, argv, 2, 10, names, v);
+      const int64_t batch = v[0], inH = v[1], inW = v[2], ch = v[3], outH = v[4], outW = v[5], fh = v[6], fw = v[7],
+                    sh = v[8], sw = v[9];
+      if (fh < 1 || fw < 1 || sh < 1 || sw < 1) throw ArgError{"pool sizes and strides must be ≥ 1"};
+      if ((outH > 0 && (outH - 1) * sh + fh > inH) || (outW > 0 && (outW - 1) * sw + fw > inW)) {
+        throw ArgError{"the pooling windows reach outside the input (VALID pooling only)"};
+      }
+      need("x", lx, product({batch, inH, inW, ch}, "x"));
+      need("out", lo, product({batch, outH, outW, ch}, "out"));
+      probunet::avg_pool_valid(x, batch, inH, inW, ch, outH, outW, fh, fw, sh, sw, out);
+  });
+}
+
+// pasteColumns(src, rows, width, dst, dstCols, colStart): dst[r, colStart + j] = src[r, j]
+napi_value PasteColumns(napi_env env, napi_callback_info info) {
+  return with_args<6>(env, info, "pasteColumns", [&](napi_value* argv) {
+      size_t ls, ld;
+      const float* src = get_f32(env, argv[0], "src", &ls);
+      int64_t v[2];
+      static const char* names[2] = {"rows", "width"};
+      get_ints(env, argv, 1, 2, names, v);
+      float* dst = const_cast<float*>(get_f32(env, argv[3], "dst", &ld));
+      const int64_t dstCols = get_int(env, argv[4], "dstCols"), colStart = get_int(env, argv[5], "colStart");
+      if (colStart + v[1] > dstCols) throw ArgError{"colStart + width exceeds dstCols"};
+      need("src", ls, product({v[0], v[1]}, "src"));
+      need("dst", ld, product({v[0], dstCols}, "dst"));
+      probunet::paste_columns(src, v[0], v[1], dst, dstCols, colStart);
+  });
+}
+
+// resizeBilinear(x, out, batch, inH, inW, channels, outH, outW, alignCorners, halfPixelCenters)
+napi_value ResizeBilinear(napi_env env, napi_callback_info info) {
+  return with_args<10>(env, info, "resizeBilinear", [&](napi_value* argv) {
+      size_t lx, lo;
+      const float* x = get_f32(env, argv[0], "x", &lx);
+      float* out = const_cast<float*>(get_f32(env, argv[1], "out", &lo));
+      int64_t v[6];
+      static const char* names[6] = {"batch", "inH", "inW", "channels", "outH", "outW"};
+      get_ints(env, argv, 2, 6, names, v);
+      if ((v[1] == 0 || v[2] == 0) && v[0] * v[3] * v[4] * v[5] > 0) throw ArgError{"resizeBilinear needs a non-empty input"};
+      need("x", lx, product({v[0], v[1], v[2], v[3]}, "x"));
+      need("out", lo, product({v[0], v[4], v[5], v[3]}, "out"));
+      probunet::resize_bilinear(x, v[0], v[1], v[2], v[3], v[4], v[5], get_bool(env, argv[8]), get_bool(env, argv[9]), out);
+  });
+}
+
+// resizeBilinearGrad(dy, dx, batch, yH, yW, channels, xH, xW, alignCorners)
+napi_value ResizeBilinearGrad(napi_env env, napi_callback_info info) {
+  return with_args<9>(env, info, "resizeBilinearGrad", [&](napi_value* argv) {
+      size_t ly, lx;
+      const float* dy = get_f32(env, argv[0], "dy", &ly);
+      float* dx = const_cast<float*>(get_f32(env, argv[1], "dx", &lx));
+      int64_t v[6];
+      static const char* names[6] = {"batch", "yH", "yW", "channels", "xH", "xW"};
+      get_ints(env, argv, 2, 6, names, v);
+      if ((v[4] == 0 || v[5] == 0) && v[0] * v[1] * v[2] * v[3] > 0) throw ArgError{"resizeBilinearGrad needs a non-empty input"};
+      need("dy", ly, product({v[0], v[1], v[2], v[3]}, "dy"));
+      need("dx", lx, product({v[0], v[4], v[5], v[3]}, "dx"));
+      probunet::resize_bilinear_grad(dy, v[0], v[1], v[2], v[3], v[4], v[5], get_bool(env, argv[8]), dx);
+  });
+}
+
 napi_value Info(napi_env env, napi_callback_info) {
   napi_value obj, avx2, threads;
   napi_create_object(env, &obj);
@@ -326,6 +515,15 @@ napi_value Init(napi_env env, napi_value exports) {
       {"sumLeading", nullptr, SumLeading, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"copyColumns", nullptr, CopyColumns, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"avgPoolGradValid", nullptr, AvgPoolGradValid, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"binary", nullptr, Binary, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"unary", nullptr, Unary, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"addN", nullptr, AddN, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"binaryStrided", nullptr, BinaryStrided, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"sumAxes", nullptr, SumAxes, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"avgPoolValid", nullptr, AvgPoolValid, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"pasteColumns", nullptr, PasteColumns, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"resizeBilinear", nullptr, ResizeBilinear, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"resizeBilinearGrad", nullptr, ResizeBilinearGrad, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"info", nullptr, Info, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"setThreads", nullptr, SetThreads, nullptr, nullptr, nullptr, napi_default, nullptr},
   };

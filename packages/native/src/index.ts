@@ -7,6 +7,29 @@ import { fileURLToPath } from 'node:url';
 export const ACTIVATION_CODES = { linear: 0, relu: 1, relu6: 2, leakyrelu: 3, sigmoid: 4, elu: 5 } as const;
 export type NativeActivation = keyof typeof ACTIVATION_CODES;
 
+/** Element-wise binary operations `binary` runs: the codes the addon takes. */
+export const BINARY_OP_CODES = { add: 0, sub: 1, mul: 2, div: 3, maximum: 4, minimum: 5, squaredDifference: 6 } as const;
+export type NativeBinaryOp = keyof typeof BINARY_OP_CODES;
+
+/** Element-wise unary operations `unary` runs: the codes the addon takes. */
+export const UNARY_OP_CODES = {
+  relu: 0,
+  step: 1,
+  sqrt: 2,
+  square: 3,
+  exp: 4,
+  log: 5,
+  neg: 6,
+  abs: 7,
+  sigmoid: 8,
+  tanh: 9,
+  rsqrt: 10,
+  reciprocal: 11,
+  softplus: 12,
+  log1p: 13,
+} as const;
+export type NativeUnaryOp = keyof typeof UNARY_OP_CODES;
+
 /** The geometry of one NHWC convolution (filter [kh, kw, inC, outC]). */
 export interface ConvGeometry {
   batch: number;
@@ -38,6 +61,18 @@ export interface PoolGeometry {
   filterW: number;
   strideH: number;
   strideW: number;
+}
+
+/** A bilinear resize: [batch, inH, inW, channels] → [batch, outH, outW, channels]. */
+export interface ResizeGeometry {
+  batch: number;
+  inH: number;
+  inW: number;
+  channels: number;
+  outH: number;
+  outW: number;
+  alignCorners: boolean;
+  halfPixelCenters: boolean;
 }
 
 export interface Epilogue {
@@ -91,6 +126,30 @@ export interface NativeKernels {
   copyColumns(src: Float32Array, rows: number, srcCols: number, colStart: number, width: number, dst: Float32Array): void;
   /** The gradient of a VALID (unpadded, undilated) NHWC average pool. */
   avgPoolGradValid(dy: Float32Array, dx: Float32Array, p: PoolGeometry): void;
+  /**
+   * out[i] = op(a[i % a.length], b[i % b.length]), on the thread pool: each input's length is 1 or a
+   * divisor of out's (a tensor broadcast along leading axes, e.g. a bias over [N, H, W, C]).
+   */
+  binary(op: NativeBinaryOp, a: Float32Array, b: Float32Array, out: Float32Array): void;
+  /** out[i] = op(x[i]); `alpha` is step's value where x ≤ 0. out may be x. */
+  unary(op: NativeUnaryOp, x: Float32Array, out: Float32Array, alpha?: number): void;
+  /** out = Σ xs (each of out's length). */
+  addN(xs: Float32Array[], out: Float32Array): void;
+  /**
+   * The general broadcast on shapes collapsed to four dimensions: out[i0, i1, i2, i3] (contiguous) =
+   * op(a[Σ i_j · aStrides[j]], b[Σ i_j · bStrides[j]]); a stride of 0 broadcasts that dimension.
+   */
+  binaryStrided(op: NativeBinaryOp, a: Float32Array, aStrides: readonly number[], b: Float32Array, bStrides: readonly number[], out: Float32Array, dims: readonly number[]): void;
+  /** out[o, c] = Σ_r x[o, r, c]: a sum over a contiguous run of axes (float sums of 256 terms, carried in double). */
+  sumAxes(x: Float32Array, outer: number, rows: number, cols: number, out: Float32Array): void;
+  /** A VALID (unpadded, undilated) NHWC average pool. */
+  avgPoolValid(x: Float32Array, out: Float32Array, p: PoolGeometry): void;
+  /** dst[r, colStart + j] = src[r, j] for r < rows, j < width: one input of a concatenation along the last axis. */
+  pasteColumns(src: Float32Array, rows: number, width: number, dst: Float32Array, dstCols: number, colStart: number): void;
+  /** Bilinear resize of NHWC images, TensorFlow.js's coordinate rules (alignCorners, halfPixelCenters). */
+  resizeBilinear(x: Float32Array, out: Float32Array, r: ResizeGeometry): void;
+  /** Its gradient (halfPixelCenters false): dy [batch, outH, outW, channels] → dx [batch, inH, inW, channels]. */
+  resizeBilinearGrad(dy: Float32Array, dx: Float32Array, r: Omit<ResizeGeometry, 'halfPixelCenters'>): void;
   info(): NativeInfo;
   /**
    * Threads per call (one setting per process), run on a persistent pool; 0 restores the default
@@ -114,6 +173,15 @@ interface RawAddon {
   sumLeading(x: Float32Array, rows: number, cols: number, out: Float32Array): void;
   copyColumns(src: Float32Array, rows: number, srcCols: number, colStart: number, width: number, dst: Float32Array): void;
   avgPoolGradValid(dy: Float32Array, dx: Float32Array, batch: number, outH: number, outW: number, channels: number, inH: number, inW: number, fh: number, fw: number, sh: number, sw: number): void;
+  binary(op: number, a: Float32Array, b: Float32Array, out: Float32Array): void;
+  unary(op: number, x: Float32Array, out: Float32Array, alpha: number): void;
+  addN(xs: Float32Array[], out: Float32Array): void;
+  binaryStrided(op: number, a: Float32Array, aStrides: readonly number[], b: Float32Array, bStrides: readonly number[], out: Float32Array, dims: readonly number[]): void;
+  sumAxes(x: Float32Array, outer: number, rows: number, cols: number, out: Float32Array): void;
+  avgPoolValid(x: Float32Array, out: Float32Array, batch: number, inH: number, inW: number, channels: number, outH: number, outW: number, fh: number, fw: number, sh: number, sw: number): void;
+  pasteColumns(src: Float32Array, rows: number, width: number, dst: Float32Array, dstCols: number, colStart: number): void;
+  resizeBilinear(x: Float32Array, out: Float32Array, batch: number, inH: number, inW: number, channels: number, outH: number, outW: number, alignCorners: boolean, halfPixelCenters: boolean): void;
+  resizeBilinearGrad(dy: Float32Array, dx: Float32Array, batch: number, yH: number, yW: number, channels: number, xH: number, xW: number, alignCorners: boolean): void;
   info(): NativeInfo;
   setThreads(n: number): void;
 }
@@ -182,6 +250,27 @@ export function loadNativeKernels(): NativeKernels {
     sumLeading: (x, rows, cols, out) => raw.sumLeading(x, rows, cols, out),
     copyColumns: (src, rows, srcCols, colStart, width, dst) => raw.copyColumns(src, rows, srcCols, colStart, width, dst),
     avgPoolGradValid: (dy, dx, p) => raw.avgPoolGradValid(dy, dx, p.batch, p.outH, p.outW, p.channels, p.inH, p.inW, p.filterH, p.filterW, p.strideH, p.strideW),
+    binary(op, a, b, out) {
+      const code = BINARY_OP_CODES[op];
+      if (code === undefined) throw new RangeError(`unknown binary op "${String(op)}"; choose one of ${Object.keys(BINARY_OP_CODES).join(', ')}`);
+      raw.binary(code, a, b, out);
+    },
+    unary(op, x, out, alpha = 0) {
+      const code = UNARY_OP_CODES[op];
+      if (code === undefined) throw new RangeError(`unknown unary op "${String(op)}"; choose one of ${Object.keys(UNARY_OP_CODES).join(', ')}`);
+      raw.unary(code, x, out, alpha);
+    },
+    addN: (xs, out) => raw.addN(xs, out),
+    binaryStrided(op, a, aStrides, b, bStrides, out, dims) {
+      const code = BINARY_OP_CODES[op];
+      if (code === undefined) throw new RangeError(`unknown binary op "${String(op)}"; choose one of ${Object.keys(BINARY_OP_CODES).join(', ')}`);
+      raw.binaryStrided(code, a, aStrides, b, bStrides, out, dims);
+    },
+    sumAxes: (x, outer, rows, cols, out) => raw.sumAxes(x, outer, rows, cols, out),
+    avgPoolValid: (x, out, p) => raw.avgPoolValid(x, out, p.batch, p.inH, p.inW, p.channels, p.outH, p.outW, p.filterH, p.filterW, p.strideH, p.strideW),
+    pasteColumns: (src, rows, width, dst, dstCols, colStart) => raw.pasteColumns(src, rows, width, dst, dstCols, colStart),
+    resizeBilinear: (x, out, r) => raw.resizeBilinear(x, out, r.batch, r.inH, r.inW, r.channels, r.outH, r.outW, r.alignCorners, r.halfPixelCenters),
+    resizeBilinearGrad: (dy, dx, r) => raw.resizeBilinearGrad(dy, dx, r.batch, r.outH, r.outW, r.channels, r.inH, r.inW, r.alignCorners),
     info: () => raw.info(),
     setThreads: (n) => raw.setThreads(n),
   };

@@ -111,20 +111,77 @@ export function targets(models: ModelResult[], plan: StudyPlan): Check[] {
   const oracle = at(prob, n)?.oracleGedDistribution?.mean ?? NaN;
   if (plan.task === 'lidc-like') {
     const beaten = models.filter((m) => m !== prob && !(ged(prob) < ged(m)));
+    const diversity = at(prob, n)?.sampleDiversity?.mean ?? NaN;
+    const trueDiversity = at(prob, n)?.trueDiversity?.mean ?? NaN;
     return [
       { name: `Prob. U-Net within 0.05 GED of the oracle floor at ${n} samples`, pass: ged(prob) - oracle <= 0.05, detail: `${f3(ged(prob))} − ${f3(oracle)} = ${f3(ged(prob) - oracle)}` },
       { name: 'Prob. U-Net below every baseline', pass: beaten.length === 0, detail: beaten.length === 0 ? 'yes' : `not below ${beaten.map((m) => `${m.type} (${f3(ged(m))})`).join(', ')}` },
+      {
+        name: `Prob. U-Net's sample diversity within 0.05 of the true diversity (${n} samples; d = 1 − IoU, the GED target's units)`,
+        pass: Math.abs(diversity - trueDiversity) <= 0.05,
+        detail: `${f3(diversity)} vs ${f3(trueDiversity)} (${diversity < trueDiversity ? 'less' : 'more'} diverse by ${f3(Math.abs(diversity - trueDiversity))})`,
+      },
     ];
   }
   const flips = prob.evaluation.flipCalibration?.flips ?? [];
   const worst = flips.reduce((w, fl) => Math.max(w, Math.abs(fl.fraction - fl.trueProbability)), 0);
+  const modes = modeCorrelation(prob.evaluation.flipCalibration);
   return [
     {
       name: 'Prob. U-Net: sampled flip fraction within 0.05 of the true probability for every class',
       pass: flips.length > 0 && worst <= 0.05,
       detail: flips.map((fl) => `${fl.from}→${fl.to} ${f3(fl.fraction)}/${f3(fl.trueProbability)}`).join(', ') + ` (worst miss ${f3(worst)})`,
     },
+    {
+      name: `Prob. U-Net: mode frequencies correlated with the true mode probabilities (Pearson r ≥ ${MODE_CORRELATION_TARGET} over all ${modes.modes} modes)`,
+      pass: modes.r >= MODE_CORRELATION_TARGET,
+      detail: `r = ${f3(modes.r)}; ${modes.sampled} of ${modes.modes} modes sampled`,
+    },
   ];
+}
+
+/** The correlation the mode-frequency target asks for (the authors' figure shows a tight diagonal). */
+export const MODE_CORRELATION_TARGET = 0.9;
+
+/**
+ * Pearson correlation between how often the samples took each whole-image flip combination and its
+ * true probability, over every combination of the flips, so that a mode never sampled counts as
+ * frequency 0 (the calibration records only the modes samples took).
+ */
+export function modeCorrelation(cal: Evaluation['flipCalibration']): { r: number; modes: number; sampled: number } {
+  if (!cal || cal.flips.length === 0) return { r: NaN, modes: 0, sampled: 0 };
+  const k = cal.flips.length;
+  const byKey = new Map(cal.modes.map((m) => [m.key, m]));
+  const freq: number[] = [];
+  const truth: number[] = [];
+  for (let bits = 0; bits < 2 ** k; bits++) {
+    let key = '';
+    let p = 1;
+    cal.flips.forEach((fl, i) => {
+      const on = (bits >> (k - 1 - i)) & 1;
+      key += on ? '1' : '0';
+      p *= on ? fl.trueProbability : 1 - fl.trueProbability;
+    });
+    freq.push(byKey.get(key)?.frequency ?? 0);
+    truth.push(p);
+    byKey.delete(key);
+  }
+  // Keys with a flippable class absent from an image ('-'): as recorded.
+  for (const m of byKey.values()) {
+    freq.push(m.frequency);
+    truth.push(m.trueProbability);
+  }
+  const mean = (v: number[]) => v.reduce((a, b) => a + b, 0) / v.length;
+  const [mf, mt] = [mean(freq), mean(truth)];
+  let sft = 0;
+  let sff = 0;
+  let stt = 0;
+  for (let i = 0; i < freq.length; i++) {
+    sft += (freq[i]! - mf) * (truth[i]! - mt);
+    sff += (freq[i]! - mf) ** 2;
+    stt += (truth[i]! - mt) ** 2;
+  }
+  return { r: sft / Math.sqrt(sff * stt), modes: freq.length, sampled: cal.modes.length };
 }
 
 export const f3 = (v: number) => (Number.isFinite(v) ? v.toFixed(3) : '–');

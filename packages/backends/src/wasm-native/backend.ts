@@ -1,18 +1,16 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { capabilityMarker } from '@probunet/core';
 import type { NativeKernels } from '@probunet/native';
-import { conv } from './conv.js';
-import { conv2dBackprop } from './conv-backprop.js';
-import { avgPoolGrad, identity, splitV } from './layout.js';
-import { matMul } from './matmul.js';
-import { sum } from './reductions.js';
-import { assertWasmInternals, type KernelArgs, type KernelFunc } from './wasm-internals.js';
+import { nativeFirst, type KernelFunc } from '../native-kernels/host.js';
+import { identity } from '../native-kernels/layout.js';
+import { COMPUTE_KERNELS, type NativeKernelImpl } from '../native-kernels/table.js';
+import { assertWasmInternals } from './wasm-internals.js';
 
 /**
  * The `wasm-native` backend: TensorFlow.js's wasm backend with some kernels run by
  * @probunet/native (our own C++, compiled at install, multi-threaded, AVX2 + FMA where the
  * processor has them) on the wasm heap's memory in place, no copies:
- * - convolutions and matrix products (conv.ts, conv-backprop.ts, matmul.ts): Conv2D, FusedConv2D,
+ * - convolutions and matrix products (native-kernels/: conv.ts, conv-backprop.ts, matmul.ts): Conv2D, FusedConv2D,
  *   BatchMatMul, _FusedMatMul, Conv2DBackpropInput, and the Conv2DBackpropFilter wasm does not have;
  * - three memory-bound kernels wasm runs slowly on a U-Net's layouts (reductions.ts, layout.ts): Sum
  *   over leading axes (every bias gradient), SplitV along the channel axis, AvgPoolGrad without
@@ -31,40 +29,6 @@ const REPLACED = ['Conv2D', 'FusedConv2D', 'BatchMatMul', '_FusedMatMul', 'Conv2
 const ADDED = ['Conv2DBackpropFilter'] as const;
 
 let installedWith: NativeKernels | null = null;
-const counters = { native: 0, fallback: 0, nativeMs: 0 };
-
-/**
- * Kernel calls run natively and passed back to wasm since installation, and the wall time spent in
- * the native ones (for tests, benchmarks and reports).
- */
-export function nativeKernelCounters(): { native: number; fallback: number; nativeMs: number } {
-  return { ...counters };
-}
-
-function runNative(name: string, native: NativeKernels, args: KernelArgs): tf.TensorInfo | tf.TensorInfo[] | null {
-  switch (name) {
-    case 'Conv2D':
-    case 'FusedConv2D':
-      return conv(native, args, name === 'FusedConv2D');
-    case 'BatchMatMul':
-    case '_FusedMatMul':
-      return matMul(native, args, name === '_FusedMatMul');
-    case 'Conv2DBackpropFilter':
-      return conv2dBackprop(native, args, 'filter');
-    case 'Conv2DBackpropInput':
-      return conv2dBackprop(native, args, 'input');
-    case 'Sum':
-      return sum(native, args);
-    case 'SplitV':
-      return splitV(native, args);
-    case 'AvgPoolGrad':
-      return avgPoolGrad(native, args);
-    case 'Identity':
-      return identity(args);
-    default:
-      return null;
-  }
-}
 
 /**
  * Registers the 'wasm-native' backend: wasm's backend instance under a second name, every wasm
@@ -97,18 +61,8 @@ export function registerWasmNativeBackend(native: NativeKernels): void {
   for (const name of [...REPLACED, ...ADDED]) {
     const original = wasmKernels.find((k) => k.kernelName === name);
     const wasmKernel = original?.kernelFunc as unknown as KernelFunc | undefined;
-    const run: KernelFunc = (args) => {
-      const t0 = performance.now();
-      const r = runNative(name, installedWith!, args);
-      if (r) {
-        counters.native++;
-        counters.nativeMs += performance.now() - t0;
-        return r;
-      }
-      counters.fallback++;
-      if (!wasmKernel) throw new Error(`wasm-native has no ${name} kernel for these arguments (it covers NHWC float32)`);
-      return wasmKernel(args);
-    };
+    const impl: NativeKernelImpl = name === 'Identity' ? (_native, args) => identity(args) : COMPUTE_KERNELS[name]!;
+    const run = nativeFirst(name, (args) => impl(installedWith!, args), wasmKernel, WASM_NATIVE);
     tf.registerKernel({ ...(original ?? {}), kernelName: name, backendName: WASM_NATIVE, kernelFunc: run as unknown as tf.KernelFunc });
   }
   tf.registerKernel(capabilityMarker('exactConvBackprop', WASM_NATIVE));

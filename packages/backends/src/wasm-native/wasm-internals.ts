@@ -1,4 +1,4 @@
-import * as tf from '@tensorflow/tfjs-core';
+import type { KernelHost } from '../native-kernels/host.js';
 
 /**
  * The only place that knows tfjs-backend-wasm's internals (4.22). The native kernels read and write
@@ -17,15 +17,9 @@ export interface WasmTensorData {
   shape: number[];
 }
 
-export interface WasmBackendLike extends tf.KernelBackend {
-  incRef(dataId: object): void;
+export interface WasmBackendLike extends KernelHost {
   dataIdMap: { get(dataId: object): WasmTensorData };
-  makeOutput(shape: number[], dtype: tf.DataType): tf.TensorInfo;
-  typedArrayFromHeap(info: tf.TensorInfo): Float32Array;
 }
-
-export type KernelArgs = { inputs: tf.NamedTensorInfoMap; backend: WasmBackendLike; attrs?: tf.NamedAttrMap };
-export type KernelFunc = (args: KernelArgs) => tf.TensorInfo | tf.TensorInfo[];
 
 /** Throws naming what is missing when `backend` lacks the internals the native kernels use. */
 export function assertWasmInternals(backend: unknown): asserts backend is WasmBackendLike {
@@ -38,9 +32,4 @@ export function assertWasmInternals(backend: unknown): asserts backend is WasmBa
       `the wasm backend lacks ${missing.join(', ')}: @probunet/backends' native kernels were written against @tensorflow/tfjs-backend-wasm 4.22 (see wasm-native/wasm-internals.ts)`,
     );
   }
-}
-
-/** True when every given tensor is float32 (absent ones count as such). */
-export function isF32(...ts: Array<tf.TensorInfo | undefined>): boolean {
-  return ts.every((t) => t === undefined || t.dtype === 'float32');
 }

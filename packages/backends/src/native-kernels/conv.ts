@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type { ConvGeometry, NativeKernels } from '@probunet/native';
 import { ACTIVATIONS } from './activations.js';
-import { isF32, type KernelArgs } from './wasm-internals.js';
+import { isF32, type KernelArgs } from './host.js';
 
 /** Conv2D and FusedConv2D (NHWC, float32; bias and a fused activation). */
 export function conv(native: NativeKernels, args: KernelArgs, fused: boolean): tf.TensorInfo | null {
@@ -33,7 +33,7 @@ export function conv(native: NativeKernels, args: KernelArgs, fused: boolean): t
   if (bias && (bias.shape.length !== 1 || bias.shape[0] !== info.outChannels)) return null;
   const out = backend.makeOutput(info.outShape, 'float32');
   if (tf.util.sizeFromShape(info.outShape) === 0) return out;
-  // Views after makeOutput: allocating may grow (and so replace) the wasm memory.
+  // Views after makeOutput: on wasm, allocating may grow (and so replace) the heap.
   native.conv2d(backend.typedArrayFromHeap(x), backend.typedArrayFromHeap(filter), backend.typedArrayFromHeap(out), geometry(info), {
     bias: bias ? backend.typedArrayFromHeap(bias) : null,
     activation,

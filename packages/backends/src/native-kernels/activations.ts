@@ -1,6 +1,6 @@
 import type { NativeActivation } from '@probunet/native';
 
-/** Fused activations the native kernels apply; others fall back to wasm. */
+/** Fused activations the native kernels apply; others fall back to the host backend's own kernel. */
 export const ACTIVATIONS: Record<string, NativeActivation | undefined> = {
   linear: 'linear',
   relu: 'relu',

@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type { NativeKernels } from '@probunet/native';
 import { ACTIVATIONS } from './activations.js';
-import { isF32, type KernelArgs } from './wasm-internals.js';
+import { isF32, type KernelArgs } from './host.js';
 
 /** BatchMatMul and _FusedMatMul (float32; strided batches, broadcast of a single matrix). */
 export function matMul(native: NativeKernels, args: KernelArgs, fused: boolean): tf.TensorInfo | null {
@@ -22,7 +22,7 @@ export function matMul(native: NativeKernels, args: KernelArgs, fused: boolean):
   const k = transA ? a.shape[ra - 2]! : a.shape[ra - 1]!;
   const kb = transB ? b.shape[rb - 1]! : b.shape[rb - 2]!;
   const n = transB ? b.shape[rb - 2]! : b.shape[rb - 1]!;
-  if (k !== kb) return null; // let wasm raise its own shape error
+  if (k !== kb) return null; // let the host backend raise its own shape error
   const outerA = a.shape.slice(0, -2);
   const outerB = b.shape.slice(0, -2);
   const batchA = tf.util.sizeFromShape(outerA);

@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type { NativeKernels } from '@probunet/native';
 import { geometry } from './conv.js';
-import { isF32, type KernelArgs } from './wasm-internals.js';
+import { isF32, type KernelArgs } from './host.js';
 
 interface BackpropAttrs {
   strides: number | [number, number];

@@ -1,0 +1,57 @@
+// Element-wise kernels, multi-threaded over the pool: the part of a training step that is neither
+// a convolution nor a matrix product (activations and their gradients, bias additions, the loss,
+// the optimiser's updates).
+#pragma once
+#include <cstdint>
+
+namespace probunet {
+
+enum BinaryOp : int {
+  kBinaryAdd = 0,
+  kBinarySub = 1,
+  kBinaryMul = 2,
+  kBinaryDiv = 3,
+  kBinaryMaximum = 4,
+  kBinaryMinimum = 5,
+  kBinarySquaredDifference = 6,
+  kBinaryOpCount = 7,
+};
+
+enum UnaryOp : int {
+  kUnaryRelu = 0,
+  kUnaryStep = 1,  // x > 0 ? 1 : alpha (NaN stays NaN)
+  kUnarySqrt = 2,
+  kUnarySquare = 3,
+  kUnaryExp = 4,
+  kUnaryLog = 5,
+  kUnaryNeg = 6,
+  kUnaryAbs = 7,
+  kUnarySigmoid = 8,
+  kUnaryTanh = 9,
+  kUnaryRsqrt = 10,
+  kUnaryReciprocal = 11,
+  kUnarySoftplus = 12,
+  kUnaryLog1p = 13,
+  kUnaryOpCount = 14,
+};
+
+// out[i] = op(a[i % na], b[i % nb]) for i in [0, n): na and nb are each 1, n, or a divisor of n (a
+// tensor broadcast along leading axes). The caller checks the sizes.
+void binary(int op, const float* a, int64_t na, const float* b, int64_t nb, float* out, int64_t n);
+
+// The general broadcast, on shapes collapsed to 4 dimensions: out[i0,i1,i2,i3] =
+// op(a[Σ ij·aStride[j]], b[Σ ij·bStride[j]]), out contiguous; a stride of 0 broadcasts.
+void binary_strided(int op, const float* a, const int64_t* aStride, const float* b, const int64_t* bStride, float* out,
+                    const int64_t* dims);
+
+// out[i] = op(x[i]) (alpha: Step's value at x ≤ 0). out may alias x.
+void unary(int op, const float* x, float* out, int64_t n, float alpha);
+
+// out[i] = Σ_j xs[j][i].
+void add_n(const float* const* xs, int64_t count, float* out, int64_t n);
+
+// out[o, c] = Σ_r x[o, r, c]: a sum over a contiguous run of axes (leading: outer = 1; trailing:
+// cols = 1), float sums of 256 terms carried in double.
+void sum_axes(const float* x, int64_t outer, int64_t rows, int64_t cols, float* out);
+
+}  // namespace probunet

@@ -1,0 +1,127 @@
+import { describe, expect, it } from 'vitest';
+import { loadNativeKernels } from '../src/index.js';
+import { compilerPresent } from './addon.js';
+import { randomArray } from './reference.js';
+
+// The element-wise and layout kernels the native backend runs, against plain loops written from
+// their definitions (float64), and their argument checks. Sizes above 2^15 so the pool splits them.
+
+describe.skipIf(!compilerPresent)('@probunet/native element-wise and layout kernels', () => {
+  const native = loadNativeKernels();
+  const maxAbs = (a: ArrayLike<number>, b: ArrayLike<number>) => {
+    expect(a.length).toBe(b.length);
+    let m = 0;
+    for (let i = 0; i < a.length; i++) m = Math.max(m, Math.abs(a[i]! - b[i]!));
+    return m;
+  };
+
+  it('binary: whole, scalar and repeating operands (a bias over 70,000 values)', () => {
+    const n = 70_000;
+    const a = randomArray(n, 1);
+    const bias = randomArray(7, 2);
+    const out = new Float32Array(n);
+    native.binary('add', a, bias, out);
+    expect(maxAbs(out, Array.from(a, (v, i) => v + bias[i % 7]!))).toBeLessThan(1e-6);
+    native.binary('div', new Float32Array([3]), a, out);
+    expect(maxAbs(out, Array.from(a, (v) => Math.fround(3 / v)))).toBe(0);
+    native.binary('squaredDifference', a, new Float32Array([0.5]), out);
+    expect(maxAbs(out, Array.from(a, (v) => Math.fround(Math.fround(v - 0.5) ** 2)))).toBe(0);
+    expect(() => native.binary('add', a, new Float32Array(6), out)).toThrow(/b has 6 values, which must divide out's 70000/);
+    expect(() => native.binary('pow' as never, a, a, out)).toThrow(/unknown binary op "pow"/);
+  });
+
+  it('binaryStrided: a per-image vector over positions, and out-of-range strides refused', () => {
+    const [b, p, c] = [4, 3000, 8];
+    const x = randomArray(b * p * c, 3);
+    const v = randomArray(b * c, 4);
+    const out = new Float32Array(b * p * c);
+    native.binaryStrided('mul', x, [0, p * c, c, 1], v, [0, c, 0, 1], out, [1, b, p, c]);
+    const want = Array.from(x, (xv, i) => xv * v[Math.floor(i / (p * c)) * c + (i % c)]!);
+    expect(maxAbs(out, want)).toBeLessThan(1e-6);
+    expect(() => native.binaryStrided('mul', x, [0, p * c, c, 1], v, [0, c + 1, 0, 1], out, [1, b, p, c])).toThrow(/b has 32 values, the shapes need 35/);
+  });
+
+  it('unary: each op as its definition; Step keeps NaN and takes alpha', () => {
+    const x = new Float32Array([-2, -0.5, 0, 0.5, 2, NaN, Infinity, -Infinity]);
+    const out = new Float32Array(x.length);
+    native.unary('step', x, out, 0.25);
+    expect(Array.from(out).map(String)).toEqual(['0.25', '0.25', '0.25', '1', '1', 'NaN', '1', '0.25']);
+    native.unary('relu', x, out);
+    expect(Array.from(out).map(String)).toEqual(['0', '0', '0', '0.5', '2', 'NaN', 'Infinity', '0']);
+    const big = randomArray(40_000, 5);
+    const o = new Float32Array(big.length);
+    const defs: Array<[Parameters<typeof native.unary>[0], (v: number) => number]> = [
+      ['exp', Math.exp],
+      ['sigmoid', (v) => 1 / (1 + Math.exp(-v))],
+      ['tanh', Math.tanh],
+      ['softplus', (v) => Math.log1p(Math.exp(v))],
+      ['square', (v) => v * v],
+      ['neg', (v) => -v],
+      ['abs', Math.abs],
+    ];
+    for (const [op, def] of defs) {
+      native.unary(op, big, o);
+      expect(maxAbs(o, Array.from(big, def)), op).toBeLessThan(1e-5);
+    }
+    expect(() => native.unary('exp', big, new Float32Array(3))).toThrow(/x has 40000 values and out 3/);
+  });
+
+  it('addN sums every input; mismatched lengths are refused', () => {
+    const xs = [1, 2, 3].map((s) => randomArray(50_000, s));
+    const out = new Float32Array(50_000);
+    native.addN(xs, out);
+    expect(maxAbs(out, Array.from(out, (_, i) => xs[0]![i]! + xs[1]![i]! + xs[2]![i]!))).toBeLessThan(1e-6);
+    expect(() => native.addN([xs[0]!, new Float32Array(5)], out)).toThrow(/xs\[1\] has 5 values, out 50000/);
+  });
+
+  it('sumAxes over leading, middle and trailing runs', () => {
+    const [o, r, c] = [5, 700, 9];
+    const x = randomArray(o * r * c, 6);
+    const want = (outer: number, rows: number, cols: number) => {
+      const w = new Float64Array(outer * cols);
+      for (let i = 0; i < outer; i++) for (let j = 0; j < rows; j++) for (let k = 0; k < cols; k++) w[i * cols + k] += x[(i * rows + j) * cols + k]!;
+      return w;
+    };
+    for (const [outer, rows, cols] of [[1, o * r, c], [o, r, c], [o * r, c, 1]] as const) {
+      const out = new Float32Array(outer * cols);
+      native.sumAxes(x, outer, rows, cols, out);
+      expect(maxAbs(out, want(outer, rows, cols))).toBeLessThan(1e-4);
+    }
+  });
+
+  it('avgPoolValid and pasteColumns as their definitions', () => {
+    const p = { batch: 2, inH: 6, inW: 6, channels: 3, outH: 3, outW: 3, filterH: 2, filterW: 2, strideH: 2, strideW: 2 };
+    const x = randomArray(2 * 6 * 6 * 3, 7);
+    const out = new Float32Array(2 * 3 * 3 * 3);
+    native.avgPoolValid(x, out, p);
+    const at = (b: number, y: number, xx: number, ch: number) => x[((b * 6 + y) * 6 + xx) * 3 + ch]!;
+    const want = Array.from(out, (_, i) => {
+      const ch = i % 3, ox = Math.floor(i / 3) % 3, oy = Math.floor(i / 9) % 3, b = Math.floor(i / 27);
+      return (at(b, 2 * oy, 2 * ox, ch) + at(b, 2 * oy + 1, 2 * ox, ch) + at(b, 2 * oy, 2 * ox + 1, ch) + at(b, 2 * oy + 1, 2 * ox + 1, ch)) / 4;
+    });
+    expect(maxAbs(out, want)).toBeLessThan(1e-6);
+    expect(() => native.avgPoolValid(x, out, { ...p, outH: 4 })).toThrow(/VALID pooling only/);
+    const dst = new Float32Array(4 * 5).fill(-1);
+    native.pasteColumns(new Float32Array([1, 2, 3, 4, 5, 6, 7, 8]), 4, 2, dst, 5, 3);
+    expect(Array.from(dst)).toEqual([-1, -1, -1, 1, 2, -1, -1, -1, 3, 4, -1, -1, -1, 5, 6, -1, -1, -1, 7, 8]);
+    expect(() => native.pasteColumns(new Float32Array(8), 4, 2, dst, 5, 4)).toThrow(/colStart \+ width exceeds dstCols/);
+  });
+
+  it('resizeBilinear ×2 with aligned corners: the corners kept, the midpoints averaged; the gradient is its transpose', () => {
+    const x = new Float32Array([0, 1, 2, 3]); // 1×2×2×1
+    const out = new Float32Array(9);
+    const r = { batch: 1, inH: 2, inW: 2, channels: 1, outH: 3, outW: 3, alignCorners: true, halfPixelCenters: false };
+    native.resizeBilinear(x, out, r);
+    expect(Array.from(out)).toEqual([0, 0.5, 1, 1, 1.5, 2, 2, 2.5, 3]);
+    // ⟨resize(x), g⟩ = ⟨x, grad(g)⟩ for any g: the gradient is the adjoint.
+    const xs = randomArray(2 * 5 * 4 * 3, 8);
+    const g = randomArray(2 * 9 * 7 * 3, 9);
+    const geometry = { batch: 2, inH: 5, inW: 4, channels: 3, outH: 9, outW: 7, alignCorners: true, halfPixelCenters: false };
+    const up = new Float32Array(g.length);
+    native.resizeBilinear(xs, up, geometry);
+    const dx = new Float32Array(xs.length);
+    native.resizeBilinearGrad(g, dx, geometry);
+    const dot = (a: Float32Array, b: Float32Array) => a.reduce((s, v, i) => s + v * b[i]!, 0);
+    expect(Math.abs(dot(up, g) - dot(xs, dx))).toBeLessThan(1e-3);
+  });
+});
