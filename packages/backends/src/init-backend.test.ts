@@ -21,16 +21,17 @@ describe('initBackend', () => {
   it('auto selects the first candidate that loads and says why the others did not', async () => {
     const r = await initBackend('auto');
     // tfjs-node cannot install from the npm registry alone (its postinstall downloads libtensorflow),
-    // so on these machines auto falls through to wasm with our native kernels (compiled at install).
-    expect(r.selected).toBe('wasm-native');
-    expect(tf.getBackend()).toBe('wasm-native');
-    expect(r.notes.join(' ')).toMatch(/convolutions and matrix products run in @probunet\/native/);
+    // so on these machines auto falls through to our native backend (compiled at install).
+    expect(r.selected).toBe('native');
+    expect(tf.getBackend()).toBe('native');
+    expect(r.notes.join(' ')).toMatch(/no 4 GiB heap.*run in @probunet\/native/);
     expect(r.floatPrecision).toBe(32);
     const node = r.candidates.find((c) => c.name === 'node')!;
     expect(node.status).toBe('failed');
     expect(node.reason).toMatch(/@tensorflow\/tfjs-node is not installed/);
-    expect(r.candidates.find((c) => c.name === 'cpu')!.reason).toMatch(/^wasm-native was selected first$/);
-    expect(formatBackendReport(r)).toMatch(/^backend: wasm-native/);
+    expect(r.candidates.find((c) => c.name === 'wasm-native')!.reason).toMatch(/^native was selected first$/);
+    expect(r.candidates.find((c) => c.name === 'cpu')!.reason).toMatch(/^native was selected first$/);
+    expect(formatBackendReport(r)).toMatch(/^backend: native/);
   });
 
   it('an explicit name loads that backend', async () => {
@@ -42,14 +43,16 @@ describe('initBackend', () => {
     t.dispose();
   });
 
-  it('auto passes over wasm-native where the processor lacks AVX2/FMA, saying why (explicit still loads)', async () => {
+  it('auto passes over native and wasm-native where the processor lacks AVX2/FMA, saying why (explicit still loads)', async () => {
     // The instruction set is detected once, when the addon loads: ask a fresh process (built dist).
     const { spawnSync } = await import('node:child_process');
     const script = `
       import { initBackend } from '@probunet/backends';
       const auto = await initBackend('auto');
       const named = await initBackend('wasm-native');
-      console.log(JSON.stringify({ selected: auto.selected, reason: auto.candidates.find((c) => c.name === 'wasm-native').reason, named: named.selected }));`;
+      const namedNative = await initBackend('native');
+      const reason = (n) => auto.candidates.find((c) => c.name === n).reason;
+      console.log(JSON.stringify({ selected: auto.selected, reason: reason('wasm-native'), nativeReason: reason('native'), named: named.selected, namedNative: namedNative.selected }));`;
     const r = spawnSync(process.execPath, ['--input-type=module', '-e', script], {
       cwd: new URL('../../..', import.meta.url).pathname,
       encoding: 'utf8',
@@ -60,10 +63,14 @@ describe('initBackend', () => {
     const out = JSON.parse(r.stdout.trim().split('\n').at(-1)!);
     expect(out.selected).toBe('wasm');
     expect(out.reason).toMatch(/lacks AVX2\/FMA.*request 'wasm-native' by name/);
+    expect(out.nativeReason).toMatch(/lacks AVX2\/FMA.*request 'native' by name/);
     expect(out.named).toBe('wasm-native');
+    expect(out.namedNative).toBe('native');
   });
 
   it('threads go through the API', async () => {
+    const n = await initBackend('native', { threads: 1 });
+    expect(n.threads).toBe(1);
     const r = await initBackend('wasm-native', { threads: 1 });
     expect(r.threads).toBe(1);
     const again = await initBackend('wasm-native', { threads: 2 });
@@ -74,7 +81,7 @@ describe('initBackend', () => {
 
   it('an unknown name lists the choices', async () => {
     await expect(initBackend('cuda' as never)).rejects.toThrow(BackendError);
-    await expect(initBackend('cuda' as never)).rejects.toThrow(/unknown backend "cuda"; choose one of: auto, node-gpu, node, webgpu, wasm-native, wasm, cpu/);
+    await expect(initBackend('cuda' as never)).rejects.toThrow(/unknown backend "cuda"; choose one of: auto, node-gpu, node, webgpu, native, wasm-native, wasm, cpu/);
   });
 
   it('a backend that cannot initialise fails with the reason', async () => {

@@ -3,8 +3,8 @@ import { activeFloatPrecision, BACKEND_NAMES, PROVIDERS, type BackendName, type 
 
 export type BackendPreference = BackendName | 'auto';
 
-/** Tried in this order by 'auto': native GPU, native CPU, wasm with native kernels, wasm, pure JS. */
-export const AUTO_ORDER: readonly BackendName[] = ['node-gpu', 'node', 'wasm-native', 'wasm', 'cpu'];
+/** Tried in this order by 'auto': tfjs-node GPU and CPU, our native backend, wasm with native kernels, wasm, pure JS. */
+export const AUTO_ORDER: readonly BackendName[] = ['node-gpu', 'node', 'native', 'wasm-native', 'wasm', 'cpu'];
 
 export interface CandidateReport {
   name: BackendName;

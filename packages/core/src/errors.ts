@@ -64,7 +64,7 @@ export class NoBackendError extends ProbUNetError {
     super(
       'no-backend',
       `${what} needs a TensorFlow.js backend, and none is registered: call initBackend() from @probunet/backends first ` +
-        "(await initBackend('auto'), or name one: 'wasm-native', 'wasm', 'webgpu', 'cpu')",
+        "(await initBackend('auto'), or name one: 'native', 'wasm-native', 'wasm', 'webgpu', 'cpu')",
     );
   }
 }

@@ -4,7 +4,7 @@ import { formatBackendReport, initBackend, BackendError, type BackendPreference 
 export const BACKENDS_HELP = `probunet backends — initialise a TensorFlow.js backend and report what runs and why the others do not.
 
 Options:
-  --backend NAME   auto | wasm-native | wasm | cpu | node | node-gpu | webgpu (default auto)
+  --backend NAME   auto | native | wasm-native | wasm | cpu | node | node-gpu | webgpu (default auto)
   --json           print the report as JSON
   -h, --help       this help
 `;

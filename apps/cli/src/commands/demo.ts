@@ -30,7 +30,7 @@ Options:
   --samples N        samples per test image (default 16)
   --train-images N   synthetic training images (default 512)
   --test-images N    synthetic test images (default 32; --quick: 16)
-  --backend NAME     auto | wasm-native | wasm | cpu | node | node-gpu | webgpu (default auto)
+  --backend NAME     auto | native | wasm-native | wasm | cpu | node | node-gpu | webgpu (default auto)
   --seed N           seed of data, initialisation and sampling (default 0)
   --workers N        data-parallel worker threads (default: one per core on the wasm and wasm-native
                      backends, else 0; 0 trains in this thread)

@@ -37,7 +37,7 @@ Options:
   --seed N               seed of the samples (default 0)
   --grid N               images in samples.png (default 4; 0: no sample grid)
   --out DIR              output folder (refused if it exists, unless --force)
-  --backend NAME         auto | wasm-native | wasm | cpu | webgpu (default auto)
+  --backend NAME         auto | native | wasm-native | wasm | cpu | webgpu (default auto)
   --json                 print the summary as JSON
   --verbose, --help
 

@@ -23,7 +23,7 @@ Options:
   --out FILE         the PNG to write (refused if it exists, unless --force)
   --steps N          points per dimension (default 5)
   --range X          how many prior standard deviations to walk each way (default 2)
-  --backend NAME     auto | wasm-native | wasm | cpu | node | node-gpu | webgpu (default auto)
+  --backend NAME     auto | native | wasm-native | wasm | cpu | node | node-gpu | webgpu (default auto)
   --json             print {"out", "dims", "offsets"} as JSON
   --force, --verbose, --help
 

@@ -41,7 +41,7 @@ Options:
                        minutes per task on 2 cores; see docs/reproduction.md)
   --out DIR            output folder (refused if it exists, unless --force; written atomically)
   --seed N             seed of data, initialisation, training and sampling (default 0)
-  --backend NAME       auto | wasm-native | wasm | cpu | webgpu (default auto)
+  --backend NAME       auto | native | wasm-native | wasm | cpu | webgpu (default auto)
   --workers N          data-parallel worker threads for the Prob. U-Net's training (default 0: in
                        this thread; the baselines always train in this thread)
   --steps N            override the budget's training steps (every model)

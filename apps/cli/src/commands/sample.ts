@@ -23,7 +23,7 @@ Options:
   -n, --samples N    how many samples (default 16)
   --seed N           sampling seed (default 0)
   --out DIR          output folder; refused if it exists, unless --force
-  --backend NAME     auto | wasm-native | wasm | cpu | node | node-gpu | webgpu (default auto)
+  --backend NAME     auto | native | wasm-native | wasm | cpu | node | node-gpu | webgpu (default auto)
   --json             print the summary as JSON on stdout
   --force, --verbose, --help
 

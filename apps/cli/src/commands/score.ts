@@ -29,7 +29,7 @@ Options:
                      --size/--count for the synthetic ones, --worst N least plausible to list, --out DIR)
   --samples N        posterior draws (default 32)
   --seed N           seed of the draws (default 0)
-  --backend NAME     auto | wasm-native | wasm | cpu | node | node-gpu | webgpu (default auto)
+  --backend NAME     auto | native | wasm-native | wasm | cpu | node | node-gpu | webgpu (default auto)
   --json             print {"elbo", "logLikelihood", "kl", "samples", "seed", "checkpoint", ...} as JSON
   --verbose, --help
 

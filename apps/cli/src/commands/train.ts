@@ -44,7 +44,7 @@ Options:
                      checkpoint's step on; run.json's lrChanges records where
   --workers N        data-parallel worker threads (prob-unet only; default 0: train in this thread).
                      Each worker computes the gradient of a share of the batch on the selected backend
-  --backend NAME     auto | wasm-native | wasm | cpu | node | node-gpu | webgpu (default auto)
+  --backend NAME     auto | native | wasm-native | wasm | cpu | node | node-gpu | webgpu (default auto)
   --seed N           seeds the initialisation (when the config has no seed), data order, augmentation,
                      grader choice and posterior noise (default 0)
   --augment          random mirror, ±10° rotation and 0.9–1.1 zoom of every training example

@@ -38,8 +38,14 @@ export type CpuBackendClass = new () => CpuBackend;
 
 let installedWith: NativeKernels | null = null;
 
-/** Free arrays the pool keeps (bytes); above it a released array is left to the garbage collector. */
-const POOL_CAP_BYTES = (Number(process.env.PROBUNET_NATIVE_POOL_MB) || 2048) * 2 ** 20;
+/**
+ * Free arrays the pool keeps, in bytes: PROBUNET_NATIVE_POOL_MB when set, otherwise the largest
+ * working set seen so far (the bytes of pooled arrays in use at once), so that every array a
+ * training step frees is there for the next step whatever the batch size. A released array beyond
+ * it is left to the garbage collector.
+ */
+const POOL_MB = Number(typeof process === 'undefined' ? undefined : process.env?.PROBUNET_NATIVE_POOL_MB);
+const POOL_CAP_OVERRIDE = POOL_MB > 0 ? POOL_MB * 2 ** 20 : null;
 
 /** Throws naming what is missing when the cpu backend class lacks what this backend uses. */
 function assertCpuBackend(Cpu: unknown): asserts Cpu is CpuBackendClass {
@@ -57,6 +63,9 @@ export interface NativePoolStats {
   allocated: number;
   /** Bytes of free arrays held for reuse. */
   pooledBytes: number;
+  /** Bytes of pooled arrays in use now, and at most so far (the cap, unless PROBUNET_NATIVE_POOL_MB sets it). */
+  liveBytes: number;
+  peakLiveBytes: number;
 }
 
 /**
@@ -74,7 +83,7 @@ function nativeBackendClass(Cpu: CpuBackendClass) {
     private readonly free = new Map<number, Float32Array[]>();
     private readonly holders = new Map<ArrayBufferLike, number>();
     private readonly pooled = new WeakSet<ArrayBufferLike>();
-    readonly poolStats: NativePoolStats = { reused: 0, allocated: 0, pooledBytes: 0 };
+    readonly poolStats: NativePoolStats = { reused: 0, allocated: 0, pooledBytes: 0, liveBytes: 0, peakLiveBytes: 0 };
 
     /** A float32 output for a native kernel (uninitialised when reused: the native kernels write all of it). */
     nativeOutput(shape: number[], dtype: tf.DataType): tf.TensorInfo {
@@ -89,6 +98,8 @@ function nativeBackendClass(Cpu: CpuBackendClass) {
         this.pooled.add(values.buffer);
         this.poolStats.allocated++;
       }
+      this.poolStats.liveBytes += values.byteLength;
+      this.poolStats.peakLiveBytes = Math.max(this.poolStats.peakLiveBytes, this.poolStats.liveBytes);
       return this.makeTensorInfo(shape, dtype, values);
     }
 
@@ -148,7 +159,8 @@ function nativeBackendClass(Cpu: CpuBackendClass) {
         return;
       }
       this.holders.delete(buffer);
-      if (this.poolStats.pooledBytes + buffer.byteLength > POOL_CAP_BYTES) return;
+      this.poolStats.liveBytes -= buffer.byteLength;
+      if (this.poolStats.pooledBytes + buffer.byteLength > (POOL_CAP_OVERRIDE ?? this.poolStats.peakLiveBytes)) return;
       const whole = new Float32Array(buffer);
       const list = this.free.get(whole.length);
       if (list) list.push(whole);

@@ -17,8 +17,8 @@ port.on('message', async (m: ToWorker) => {
   try {
     if (m.type === 'init') {
       tf.env().set('PROD', true);
-      // The same initBackend as the main thread; wasm-native's cores are shared out among the workers.
-      const report = await initBackend(m.backend, m.backend === 'wasm-native' ? { threads: m.nativeThreads } : {});
+      // The same initBackend as the main thread; native and wasm-native share the cores out among the workers.
+      const report = await initBackend(m.backend, m.backend === 'wasm-native' || m.backend === 'native' ? { threads: m.nativeThreads } : {});
       model = createProbUNet(m.config);
       gradients = new ModelGradients(model, m.weightDecay);
       names = m.names;

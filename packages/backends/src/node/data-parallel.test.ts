@@ -76,7 +76,7 @@ describe('DataParallelTrainer', () => {
     }
   });
 
-  it.each(['wasm', 'wasm-native'] as const)('trains on %s workers (the loss falls) without growing the main thread\u2019s tensors', async (backend) => {
+  it.each(['wasm', 'wasm-native', 'native'] as const)('trains on %s workers (the loss falls) without growing the main thread\u2019s tensors', async (backend) => {
     const model = createProbUNet(config);
     const dp = await DataParallelTrainer.create(model, { workers: 2, backend, learningRate: 1e-2, seed: 9 });
     const refModel = createProbUNet(config);

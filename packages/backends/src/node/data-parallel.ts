@@ -13,7 +13,7 @@ export interface DataParallelOptions extends TrainerOptions {
   /** The workers' backend. Default 'wasm' (single-threaded in Node, so one per core scales). */
   backend?: BackendName;
   /**
-   * Threads each worker's native kernels use on the wasm-native backend. Default: the cores
+   * Threads each worker's native kernels use on the native and wasm-native backends. Default: the cores
    * divided among the workers (at least 1), so that workers × threads does not oversubscribe.
    */
   nativeThreads?: number;
