@@ -39,7 +39,7 @@ describe('non-square images train on every backend (tfjs-backend-cpu 4.22 swaps 
     await tf.setBackend('cpu');
   });
 
-  const backends: BackendName[] = ['cpu', 'wasm', 'wasm-native'];
+  const backends: BackendName[] = ['cpu', 'wasm', 'wasm-native', 'native'];
   it.each(backends)('%s: the resize gradient agrees with cpu, and 32×64 and 36×32 batches train', async (backend) => {
     await initBackend('cpu');
     const reference = await resizeGrad();
