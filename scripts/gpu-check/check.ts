@@ -18,14 +18,26 @@ import { hostname, cpus } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import * as tf from '@tensorflow/tfjs-core';
-import { formatBackendReport, initBackend, type ModuleLoaders } from '@probunet/backends';
+import { formatBackendReport, initBackend, setWebgpuFilterGradKernel, type ModuleLoaders } from '@probunet/backends';
 import { Trainer, backendCapabilities, capabilityMarker, conv2dFilterGrad, createProbUNet, type ProbUNet } from '@probunet/core';
 
 const usesConvBackpropKernels = () => backendCapabilities().exactConvBackprop;
-/** The 'stock' variant: declare webgpu's own backprop kernels exact for the length of the check. */
+/** Whether conv2dSame's filter gradient runs the Conv2DBackpropFilter kernel (split-K or stock). */
+const usesFilterGradKernel = () => backendCapabilities().exactConvBackprop || backendCapabilities().exactFilterGrad;
+/**
+ * The 'stock' variant: webgpu's own backprop kernels (tfjs-webgpu's Conv2DBackpropFilter in place
+ * of the split-K one) declared exact for the length of the check.
+ */
 function setStockBackprop(on: boolean): void {
+  setWebgpuFilterGradKernel(on ? 'stock' : 'split-k');
   if (on) tf.registerKernel(capabilityMarker('exactConvBackprop', 'webgpu'));
   else tf.unregisterKernel(capabilityMarker('exactConvBackprop', 'webgpu').kernelName, 'webgpu');
+}
+/** The 'forward' variant: core's forward-conv filter gradient (the split-K kernel undeclared). */
+function setForwardConv(on: boolean): void {
+  const marker = capabilityMarker('exactFilterGrad', 'webgpu');
+  if (on) tf.unregisterKernel(marker.kernelName, 'webgpu');
+  else tf.registerKernel(marker);
 }
 
 /** Small enough to carry (≈ 100 k parameters), large enough for real shapes on a GPU. */
@@ -117,8 +129,9 @@ async function runParityCase(model: ProbUNet, images: tf.Tensor4D, labels: tf.Te
 
   const { x, kernel, seeds } = FILTER_GRAD_CASE;
   const [xt, dy] = [tf.randomNormal(x, 0, 1, 'float32', seeds[0]) as tf.Tensor4D, tf.randomNormal(x, 0, 1, 'float32', seeds[1]) as tf.Tensor4D];
-  // With the backend's own backprop kernels trusted, check the stock Conv2DBackpropFilter itself.
-  const fg = usesConvBackpropKernels()
+  // The Conv2DBackpropFilter kernel the step uses (split-K, or stock in that variant) where the
+  // backend declares one, else core's forward-conv formulation.
+  const fg = usesFilterGradKernel()
     ? (tf.engine().runKernel('Conv2DBackpropFilter', { x: xt, dy }, { strides: 1, pad: 'same', dataFormat: 'NHWC', filterShape: [kernel, kernel, x[3]!, x[3]!] } as unknown as tf.NamedAttrMap) as tf.Tensor4D)
     : conv2dFilterGrad(xt, dy, kernel);
   const filterGrad = (await fg.data()) as Float32Array;
@@ -373,11 +386,15 @@ async function run(refDir: string, outFile: string, options: { quickSpeed: boole
   report.speed = speed;
   let peakGpuBytes = 0;
   const model = createProbUNet(LIDC_CONFIG);
-  // 'forward': the library's default conv gradient (forward convolutions only, exact everywhere);
-  // 'stock': the backend's own Conv2DBackpropInput/Filter kernels (the exactConvBackprop capability).
-  const variants = options.variants ?? (software ? ['forward'] : ['forward', 'stock']);
-  const label = () => (usesConvBackpropKernels() ? 'stock backprop kernels' : 'forward-conv gradient');
-  const rows = () => (usesConvBackpropKernels() ? ((speed.stockBackprop ??= { train: [] }) as { train: unknown[] }).train : (speed.train as unknown[]));
+  // 'splitk' (default): what initBackend('webgpu') installs: the split-K Conv2DBackpropFilter
+  // kernel for filter gradients (exactFilterGrad), forward convolutions for input gradients;
+  // 'forward': core's forward-conv formulation for both (exact everywhere, the default until
+  // 2026-12-01); 'stock': tfjs-webgpu's own Conv2DBackpropInput/Filter kernels (exactConvBackprop).
+  const variants = options.variants ?? (software ? ['splitk'] : ['splitk', 'forward', 'stock']);
+  const label = () => (usesConvBackpropKernels() ? 'stock backprop kernels' : backendCapabilities().exactFilterGrad ? 'split-K filter gradient' : 'forward-conv gradient');
+  const variantSpeed = (): Record<string, unknown> =>
+    usesConvBackpropKernels() ? ((speed.stockBackprop ??= { train: [] }) as Record<string, unknown>) : backendCapabilities().exactFilterGrad ? speed : ((speed.forwardConv ??= { train: [] }) as Record<string, unknown>);
+  const rows = () => variantSpeed().train as unknown[];
   const trainCase = (batch: number) =>
     step(`train step, batch ${batch}, ${label()}`, async () => {
       const trainer = new Trainer(model, { learningRate: 1e-4, validate: false, seed: 0 });
@@ -443,7 +460,7 @@ async function run(refDir: string, outFile: string, options: { quickSpeed: boole
         byShape.set(key, e);
       }
       const total = [...byKernel.values()].reduce((a, e) => a + e.ms, 0);
-      const target = usesConvBackpropKernels() ? (speed.stockBackprop as Record<string, unknown>) : speed;
+      const target = variantSpeed();
       target.profile = {
         batch,
         timestampQuery: total > 0,
@@ -462,6 +479,12 @@ async function run(refDir: string, outFile: string, options: { quickSpeed: boole
   await samplingCase();
   for (const batch of rest) await trainCase(batch);
   await profileCase();
+  if (variants.includes('forward')) {
+    setForwardConv(true);
+    for (const batch of batches.concat(largest ?? [])) await trainCase(batch);
+    await profileCase();
+    setForwardConv(false);
+  }
   if (variants.includes('stock')) {
     setStockBackprop(true);
     await parityCase('parityStockBackprop');
@@ -488,6 +511,6 @@ if (positionals[0] === 'reference' && values.out) {
   const batches = values.batches ? values.batches.split(',').map(Number) : null;
   process.exitCode = await run(values.ref, values.out, { quickSpeed, batches, variants: values.variants ? values.variants.split(',') : null });
 } else {
-  console.error('usage: check reference --out DIR | check run --ref DIR --out FILE [--quick|--full] [--batches 8,32,64] [--variants forward,stock]');
+  console.error('usage: check reference --out DIR | check run --ref DIR --out FILE [--quick|--full] [--batches 8,32,64] [--variants splitk,forward,stock]');
   process.exitCode = 64;
 }

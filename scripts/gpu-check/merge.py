@@ -104,7 +104,7 @@ def main(work, out, pack):
 
 
 def train_rows(speed):
-    return speed.get('train', []) + (speed.get('stockBackprop') or {}).get('train', [])
+    return speed.get('train', []) + (speed.get('forwardConv') or {}).get('train', []) + (speed.get('stockBackprop') or {}).get('train', [])
 
 
 def fmt(v, digits=1):
@@ -118,7 +118,7 @@ def summary(r):
              '| step | status | s | note |', '|---|---|---|---|']
     for s in r['steps']:
         lines.append(f"| {s['name']} | {s['status']} | {s.get('seconds', 0):.1f} | {(s.get('reason') or '').replace('|', '/')[:160]} |")
-    for key, what in (('parity', 'forward-conv gradient'), ('parityStockBackprop', 'stock backprop kernels')):
+    for key, what in (('parity', 'split-K filter gradient'), ('parityStockBackprop', 'stock backprop kernels')):
         p = r.get(key)
         if not p:
             continue

@@ -11,3 +11,4 @@ export {
 } from './init-backend.js';
 export { nativeKernelCounters } from './native-kernels/host.js';
 export { nativePoolStats, type NativePoolStats } from './native/backend.js';
+export { setWebgpuFilterGradKernel } from './webgpu-filter-grad.js';

@@ -1,8 +1,10 @@
 import * as tf from '@tensorflow/tfjs-core';
+import { capabilityMarker } from '@probunet/core';
 import type { NativeKernels } from '@probunet/native';
 import { registerNativeBackend } from './native/backend.js';
 import { initWasmNative, registerWasmNativeBackend } from './wasm-native/backend.js';
 import { installWebgpuDispatchLimitFixes } from './webgpu-dispatch-limits.js';
+import { installWebgpuFilterGrad } from './webgpu-filter-grad.js';
 
 export type BackendName = 'node-gpu' | 'node' | 'webgpu' | 'native' | 'wasm-native' | 'wasm' | 'cpu';
 
@@ -132,6 +134,7 @@ export const PROVIDERS: Record<BackendName, Provider> = {
       if (dawnNote) notes.push(dawnNote);
       await importOptional('@tensorflow/tfjs-backend-webgpu', modules);
       installWebgpuDispatchLimitFixes();
+      installWebgpuFilterGrad(capabilityMarker('exactFilterGrad', 'webgpu'));
       return { tfBackend: 'webgpu', threads: null, notes };
     },
   },

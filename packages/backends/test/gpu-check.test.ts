@@ -105,7 +105,7 @@ describe.skipIf(!slow)('GPU check pack (CI: pack, size limit, a run from the pac
     expect(report.parity.pass).toBe(true);
     expect(report.webgpu.reduced).toBe(true);
     expect(report.webgpu.train[0].batch).toBe(1);
-    expect(readFileSync(join(out, 'summary.md'), 'utf8')).toMatch(/Parity, forward-conv gradient \(pass/);
+    expect(readFileSync(join(out, 'summary.md'), 'utf8')).toMatch(/Parity, split-K filter gradient \(pass/);
     expect(basename(out)).toBe('out');
   }, 540_000);
 });

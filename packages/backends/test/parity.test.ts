@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { Trainer, conv2dFilterGrad, createProbUNet, type ProbUNet } from '@probunet/core';
+import { Trainer, backendCapabilities, conv2dFilterGrad, createProbUNet, type ProbUNet } from '@probunet/core';
 import { relativeL2Error, tolerance } from '@probunet/core/testing';
 import { afterAll, describe, expect, it } from 'vitest';
 import { initBackend } from '../src/index.js';
@@ -131,6 +131,41 @@ describe('numerical parity with the cpu backend', () => {
     expect(relativeL2Error(got, ref)).toBeLessThan(tolerance('forward'));
     tf.dispose([x, dy]);
   });
+});
+
+describe('webgpu: the split-K filter gradient', () => {
+  afterAll(async () => {
+    await tf.setBackend('cpu');
+  });
+
+  const cases: Array<[string, number[], number[], number, 'same' | 'valid']> = [
+    ['N·H·W = 65,536 (where the stock kernel fails on Mesa)', [4, 128, 128, 8], [3, 3, 8, 8], 1, 'same'],
+    ['stride 2, VALID, odd sizes', [2, 17, 15, 5], [3, 3, 5, 7], 2, 'valid'],
+    ['a 5×5 filter on 3 channels', [1, 20, 20, 3], [5, 5, 3, 4], 1, 'same'],
+    ['result tiles cut at the edges (360 × 33)', [2, 16, 16, 40], [3, 3, 40, 33], 1, 'same'],
+  ];
+  for (const [name, xShape, filterShape, strides, pad] of cases)
+    it.skipIf(!loads.webgpu)(`${name}: matches cpu`, async () => {
+      const run = () =>
+        tf.tidy(() => {
+          const x = tf.randomNormal(xShape, 0, 1, 'float32', 5);
+          const info = tf.backend_util.computeConv2DInfo(xShape as [number, number, number, number], filterShape as [number, number, number, number], strides, 1, pad);
+          const dy = tf.randomNormal(info.outShape, 0, 1, 'float32', 6);
+          return tf.engine().runKernel('Conv2DBackpropFilter', { x, dy }, { strides, pad, dataFormat: 'NHWC', filterShape } as unknown as tf.NamedAttrMap) as tf.Tensor;
+        });
+      await tf.setBackend('cpu');
+      const ref = run();
+      const want = await ref.data();
+      ref.dispose();
+      await use('webgpu');
+      expect(backendCapabilities().exactFilterGrad).toBe(true);
+      const before = tf.memory().numTensors;
+      const out = run();
+      const got = await out.data();
+      out.dispose();
+      expect(tf.memory().numTensors).toBe(before);
+      expect(relativeL2Error(got, want)).toBeLessThan(tolerance('forward'));
+    });
 });
 
 describe('webgpu: matrices past the dispatch limit (tfjs-backend-webgpu 4.22)', () => {

@@ -9,18 +9,18 @@ import { COMPUTE_KERNELS, ELEMENTWISE_KERNELS, LAYOUT_KERNELS } from '../native-
  * backend, whose storage and kernels it extends), so there is no 4 GiB heap as on wasm: a batch
  * needs only the memory the machine has. The kernels that carry a training step run in
  * @probunet/native (our C++, on every core, AVX2 + FMA where the processor has them) directly on
- * those arrays, without copies:
- * - convolutions, their two gradients, matrix products, channel splits and average-pool
- *   gradients (native-kernels/table.ts, COMPUTE_KERNELS); sums and means over any contiguous run of axes,
- *   average pooling, concatenation, bilinear resizing and its gradient (LAYOUT_KERNELS);
- * - element-wise kernels (ELEMENTWISE_KERNELS): Add, Sub, Multiply, RealDiv, Maximum, Minimum,
- *   SquaredDifference with any broadcast that collapses to four dimensions; Relu, Step, Sqrt, Square, Exp, Log, Neg, Abs, Sigmoid, Tanh, Rsqrt, Reciprocal,
- *   Softplus, Log1p; AddN.
- * The native kernels' float32 outputs come from a pool of arrays reused as soon as their last
- * tensor is disposed (nativeBackendClass says how it stays safe). Every other kernel, and every case the
- * native ones do not cover (another dtype or data format, a broadcast they cannot express), is the
- * cpu backend's own. It declares the `exactConvBackprop`
- * capability (core's backendCapabilities()).
+ * those arrays, without copies (native-kernels/table.ts):
+ * - COMPUTE_KERNELS: convolutions, their two gradients, matrix products, channel splits and
+ *   average-pool gradients;
+ * - LAYOUT_KERNELS: sums and means over any contiguous run of axes, average pooling,
+ *   concatenation, bilinear resizing and its gradient;
+ * - ELEMENTWISE_KERNELS: Add, Sub, Multiply, RealDiv, Maximum, Minimum, SquaredDifference with any
+ *   broadcast that collapses to four dimensions; Relu, Step, Sqrt, Square, Exp, Log, Neg, Abs,
+ *   Sigmoid, Tanh, Rsqrt, Reciprocal, Softplus, Log1p; AddN.
+ * Their float32 outputs come from a pool of arrays reused as soon as their last tensor is disposed
+ * (nativeBackendClass says how that stays safe). Every other kernel, and every case the native ones
+ * do not cover (another dtype or data format, a broadcast they cannot express), is the cpu
+ * backend's own. It declares the `exactConvBackprop` capability (core's backendCapabilities()).
  */
 export const NATIVE = 'native';
 

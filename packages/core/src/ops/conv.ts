@@ -13,16 +13,23 @@ export type Activation = 'relu' | 'linear';
  *   formulation (which needs transposed, reversed and padded copies of the activations).
  *   @probunet/backends registers it for `wasm-native`, whose kernels its parity tests check.
  */
-export const CAPABILITY_KERNELS = { exactConvBackprop: 'ProbunetExactConvBackprop' } as const;
+export const CAPABILITY_KERNELS = { exactConvBackprop: 'ProbunetExactConvBackprop', exactFilterGrad: 'ProbunetExactFilterGrad' } as const;
 
 export interface BackendCapabilities {
   /** conv2dSame's gradient may call the backend's own backprop kernels. */
   exactConvBackprop: boolean;
+  /**
+   * Its Conv2DBackpropFilter kernel alone is exact at every size (and faster than the forward-conv
+   * formulation): conv2dSame's filter gradient calls it, the input gradient stays a forward conv.
+   * @probunet/backends registers it for `webgpu` with its split-K kernel.
+   */
+  exactFilterGrad: boolean;
 }
 
 /** What `backendName` (default: the active backend) declares; see CAPABILITY_KERNELS. */
 export function backendCapabilities(backendName: string = tf.getBackend()): BackendCapabilities {
-  return { exactConvBackprop: tf.getKernel(CAPABILITY_KERNELS.exactConvBackprop, backendName) !== undefined };
+  const has = (c: keyof typeof CAPABILITY_KERNELS) => tf.getKernel(CAPABILITY_KERNELS[c], backendName) !== undefined;
+  return { exactConvBackprop: has('exactConvBackprop'), exactFilterGrad: has('exactFilterGrad') };
 }
 
 /**
@@ -93,17 +100,13 @@ export function conv2dSame(
           const dPre = (ys ? tf.mul(dy, tf.step(ys)) : dy) as tf.Tensor4D;
           const db = tf.sum(dPre, [0, 1, 2]);
           if (k === 1) return [...conv1x1Grads(xs, ws, dPre), db];
-          if (backendCapabilities().exactConvBackprop) {
-            const attrs = { strides: 1, pad: 'same', dataFormat: 'NHWC', dimRoundingMode: undefined };
-            const run = (name: string, inputs: tf.NamedTensorMap, extra: tf.NamedAttrMap) =>
-              tf.engine().runKernel(name, inputs, { ...attrs, ...extra } as unknown as tf.NamedAttrMap) as tf.Tensor4D;
-            return [
-              run('Conv2DBackpropInput', { dy: dPre, filter: ws }, { inputShape: xs.shape }),
-              run('Conv2DBackpropFilter', { x: xs, dy: dPre }, { filterShape: ws.shape }),
-              db,
-            ];
-          }
-          return [conv2dInputGrad(dPre, ws), conv2dFilterGrad(xs, dPre, k), db];
+          const caps = backendCapabilities();
+          const attrs = { strides: 1, pad: 'same', dataFormat: 'NHWC', dimRoundingMode: undefined };
+          const run = (name: string, inputs: tf.NamedTensorMap, extra: tf.NamedAttrMap) =>
+            tf.engine().runKernel(name, inputs, { ...attrs, ...extra } as unknown as tf.NamedAttrMap) as tf.Tensor4D;
+          const filterGrad = () => (caps.exactConvBackprop || caps.exactFilterGrad ? run('Conv2DBackpropFilter', { x: xs, dy: dPre }, { filterShape: ws.shape }) : conv2dFilterGrad(xs, dPre, k));
+          if (caps.exactConvBackprop) return [run('Conv2DBackpropInput', { dy: dPre, filter: ws }, { inputShape: xs.shape }), filterGrad(), db];
+          return [conv2dInputGrad(dPre, ws), filterGrad(), db];
         }),
     };
   }) as unknown as (...args: Array<tf.Tensor | tf.GradSaveFunc>) => { value: tf.Tensor4D; gradFunc: (dy: tf.Tensor4D, saved: tf.Tensor[]) => tf.Tensor[] });
