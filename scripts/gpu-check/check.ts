@@ -49,7 +49,6 @@ export const FILTER_GRAD_CASE = { x: [4, 128, 128, 8] as [number, number, number
 const LIDC_CONFIG = { inputChannels: 1, numClasses: 2, channels: [32, 64, 128, 192], convsPerBlock: 3, latentDim: 6, num1x1Convs: 3, seed: 0 };
 const PARITY_TOLERANCE = 1e-3;
 
-type Floats = number[];
 
 interface Reference {
   config: typeof PARITY_CONFIG;
