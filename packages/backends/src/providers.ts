@@ -94,6 +94,20 @@ async function installDawn(modules?: ModuleLoaders): Promise<string> {
   return `Dawn backend=${dawnBackend}, adapter: ${description}${software ? ' (software rendering: for correctness, not speed)' : ''}`;
 }
 
+/**
+ * @probunet/native's kernels for the backend `name` (native or wasm-native); 'auto' declines
+ * where the processor lacks AVX2/FMA, saying so.
+ */
+async function loadNative(name: BackendName, modules: ModuleLoaders | undefined, auto: boolean | undefined): Promise<NativeKernels> {
+  if (!isNode) throw new Error('the native kernels run in Node.js only (use wasm or webgpu in a browser)');
+  const mod = (await importOptional('@probunet/native', modules)) as { loadNativeKernels(): NativeKernels };
+  const native = mod.loadNativeKernels();
+  if (auto && !native.info().avx2) {
+    throw new Error(`this processor lacks AVX2/FMA, which the native kernels' fast path needs (the portable C++ path is no faster than wasm); request '${name}' by name to use it anyway`);
+  }
+  return native;
+}
+
 export const PROVIDERS: Record<BackendName, Provider> = {
   'node-gpu': {
     name: 'node-gpu',
@@ -142,12 +156,7 @@ export const PROVIDERS: Record<BackendName, Provider> = {
     name: 'native',
     packageName: '@probunet/native',
     async load({ modules, threads: requested, auto } = {}) {
-      if (!isNode) throw new Error('the native kernels run in Node.js only (use wasm or webgpu in a browser)');
-      const mod = (await importOptional('@probunet/native', modules)) as { loadNativeKernels(): NativeKernels };
-      const native = mod.loadNativeKernels();
-      if (auto && !native.info().avx2) {
-        throw new Error("this processor lacks AVX2/FMA, which the native kernels' fast path needs (the portable C++ path is no faster than wasm); request 'native' by name to use it anyway");
-      }
+      const native = await loadNative('native', modules, auto);
       const cpu = (await importOptional('@tensorflow/tfjs-backend-cpu', modules)) as { MathBackendCPU?: unknown };
       registerNativeBackend(native, cpu.MathBackendCPU);
       if (requested !== undefined) native.setThreads(requested);
@@ -165,12 +174,7 @@ export const PROVIDERS: Record<BackendName, Provider> = {
     name: 'wasm-native',
     packageName: '@probunet/native',
     async load({ modules, threads: requested, auto } = {}) {
-      if (!isNode) throw new Error('the native kernels run in Node.js only (use wasm or webgpu in a browser)');
-      const mod = (await importOptional('@probunet/native', modules)) as { loadNativeKernels(): NativeKernels };
-      const native = mod.loadNativeKernels();
-      if (auto && !native.info().avx2) {
-        throw new Error("this processor lacks AVX2/FMA, which the native kernels' fast path needs (the portable C++ path is no faster than wasm); request 'wasm-native' by name to use it anyway");
-      }
+      const native = await loadNative('wasm-native', modules, auto);
       await importOptional('@tensorflow/tfjs-backend-wasm', modules);
       registerWasmNativeBackend(native);
       await initWasmNative();

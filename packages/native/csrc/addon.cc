@@ -268,24 +268,32 @@ napi_value CopyColumns(napi_env env, napi_callback_info info) {
   });
 }
 
-// avgPoolGradValid(dy, dx, batch, outH, outW, channels, inH, inW, fh, fw, sh, sw)
+// A VALID pooling window: arguments (batch, inH, inW, channels, outH, outW, fh, fw, sh, sw) from argv[from].
+struct PoolArgs {
+  int64_t batch, inH, inW, ch, outH, outW, fh, fw, sh, sw;
+};
+PoolArgs get_pool(napi_env env, napi_value* argv, size_t from) {
+  int64_t v[10];
+  static const char* names[10] = {"batch", "inH", "inW", "channels", "outH", "outW", "fh", "fw", "sh", "sw"};
+  get_ints(env, argv, from, 10, names, v);
+  const PoolArgs p{v[0], v[1], v[2], v[3], v[4], v[5], v[6], v[7], v[8], v[9]};
+  if (p.fh < 1 || p.fw < 1 || p.sh < 1 || p.sw < 1) throw ArgError{"pool sizes and strides must be ≥ 1"};
+  if ((p.outH > 0 && (p.outH - 1) * p.sh + p.fh > p.inH) || (p.outW > 0 && (p.outW - 1) * p.sw + p.fw > p.inW)) {
+    throw ArgError{"the pooling windows reach outside the input (VALID pooling only)"};
+  }
+  return p;
+}
+
+// avgPoolGradValid(dy, dx, batch, inH, inW, channels, outH, outW, fh, fw, sh, sw)
 napi_value AvgPoolGradValid(napi_env env, napi_callback_info info) {
   return with_args<12>(env, info, "avgPoolGradValid", [&](napi_value* argv) {
       size_t ly, lx;
       const float* dy = get_f32(env, argv[0], "dy", &ly);
       float* dx = const_cast<float*>(get_f32(env, argv[1], "dx", &lx));
-      int64_t v[10];
-      static const char* names[10] = {"batch", "outH", "outW", "channels", "inH", "inW", "fh", "fw", "sh", "sw"};
-      get_ints(env, argv, 2, 10, names, v);
-      const int64_t batch = v[0], outH = v[1], outW = v[2], ch = v[3], inH = v[4], inW = v[5], fh = v[6], fw = v[7],
-                    sh = v[8], sw = v[9];
-      if (fh < 1 || fw < 1 || sh < 1 || sw < 1) throw ArgError{"pool sizes and strides must be ≥ 1"};
-      if ((outH > 0 && (outH - 1) * sh + fh > inH) || (outW > 0 && (outW - 1) * sw + fw > inW)) {
-        throw ArgError{"the pooling windows reach outside the input (VALID pooling only)"};
-      }
-      need("dy", ly, product({batch, outH, outW, ch}, "dy"));
-      need("dx", lx, product({batch, inH, inW, ch}, "dx"));
-      probunet::avg_pool_grad_valid(dy, batch, outH, outW, ch, inH, inW, fh, fw, sh, sw, dx);
+      const PoolArgs p = get_pool(env, argv, 2);
+      need("dy", ly, product({p.batch, p.outH, p.outW, p.ch}, "dy"));
+      need("dx", lx, product({p.batch, p.inH, p.inW, p.ch}, "dx"));
+      probunet::avg_pool_grad_valid(dy, p.batch, p.outH, p.outW, p.ch, p.inH, p.inW, p.fh, p.fw, p.sh, p.sw, dx);
   });
 }
 
@@ -410,18 +418,10 @@ napi_value AvgPoolValid(napi_env env, napi_callback_info info) {
       size_t lx, lo;
       const float* x = get_f32(env, argv[0], "x", &lx);
       float* out = const_cast<float*>(get_f32(env, argv[1], "out", &lo));
-      int64_t v[10];
-      static const char* names[10] = {"batch", "inH", "inW", "channels", "outH", "outW", "fh", "fw", "sh", "sw"};
-      get_ints(env, argv, 2, 10, names, v);
-      const int64_t batch = v[0], inH = v[1], inW = v[2], ch = v[3], outH = v[4], outW = v[5], fh = v[6], fw = v[7],
-                    sh = v[8], sw = v[9];
-      if (fh < 1 || fw < 1 || sh < 1 || sw < 1) throw ArgError{"pool sizes and strides must be ≥ 1"};
-      if ((outH > 0 && (outH - 1) * sh + fh > inH) || (outW > 0 && (outW - 1) * sw + fw > inW)) {
-        throw ArgError{"the pooling windows reach outside the input (VALID pooling only)"};
-      }
-      need("x", lx, product({batch, inH, inW, ch}, "x"));
-      need("out", lo, product({batch, outH, outW, ch}, "out"));
-      probunet::avg_pool_valid(x, batch, inH, inW, ch, outH, outW, fh, fw, sh, sw, out);
+      const PoolArgs p = get_pool(env, argv, 2);
+      need("x", lx, product({p.batch, p.inH, p.inW, p.ch}, "x"));
+      need("out", lo, product({p.batch, p.outH, p.outW, p.ch}, "out"));
+      probunet::avg_pool_valid(x, p.batch, p.inH, p.inW, p.ch, p.outH, p.outW, p.fh, p.fw, p.sh, p.sw, out);
   });
 }
 

@@ -172,7 +172,7 @@ interface RawAddon {
   conv2dBackpropInput(dy: Float32Array, f: Float32Array, dx: Float32Array, shape: number[]): void;
   sumLeading(x: Float32Array, rows: number, cols: number, out: Float32Array): void;
   copyColumns(src: Float32Array, rows: number, srcCols: number, colStart: number, width: number, dst: Float32Array): void;
-  avgPoolGradValid(dy: Float32Array, dx: Float32Array, batch: number, outH: number, outW: number, channels: number, inH: number, inW: number, fh: number, fw: number, sh: number, sw: number): void;
+  avgPoolGradValid(dy: Float32Array, dx: Float32Array, batch: number, inH: number, inW: number, channels: number, outH: number, outW: number, fh: number, fw: number, sh: number, sw: number): void;
   binary(op: number, a: Float32Array, b: Float32Array, out: Float32Array): void;
   unary(op: number, x: Float32Array, out: Float32Array, alpha: number): void;
   addN(xs: Float32Array[], out: Float32Array): void;
@@ -249,7 +249,7 @@ export function loadNativeKernels(): NativeKernels {
     conv2dBackpropInput: (dy, filter, dx, s) => raw.conv2dBackpropInput(dy, filter, dx, shapeArray(s)),
     sumLeading: (x, rows, cols, out) => raw.sumLeading(x, rows, cols, out),
     copyColumns: (src, rows, srcCols, colStart, width, dst) => raw.copyColumns(src, rows, srcCols, colStart, width, dst),
-    avgPoolGradValid: (dy, dx, p) => raw.avgPoolGradValid(dy, dx, p.batch, p.outH, p.outW, p.channels, p.inH, p.inW, p.filterH, p.filterW, p.strideH, p.strideW),
+    avgPoolGradValid: (dy, dx, p) => raw.avgPoolGradValid(dy, dx, p.batch, p.inH, p.inW, p.channels, p.outH, p.outW, p.filterH, p.filterW, p.strideH, p.strideW),
     binary(op, a, b, out) {
       const code = BINARY_OP_CODES[op];
       if (code === undefined) throw new RangeError(`unknown binary op "${String(op)}"; choose one of ${Object.keys(BINARY_OP_CODES).join(', ')}`);

@@ -79,7 +79,7 @@ describe.skipIf(!compilerPresent)('@probunet/native element-wise and layout kern
     const x = randomArray(o * r * c, 6);
     const want = (outer: number, rows: number, cols: number) => {
       const w = new Float64Array(outer * cols);
-      for (let i = 0; i < outer; i++) for (let j = 0; j < rows; j++) for (let k = 0; k < cols; k++) w[i * cols + k] += x[(i * rows + j) * cols + k]!;
+      for (let i = 0; i < outer; i++) for (let j = 0; j < rows; j++) for (let k = 0; k < cols; k++) w[i * cols + k] = w[i * cols + k]! + x[(i * rows + j) * cols + k]!;
       return w;
     };
     for (const [outer, rows, cols] of [[1, o * r, c], [o, r, c], [o * r, c, 1]] as const) {

@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
-import type { NativeKernels } from '@probunet/native';
+import type { NativeKernels, PoolGeometry } from '@probunet/native';
 import { isF32, type KernelArgs } from './host.js';
 
 /** SplitV along the channel axis. */
@@ -25,25 +25,20 @@ export function splitV(native: NativeKernels, args: KernelArgs): tf.TensorInfo[]
   return outs;
 }
 
-/** AvgPoolGrad without padding. */
-export function avgPoolGrad(native: NativeKernels, args: KernelArgs): tf.TensorInfo | null {
-  const { inputs, backend } = args;
-  const attrs = (args.attrs ?? {}) as unknown as {
-    filterSize: number | [number, number];
-    strides: number | [number, number];
-    pad: 'valid' | 'same' | number | tf.backend_util.ExplicitPadding;
-    dimRoundingMode?: 'floor' | 'round' | 'ceil';
-  };
-  const dy = inputs.dy as tf.TensorInfo;
-  const input = inputs.input as tf.TensorInfo;
-  if (!isF32(dy, input) || input.shape.length !== 4) return null;
-  const info = tf.backend_util.computePool2DInfo(input.shape as [number, number, number, number], attrs.filterSize, attrs.strides, 1, attrs.pad, attrs.dimRoundingMode);
+interface PoolAttrs {
+  filterSize: number | [number, number];
+  strides: number | [number, number];
+  pad: 'valid' | 'same' | number | tf.backend_util.ExplicitPadding;
+  dimRoundingMode?: 'floor' | 'round' | 'ceil';
+}
+
+/** The pooling geometry of an NHWC input, or null when the windows are padded (not covered). */
+function validPool(shape: number[], args: KernelArgs): { info: tf.backend_util.Conv2DInfo; geometry: PoolGeometry } | null {
+  const attrs = (args.attrs ?? {}) as unknown as PoolAttrs;
+  const info = tf.backend_util.computePool2DInfo(shape as [number, number, number, number], attrs.filterSize, attrs.strides, 1, attrs.pad, attrs.dimRoundingMode);
   const { top, bottom, left, right } = info.padInfo;
   if (top || bottom || left || right) return null;
-  if (!tf.util.arraysEqual(dy.shape, info.outShape)) return null;
-  const out = backend.makeOutput(input.shape, 'float32');
-  if (tf.util.sizeFromShape(input.shape) === 0) return out;
-  native.avgPoolGradValid(backend.typedArrayFromHeap(dy), backend.typedArrayFromHeap(out), {
+  const geometry = {
     batch: info.batchSize,
     inH: info.inHeight,
     inW: info.inWidth,
@@ -54,7 +49,21 @@ export function avgPoolGrad(native: NativeKernels, args: KernelArgs): tf.TensorI
     filterW: info.filterWidth,
     strideH: info.strideHeight,
     strideW: info.strideWidth,
-  });
+  };
+  return { info, geometry };
+}
+
+/** AvgPoolGrad without padding. */
+export function avgPoolGrad(native: NativeKernels, args: KernelArgs): tf.TensorInfo | null {
+  const { inputs, backend } = args;
+  const dy = inputs.dy as tf.TensorInfo;
+  const input = inputs.input as tf.TensorInfo;
+  if (!isF32(dy, input) || input.shape.length !== 4) return null;
+  const pool = validPool(input.shape, args);
+  if (!pool || !tf.util.arraysEqual(dy.shape, pool.info.outShape)) return null;
+  const out = backend.makeOutput(input.shape, 'float32');
+  if (tf.util.sizeFromShape(input.shape) === 0) return out;
+  native.avgPoolGradValid(backend.typedArrayFromHeap(dy), backend.typedArrayFromHeap(out), pool.geometry);
   return out;
 }
 
@@ -69,31 +78,13 @@ export function identity(args: KernelArgs): tf.TensorInfo | null {
 /** AvgPool without padding (forward). */
 export function avgPool(native: NativeKernels, args: KernelArgs): tf.TensorInfo | null {
   const { inputs, backend } = args;
-  const attrs = (args.attrs ?? {}) as unknown as {
-    filterSize: number | [number, number];
-    strides: number | [number, number];
-    pad: 'valid' | 'same' | number | tf.backend_util.ExplicitPadding;
-    dimRoundingMode?: 'floor' | 'round' | 'ceil';
-  };
   const x = inputs.x as tf.TensorInfo;
   if (!isF32(x) || x.shape.length !== 4) return null;
-  const info = tf.backend_util.computePool2DInfo(x.shape as [number, number, number, number], attrs.filterSize, attrs.strides, 1, attrs.pad, attrs.dimRoundingMode);
-  const { top, bottom, left, right } = info.padInfo;
-  if (top || bottom || left || right) return null;
-  const out = backend.makeOutput(info.outShape, 'float32');
-  if (tf.util.sizeFromShape(info.outShape) === 0) return out;
-  native.avgPoolValid(backend.typedArrayFromHeap(x), backend.typedArrayFromHeap(out), {
-    batch: info.batchSize,
-    inH: info.inHeight,
-    inW: info.inWidth,
-    channels: info.inChannels,
-    outH: info.outHeight,
-    outW: info.outWidth,
-    filterH: info.filterHeight,
-    filterW: info.filterWidth,
-    strideH: info.strideHeight,
-    strideW: info.strideWidth,
-  });
+  const pool = validPool(x.shape, args);
+  if (!pool) return null;
+  const out = backend.makeOutput(pool.info.outShape, 'float32');
+  if (tf.util.sizeFromShape(pool.info.outShape) === 0) return out;
+  native.avgPoolValid(backend.typedArrayFromHeap(x), backend.typedArrayFromHeap(out), pool.geometry);
   return out;
 }
 
