@@ -51,7 +51,8 @@ describe('probunet CLI', () => {
     expect(await main(['backends', '--json', '--backend', 'cpu'])).toBe(0);
     const report = JSON.parse(out);
     expect(report.selected).toBe('cpu');
-    expect(report.candidates).toHaveLength(6);
+    expect(report.candidates).toHaveLength(7);
+    expect(report.candidates.map((c: { name: string }) => c.name)).toEqual(['node-gpu', 'node', 'webgpu', 'native', 'wasm-native', 'wasm', 'cpu']);
   });
 
   it.each(['lidc', 'cityscapes', 'lidc-pickle'])('data fixtures + data check --source %s', async (source) => {
