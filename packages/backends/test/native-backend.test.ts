@@ -4,6 +4,7 @@ import { relativeL2Error, tolerance } from '@probunet/core/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { initBackend } from '../src/index.js';
 import { nativeKernelCounters } from '../src/native-kernels/host.js';
+import { adamSteps, fusedAdamKernels } from './adam-steps.js';
 import { nativePoolStats } from '../src/native/backend.js';
 import { collapseBroadcast, repeatsAlongLeadingAxes } from '../src/native-kernels/elementwise.js';
 
@@ -170,12 +171,43 @@ describe.skipIf(!available)('native backend kernels', () => {
     expect(relativeL2Error(r.native, r.ref)).toBeLessThan(tolerance('kernel'));
   });
 
+  it("core's relu-conv gradient takes the fused relu-and-bias gradient (one native call) and matches cpu's chain", async () => {
+    await initBackend('native');
+    expect(backendCapabilities().fusedReluGrad).toBe(true);
+    const run: Case = () => {
+      // Large enough for both threads' bands; y has zeros and negatives (relu's dead side).
+      const x = rnd([4, 40, 40, 8], 63) as tf.Tensor4D;
+      const w = rnd([3, 3, 8, 16], 64) as tf.Tensor4D;
+      const b = rnd([16], 65) as tf.Tensor1D;
+      const dy = rnd([4, 40, 40, 16], 66);
+      const g = tf.grads((xi: tf.Tensor, wi: tf.Tensor, bi: tf.Tensor) => tf.sum(tf.mul(conv2dSame(xi as tf.Tensor4D, wi as tf.Tensor4D, bi as tf.Tensor1D, 'relu'), dy)))([x, w, b]);
+      return tf.concat(g.map((t) => tf.reshape(t, [-1])));
+    };
+    const r = await compare(run);
+    expect(relativeL2Error(r.native, r.ref)).toBeLessThan(tolerance('kernel'));
+    const prof = await tf.profile(() => tf.tidy(run));
+    expect(prof.kernelNames).toContain('ProbunetReluGradBias');
+    expect(prof.kernelNames).not.toContain('Step');
+    tf.dispose(prof.result as tf.Tensor);
+    // The bias gradient alone: the last 16 values.
+    expect(relativeL2Error(r.native.subarray(-16), r.ref.subarray(-16))).toBeLessThan(1e-5);
+  });
+
+  it("core's Adam takes the fused update on native: the same weights, moments and Σu² as cpu's chain, first and later steps, no tensor growth", async () => {
+    const ref = await adamSteps('cpu');
+    const got = await adamSteps('native');
+    expect(await fusedAdamKernels()).toEqual({ fused: true, chain: [] });
+    expect(got.weights).toEqual(ref.weights);
+    expect(got.state).toEqual(ref.state);
+    for (let i = 0; i < 3; i++) expect(Math.abs(got.norms[i]! - ref.norms[i]!) / ref.norms[i]!).toBeLessThan(1e-5);
+  });
+
   it('cpu stays stock beside it: no native kernel, no capability', async () => {
     await initBackend('cpu');
     const before = nativeKernelCounters();
     tf.tidy(() => tf.add(tf.matMul(rnd([8, 8], 36), rnd([8, 8], 37)), 1).dataSync());
     expect(nativeKernelCounters()).toEqual(before);
-    expect(backendCapabilities().exactConvBackprop).toBe(false);
+    expect(backendCapabilities()).toEqual({ exactConvBackprop: false, exactFilterGrad: false, fusedReluGrad: false, fusedAdam: false });
   });
 
   it('a read returns the values, and later kernels do not change what was read', async () => {

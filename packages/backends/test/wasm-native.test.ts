@@ -4,6 +4,7 @@ import { relativeL2Error, tolerance } from '@probunet/core/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { initBackend } from '../src/index.js';
 import { nativeKernelCounters } from '../src/native-kernels/host.js';
+import { adamSteps, fusedAdamKernels } from './adam-steps.js';
 
 // Kernel by kernel: wasm-native's replacements against wasm's own kernels (and cpu where wasm has
 // none), on the same inputs, including every fall-through case.
@@ -124,6 +125,17 @@ describe('wasm-native kernels', () => {
     expect(relativeL2Error(r.native, r.ref)).toBeLessThan(tolerance('kernel'));
   });
 
+  it("core's fused relu gradient and Adam update run here too, with cpu's values", async () => {
+    await initBackend('wasm-native');
+    expect(backendCapabilities()).toMatchObject({ fusedReluGrad: true, fusedAdam: true });
+    expect(await fusedAdamKernels()).toEqual({ fused: true, chain: [] });
+    const ref = await adamSteps('cpu');
+    const got = await adamSteps('wasm-native');
+    expect(got.weights).toEqual(ref.weights);
+    expect(got.state).toEqual(ref.state);
+    for (let i = 0; i < 3; i++) expect(Math.abs(got.norms[i]! - ref.norms[i]!) / ref.norms[i]!).toBeLessThan(1e-5);
+  });
+
   it('plain wasm stays stock beside it: no native kernel, no capability, one shared heap', async () => {
     await initBackend('wasm-native');
     const shared = tf.backend();
@@ -136,7 +148,7 @@ describe('wasm-native kernels', () => {
     expect(Array.from(tf.tidy(() => tf.add(kept, 0)).dataSync())).toEqual(Array.from(kept.dataSync()));
     kept.dispose();
     expect(nativeKernelCounters()).toEqual(before);
-    expect(backendCapabilities().exactConvBackprop).toBe(false);
+    expect(backendCapabilities()).toEqual({ exactConvBackprop: false, exactFilterGrad: false, fusedReluGrad: false, fusedAdam: false });
     // ...and wasm is back to having no filter gradient, as without the native kernels.
     expect(() => tf.tidy(() => tf.grad((f: tf.Tensor) => tf.sum(tf.conv2d(rnd([1, 4, 4, 1], 1) as tf.Tensor4D, f as tf.Tensor4D, 1, 'same')))(rnd([3, 3, 1, 1], 2)))).toThrow(/Kernel 'Conv2DBackpropFilter' not registered for backend 'wasm'/);
   });

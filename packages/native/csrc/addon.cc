@@ -412,6 +412,75 @@ napi_value SumAxes(napi_env env, napi_callback_info info) {
   });
 }
 
+// reluGradBias(dy, y, dx, db, rows, cols): dx = dy · step(y), db = Σ_rows dx ([rows, cols] arrays).
+napi_value ReluGradBias(napi_env env, napi_callback_info info) {
+  return with_args<6>(env, info, "reluGradBias", [&](napi_value* argv) {
+      size_t ldy, ly, ldx, ldb;
+      const float* dy = get_f32(env, argv[0], "dy", &ldy);
+      const float* y = get_f32(env, argv[1], "y", &ly);
+      float* dx = const_cast<float*>(get_f32(env, argv[2], "dx", &ldx));
+      float* db = const_cast<float*>(get_f32(env, argv[3], "db", &ldb));
+      int64_t v[2];
+      static const char* names[2] = {"rows", "cols"};
+      get_ints(env, argv, 4, 2, names, v);
+      const int64_t n = product({v[0], v[1]}, "dy");
+      need("dy", ldy, n);
+      need("y", ly, n);
+      need("dx", ldx, n);
+      need("db", ldb, v[1]);
+      probunet::relu_grad_bias(dy, y, dx, db, v[0], v[1]);
+  });
+}
+
+// adamUpdate(w, g, m | null, v | null, wOut, mOut, vOut, [beta1, 1-beta1, beta2, 1-beta2, epsilon, stepSize])
+// → Σ u² (a number). Every array has w's length.
+napi_value AdamUpdate(napi_env env, napi_callback_info info) {
+  double sumSq = 0;
+  with_args<8>(env, info, "adamUpdate", [&](napi_value* argv) {
+      size_t lw, lg, lm = 0, lv = 0, lwo, lmo, lvo;
+      const float* w = get_f32(env, argv[0], "w", &lw);
+      const float* g = get_f32(env, argv[1], "g", &lg);
+      const float* m = get_f32(env, argv[2], "m", &lm, true);
+      const float* v = get_f32(env, argv[3], "v", &lv, true);
+      float* wo = const_cast<float*>(get_f32(env, argv[4], "wOut", &lwo));
+      float* mo = const_cast<float*>(get_f32(env, argv[5], "mOut", &lmo));
+      float* vo = const_cast<float*>(get_f32(env, argv[6], "vOut", &lvo));
+      if ((m == nullptr) != (v == nullptr)) throw ArgError{"m and v must both be given (a later step) or both be null (the first)"};
+      const size_t n = lw;
+      const auto same = [&](const char* name, size_t len) {
+        if (len != n) throw ArgError{std::string(name) + " has " + std::to_string(len) + " values, w " + std::to_string(n)};
+      };
+      same("g", lg);
+      if (m) {
+        same("m", lm);
+        same("v", lv);
+      }
+      same("wOut", lwo);
+      same("mOut", lmo);
+      same("vOut", lvo);
+      bool isArray = false;
+      napi_is_array(env, argv[7], &isArray);
+      uint32_t count = 0;
+      if (isArray) napi_get_array_length(env, argv[7], &count);
+      if (!isArray || count != 6) throw ArgError{"adamUpdate's hyperparameters must be [beta1, 1 - beta1, beta2, 1 - beta2, epsilon, stepSize]"};
+      float h[6];
+      for (uint32_t i = 0; i < 6; ++i) {
+        napi_value e;
+        napi_get_element(env, argv[7], i, &e);
+        double d = 0;
+        if (napi_get_value_double(env, e, &d) != napi_ok || !std::isfinite(d)) throw ArgError{"adamUpdate's hyperparameters must be finite numbers"};
+        h[i] = static_cast<float>(d);
+      }
+      sumSq = probunet::adam_update(w, g, m, v, wo, mo, vo, static_cast<int64_t>(n), h[0], h[1], h[2], h[3], h[4], h[5]);
+  });
+  bool pending = false;
+  napi_is_exception_pending(env, &pending);
+  if (pending) return nullptr;
+  napi_value out;
+  napi_create_double(env, sumSq, &out);
+  return out;
+}
+
 // avgPoolValid(x, out, batch, inH, inW, channels, outH, outW, fh, fw, sh, sw)
 napi_value AvgPoolValid(napi_env env, napi_callback_info info) {
   return with_args<12>(env, info, "avgPoolValid", [&](napi_value* argv) {
@@ -524,6 +593,8 @@ napi_value Init(napi_env env, napi_value exports) {
       {"pasteColumns", nullptr, PasteColumns, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"resizeBilinear", nullptr, ResizeBilinear, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"resizeBilinearGrad", nullptr, ResizeBilinearGrad, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"reluGradBias", nullptr, ReluGradBias, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"adamUpdate", nullptr, AdamUpdate, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"info", nullptr, Info, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"setThreads", nullptr, SetThreads, nullptr, nullptr, nullptr, napi_default, nullptr},
   };

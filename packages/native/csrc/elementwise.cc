@@ -6,6 +6,7 @@
 
 #include "ops.h"
 #include "parallel.h"
+#include "scratch.h"
 
 namespace probunet {
 namespace {
@@ -236,6 +237,86 @@ void add_n(const float* const* xs, int64_t count, float* out, int64_t n) {
       }
     }
   });
+}
+
+void relu_grad_bias(const float* dy, const float* y, float* dx, float* db, int64_t rows, int64_t cols) {
+  if (cols == 0) return;
+  if (rows == 0) {
+    std::fill(db, db + cols, 0.f);
+    return;
+  }
+  // Bands of rows per thread, as sum_leading: each band's column sums in 256-row float blocks
+  // carried in double, the bands' totals added in order.
+  const int64_t t = std::max<int64_t>(1, std::min<int64_t>(threads(), rows * cols / (1 << 16)));
+  Scratch<double> totals = alloc_scratch<double>(t * cols, "per-thread bias gradients");
+  const int64_t per = (rows + t - 1) / t;
+  auto band = [&](int64_t w) {
+    const int64_t lo = std::min(rows, w * per), hi = std::min(rows, (w + 1) * per);
+    Scratch<float> acc = alloc_scratch<float>(cols, "bias gradient sums");
+    double* total = totals.get() + w * cols;
+    std::fill(total, total + cols, 0.0);
+    float* a = acc.get();
+    for (int64_t r0 = lo; r0 < hi; r0 += 256) {
+      std::fill(a, a + cols, 0.f);
+      const int64_t r1 = std::min(hi, r0 + 256);
+      for (int64_t r = r0; r < r1; ++r) {
+        const float* dyr = dy + r * cols;
+        const float* yr = y + r * cols;
+        float* dxr = dx + r * cols;
+        for (int64_t c = 0; c < cols; ++c) {
+          const float yv = yr[c];
+          // Step(y) as a factor (so dy = ±Inf or NaN against y ≤ 0 gives NaN, as dy · 0 does).
+          const float s = yv == yv ? (yv > 0.f ? 1.f : 0.f) : yv;
+          const float d = dyr[c] * s;
+          dxr[c] = d;
+          a[c] += d;
+        }
+      }
+      for (int64_t c = 0; c < cols; ++c) total[c] += a[c];
+    }
+  };
+  run_tasks(t, band);
+  for (int64_t c = 0; c < cols; ++c) {
+    double s = 0;
+    for (int64_t w = 0; w < t; ++w) s += totals[w * cols + c];
+    db[c] = static_cast<float>(s);
+  }
+}
+
+double adam_update(const float* w, const float* g, const float* m, const float* v, float* wOut, float* mOut,
+                   float* vOut, int64_t n, float beta1, float oneMinusBeta1, float beta2, float oneMinusBeta2,
+                   float epsilon, float stepSize) {
+  if (n == 0) return 0.0;
+  const int64_t t = std::max<int64_t>(1, std::min<int64_t>(threads(), n / kMinPerThread));
+  const int64_t per = (n + t - 1) / t;
+  std::vector<double> sums(t, 0.0);
+  auto share = [&](int64_t k) {
+    const int64_t lo = std::min(n, k * per), hi = std::min(n, (k + 1) * per);
+    double total = 0;
+    // 256-element float blocks of Σ u², carried in double (as the Sum kernel it replaces).
+    for (int64_t i0 = lo; i0 < hi; i0 += 256) {
+      const int64_t i1 = std::min(hi, i0 + 256);
+      float acc = 0.f;
+      for (int64_t i = i0; i < i1; ++i) {
+        const float gi = g[i];
+        // Each product and sum rounded to float, in the chain's order (no fused multiply-add:
+        // the build is ISO C++, which does not contract).
+        const float mi = m ? m[i] * beta1 + gi * oneMinusBeta1 : gi * oneMinusBeta1;
+        const float vi = v ? v[i] * beta2 + (gi * gi) * oneMinusBeta2 : (gi * gi) * oneMinusBeta2;
+        const float u = mi / (std::sqrt(vi) + epsilon) * stepSize;
+        mOut[i] = mi;
+        vOut[i] = vi;
+        wOut[i] = w[i] - u;
+        acc += u * u;
+      }
+      total += acc;
+    }
+    sums[k] = total;
+  };
+  run_tasks(t, share);
+  double s = 0;
+  for (double x : sums) s += x;
+  return s;
 }
 
 }  // namespace probunet

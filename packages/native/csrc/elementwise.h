@@ -54,4 +54,19 @@ void add_n(const float* const* xs, int64_t count, float* out, int64_t n);
 // cols = 1), float sums of 256 terms carried in double.
 void sum_axes(const float* x, int64_t outer, int64_t rows, int64_t cols, float* out);
 
+// The gradient of relu(pre) through its output y, and of a bias added before it, in one pass:
+// dx[r, c] = dy[r, c] · step(y[r, c]) (step: 1 where y > 0, 0 elsewhere, NaN where y is NaN, as
+// TensorFlow.js's Step), db[c] = Σ_r dx[r, c] (sums as sum_axes: 256-term float blocks carried in
+// double, per-thread bands added in order). dx may alias dy.
+void relu_grad_bias(const float* dy, const float* y, float* dx, float* db, int64_t rows, int64_t cols);
+
+// One Adam step over n parameters, in one pass (the op order of probunet's Adam, so the result is
+// the same as its chain of element-wise kernels):
+//   m' = m·β1 + g·(1 − β1), v' = v·β2 + g²·(1 − β2)   (m, v null: the first step, m = v = 0 dropped)
+//   u = m' / (√v' + ε) · stepSize, w' = w − u
+// Returns Σ u² (in double): NaN or Inf when any update is. Outputs may alias their inputs.
+double adam_update(const float* w, const float* g, const float* m, const float* v, float* wOut, float* mOut,
+                   float* vOut, int64_t n, float beta1, float oneMinusBeta1, float beta2, float oneMinusBeta2,
+                   float epsilon, float stepSize);
+
 }  // namespace probunet

@@ -150,12 +150,33 @@ export interface NativeKernels {
   resizeBilinear(x: Float32Array, out: Float32Array, r: ResizeGeometry): void;
   /** Its gradient (halfPixelCenters false): dy [batch, outH, outW, channels] → dx [batch, inH, inW, channels]. */
   resizeBilinearGrad(dy: Float32Array, dx: Float32Array, r: Omit<ResizeGeometry, 'halfPixelCenters'>): void;
+  /**
+   * The gradient through a relu and the bias added before it, in one pass over [rows, cols] arrays:
+   * dx = dy · step(y) (Step as TensorFlow.js's: NaN where y is NaN), db[c] = Σ_r dx[r, c] (float sums
+   * of 256 rows, carried in double). dx may be dy.
+   */
+  reluGradBias(dy: Float32Array, y: Float32Array, dx: Float32Array, db: Float32Array, rows: number, cols: number): void;
+  /**
+   * One Adam step in one pass, in the order of @probunet/core's Adam (each product and sum rounded
+   * to float32): m' = m·β1 + g·(1−β1), v' = v·β2 + g²·(1−β2) (m and v null: the first step),
+   * u = m' / (√v' + ε) · stepSize, w' = w − u. Returns Σ u² (NaN or Infinity when any update is).
+   * Outputs may be their inputs.
+   */
+  adamUpdate(w: Float32Array, g: Float32Array, m: Float32Array | null, v: Float32Array | null, out: { w: Float32Array; m: Float32Array; v: Float32Array }, h: AdamHyperparameters): number;
   info(): NativeInfo;
   /**
    * Threads per call (one setting per process), run on a persistent pool; 0 restores the default
    * (the CPUs in the process's affinity mask, or PROBUNET_NATIVE_THREADS).
    */
   setThreads(n: number): void;
+}
+
+/** Adam's hyperparameters for one step (stepSize: the learning rate with both bias corrections). */
+export interface AdamHyperparameters {
+  beta1: number;
+  beta2: number;
+  epsilon: number;
+  stepSize: number;
 }
 
 export class NativeUnavailableError extends Error {
@@ -182,6 +203,8 @@ interface RawAddon {
   pasteColumns(src: Float32Array, rows: number, width: number, dst: Float32Array, dstCols: number, colStart: number): void;
   resizeBilinear(x: Float32Array, out: Float32Array, batch: number, inH: number, inW: number, channels: number, outH: number, outW: number, alignCorners: boolean, halfPixelCenters: boolean): void;
   resizeBilinearGrad(dy: Float32Array, dx: Float32Array, batch: number, yH: number, yW: number, channels: number, xH: number, xW: number, alignCorners: boolean): void;
+  reluGradBias(dy: Float32Array, y: Float32Array, dx: Float32Array, db: Float32Array, rows: number, cols: number): void;
+  adamUpdate(w: Float32Array, g: Float32Array, m: Float32Array | null, v: Float32Array | null, wOut: Float32Array, mOut: Float32Array, vOut: Float32Array, h: number[]): number;
   info(): NativeInfo;
   setThreads(n: number): void;
 }
@@ -270,6 +293,8 @@ export function loadNativeKernels(): NativeKernels {
     avgPoolValid: (x, out, p) => raw.avgPoolValid(x, out, p.batch, p.inH, p.inW, p.channels, p.outH, p.outW, p.filterH, p.filterW, p.strideH, p.strideW),
     pasteColumns: (src, rows, width, dst, dstCols, colStart) => raw.pasteColumns(src, rows, width, dst, dstCols, colStart),
     resizeBilinear: (x, out, r) => raw.resizeBilinear(x, out, r.batch, r.inH, r.inW, r.channels, r.outH, r.outW, r.alignCorners, r.halfPixelCenters),
+    reluGradBias: (dy, y, dx, db, rows, cols) => raw.reluGradBias(dy, y, dx, db, rows, cols),
+    adamUpdate: (w, g, m, v, out, h) => raw.adamUpdate(w, g, m, v, out.w, out.m, out.v, [h.beta1, 1 - h.beta1, h.beta2, 1 - h.beta2, h.epsilon, h.stepSize]),
     resizeBilinearGrad: (dy, dx, r) => raw.resizeBilinearGrad(dy, dx, r.batch, r.outH, r.outW, r.channels, r.inH, r.inW, r.alignCorners),
     info: () => raw.info(),
     setThreads: (n) => raw.setThreads(n),

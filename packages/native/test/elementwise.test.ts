@@ -124,4 +124,52 @@ describe.skipIf(!compilerPresent)('@probunet/native element-wise and layout kern
     const dot = (a: Float32Array, b: Float32Array) => a.reduce((s, v, i) => s + v * b[i]!, 0);
     expect(Math.abs(dot(up, g) - dot(xs, dx))).toBeLessThan(1e-3);
   });
+
+  it('reluGradBias: dy · step(y) and its column sums in one pass, NaN and Infinity as the chain gives them', () => {
+    const [rows, cols] = [9000, 12];
+    const dy = randomArray(rows * cols, 11);
+    const y = randomArray(rows * cols, 12);
+    const dx = new Float32Array(rows * cols);
+    const db = new Float32Array(cols);
+    native.reluGradBias(dy, y, dx, db, rows, cols);
+    expect(maxAbs(dx, Array.from(dy, (d, i) => (y[i]! > 0 ? d : 0)))).toBe(0);
+    const want = new Array<number>(cols).fill(0);
+    for (let i = 0; i < rows * cols; i++) if (y[i]! > 0) want[i % cols]! += dy[i]!;
+    expect(maxAbs(db, want)).toBeLessThan(1e-4);
+    // Step(NaN) is NaN; ±Infinity · 0 is NaN (as dy · step(y) computes it); in place (dx = dy).
+    const d2 = new Float32Array([1, Infinity, 2, -3, 4, 5]);
+    native.reluGradBias(d2, new Float32Array([NaN, -1, 0, 2, 1, -0.5]), d2, new Float32Array(3), 2, 3);
+    expect(Array.from(d2).map(String)).toEqual(['NaN', 'NaN', '0', '-3', '4', '0']);
+    expect(() => native.reluGradBias(dy, y, dx, new Float32Array(5), rows, cols)).toThrow(/db has 5 values, the shapes need 12/);
+  });
+
+  it('adamUpdate: the step as its float32 definition, first and later steps, Σu², argument errors', () => {
+    const n = 50_000;
+    const [w, g, m, v] = [randomArray(n, 21), randomArray(n, 22), randomArray(n, 23), randomArray(n, 24).map(Math.abs)];
+    const h = { beta1: 0.9, beta2: 0.999, epsilon: 1e-8, stepSize: 0.001 * Math.sqrt(1 - 0.999 ** 3) / (1 - 0.9 ** 3) };
+    const f = Math.fround;
+    const [b1, c1, b2, c2, eps, step] = [h.beta1, 1 - h.beta1, h.beta2, 1 - h.beta2, h.epsilon, h.stepSize].map(f) as [number, number, number, number, number, number];
+    const out = { w: new Float32Array(n), m: new Float32Array(n), v: new Float32Array(n) };
+    for (const first of [false, true]) {
+      const sumSq = native.adamUpdate(w, g, first ? null : m, first ? null : v, out, h);
+      let total = 0;
+      let worst = 0;
+      for (let i = 0; i < n; i++) {
+        const mi = first ? f(g[i]! * c1) : f(f(m[i]! * b1) + f(g[i]! * c1));
+        const vi = first ? f(f(g[i]! * g[i]!) * c2) : f(f(v[i]! * b2) + f(f(g[i]! * g[i]!) * c2));
+        const u = f(f(mi / f(f(Math.sqrt(vi)) + eps)) * step);
+        worst = Math.max(worst, Math.abs(out.m[i]! - mi), Math.abs(out.v[i]! - vi), Math.abs(out.w[i]! - f(w[i]! - u)));
+        total += u * u;
+      }
+      expect(worst).toBe(0);
+      expect(Math.abs(sumSq - total) / total).toBeLessThan(1e-5);
+    }
+    // In place, and a NaN gradient shows in Σu².
+    const w2 = new Float32Array([1, 2]);
+    expect(native.adamUpdate(w2, new Float32Array([NaN, 1]), null, null, { w: w2, m: new Float32Array(2), v: new Float32Array(2) }, h)).toBeNaN();
+    expect(w2[0]).toBeNaN();
+    expect(() => native.adamUpdate(w, g, m, null, out, h)).toThrow(/m and v must both be given/);
+    expect(() => native.adamUpdate(w, g.subarray(1), null, null, out, h)).toThrow(/g has 49999 values, w 50000/);
+    expect(() => native.adamUpdate(w, g, null, null, out, { ...h, epsilon: NaN })).toThrow(/hyperparameters must be finite/);
+  });
 });

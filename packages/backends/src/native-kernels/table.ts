@@ -2,6 +2,7 @@ import type * as tf from '@tensorflow/tfjs-core';
 import type { NativeKernels } from '@probunet/native';
 import { conv } from './conv.js';
 import { conv2dBackprop } from './conv-backprop.js';
+import { FUSED_KERNELS } from './fused.js';
 import { addN, binary, BINARY_KERNELS, unary, UNARY_KERNELS } from './elementwise.js';
 import type { KernelArgs } from './host.js';
 import { avgPool, avgPoolGrad, concat, resizeBilinear, resizeBilinearGrad, splitV } from './layout.js';
@@ -43,3 +44,6 @@ export const ELEMENTWISE_KERNELS: Readonly<Record<string, NativeKernelImpl>> = {
   ...Object.fromEntries(Object.entries(UNARY_KERNELS).map(([name, op]) => [name, (n: NativeKernels, a: KernelArgs) => unary(n, op, a)])),
   AddN: addN,
 };
+
+/** One-pass replacements for chains of core's training step (no TensorFlow.js counterpart). */
+export const FUSED: Readonly<Record<string, NativeKernelImpl>> = FUSED_KERNELS;

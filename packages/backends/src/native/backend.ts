@@ -2,7 +2,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { capabilityMarker } from '@probunet/core';
 import type { NativeKernels } from '@probunet/native';
 import { nativeFirst, type KernelFunc, type KernelHost } from '../native-kernels/host.js';
-import { COMPUTE_KERNELS, ELEMENTWISE_KERNELS, LAYOUT_KERNELS } from '../native-kernels/table.js';
+import { COMPUTE_KERNELS, ELEMENTWISE_KERNELS, FUSED, LAYOUT_KERNELS } from '../native-kernels/table.js';
 
 /**
  * The `native` backend: every tensor is a JavaScript typed array (as on TensorFlow.js's cpu
@@ -212,7 +212,7 @@ export function registerNativeBackend(native: NativeKernels, MathBackendCPU: unk
   const Backend = nativeBackendClass(MathBackendCPU);
   // Priority 0: never picked implicitly over the others; initBackend('native') selects it.
   tf.registerBackend(NATIVE, () => new Backend(), 0);
-  const impls = { ...COMPUTE_KERNELS, ...LAYOUT_KERNELS, ...ELEMENTWISE_KERNELS };
+  const impls = { ...COMPUTE_KERNELS, ...LAYOUT_KERNELS, ...ELEMENTWISE_KERNELS, ...FUSED };
   for (const k of cpuKernels) {
     if (!(k.kernelName in impls)) tf.registerKernel({ ...k, backendName: NATIVE });
   }

@@ -3,7 +3,7 @@ import { capabilityMarker } from '@probunet/core';
 import type { NativeKernels } from '@probunet/native';
 import { nativeFirst, type KernelFunc } from '../native-kernels/host.js';
 import { identity } from '../native-kernels/layout.js';
-import { COMPUTE_KERNELS, type NativeKernelImpl } from '../native-kernels/table.js';
+import { COMPUTE_KERNELS, FUSED, type NativeKernelImpl } from '../native-kernels/table.js';
 import { assertWasmInternals } from './wasm-internals.js';
 
 /**
@@ -64,6 +64,10 @@ export function registerWasmNativeBackend(native: NativeKernels): void {
     const impl: NativeKernelImpl = name === 'Identity' ? (_native, args) => identity(args) : COMPUTE_KERNELS[name]!;
     const run = nativeFirst(name, (args) => impl(installedWith!, args), wasmKernel, WASM_NATIVE);
     tf.registerKernel({ ...(original ?? {}), kernelName: name, backendName: WASM_NATIVE, kernelFunc: run as unknown as tf.KernelFunc });
+  }
+  // Core's fused training kernels (no wasm counterpart: core runs its own chain where they are absent).
+  for (const [name, impl] of Object.entries(FUSED)) {
+    tf.registerKernel({ kernelName: name, backendName: WASM_NATIVE, kernelFunc: nativeFirst(name, (args) => impl(installedWith!, args), undefined, WASM_NATIVE) as unknown as tf.KernelFunc });
   }
   tf.registerKernel(capabilityMarker('exactConvBackprop', WASM_NATIVE));
 }

@@ -12,8 +12,22 @@ export type Activation = 'relu' | 'linear';
  *   at every size, so conv2dSame's gradient runs them directly instead of its forward-conv
  *   formulation (which needs transposed, reversed and padded copies of the activations).
  *   @probunet/backends registers it for `wasm-native`, whose kernels its parity tests check.
+ *
+ * Two capabilities are kernels that run, each one pass over memory in place of a chain of
+ * element-wise kernels (core runs the chain where they are absent; both give the same float32
+ * values):
+ * - `ProbunetReluGradBias` {dy, y} → [dx, db]: dx = dy · step(y), db = Σ dx over all axes but
+ *   the last (a relu convolution's gradient before its two backprops);
+ * - `ProbunetAdamUpdate` {w, g, m?, v?}, attrs {beta1, beta2, epsilon, stepSize} → [w', m', v', Σu²]
+ *   (one Adam step, in {@link Adam}'s order of operations).
+ * @probunet/backends registers both for `native` and `wasm-native`.
  */
-export const CAPABILITY_KERNELS = { exactConvBackprop: 'ProbunetExactConvBackprop', exactFilterGrad: 'ProbunetExactFilterGrad' } as const;
+export const CAPABILITY_KERNELS = {
+  exactConvBackprop: 'ProbunetExactConvBackprop',
+  exactFilterGrad: 'ProbunetExactFilterGrad',
+  fusedReluGrad: 'ProbunetReluGradBias',
+  fusedAdam: 'ProbunetAdamUpdate',
+} as const;
 
 export interface BackendCapabilities {
   /** conv2dSame's gradient may call the backend's own backprop kernels. */
@@ -24,12 +38,16 @@ export interface BackendCapabilities {
    * @probunet/backends registers it for `webgpu` with its split-K kernel.
    */
   exactFilterGrad: boolean;
+  /** The `ProbunetReluGradBias` kernel (see CAPABILITY_KERNELS). */
+  fusedReluGrad: boolean;
+  /** The `ProbunetAdamUpdate` kernel (see CAPABILITY_KERNELS). */
+  fusedAdam: boolean;
 }
 
 /** What `backendName` (default: the active backend) declares; see CAPABILITY_KERNELS. */
 export function backendCapabilities(backendName: string = tf.getBackend()): BackendCapabilities {
   const has = (c: keyof typeof CAPABILITY_KERNELS) => tf.getKernel(CAPABILITY_KERNELS[c], backendName) !== undefined;
-  return { exactConvBackprop: has('exactConvBackprop'), exactFilterGrad: has('exactFilterGrad') };
+  return { exactConvBackprop: has('exactConvBackprop'), exactFilterGrad: has('exactFilterGrad'), fusedReluGrad: has('fusedReluGrad'), fusedAdam: has('fusedAdam') };
 }
 
 /**
@@ -97,10 +115,9 @@ export function conv2dSame(
       gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) =>
         tf.tidy('probunet/conv-grad', () => {
           const [xs, ws, ys] = saved as [tf.Tensor4D, tf.Tensor4D, tf.Tensor4D | undefined];
-          const dPre = (ys ? tf.mul(dy, tf.step(ys)) : dy) as tf.Tensor4D;
-          const db = tf.sum(dPre, [0, 1, 2]);
-          if (k === 1) return [...conv1x1Grads(xs, ws, dPre), db];
           const caps = backendCapabilities();
+          const [dPre, db] = (ys && caps.fusedReluGrad ? tf.engine().runKernel(CAPABILITY_KERNELS.fusedReluGrad, { dy, y: ys }, {}) : reluGradBias(dy, ys)) as [tf.Tensor4D, tf.Tensor1D];
+          if (k === 1) return [...conv1x1Grads(xs, ws, dPre), db];
           const attrs = { strides: 1, pad: 'same', dataFormat: 'NHWC', dimRoundingMode: undefined };
           const run = (name: string, inputs: tf.NamedTensorMap, extra: tf.NamedAttrMap) =>
             tf.engine().runKernel(name, inputs, { ...attrs, ...extra } as unknown as tf.NamedAttrMap) as tf.Tensor4D;
@@ -111,6 +128,12 @@ export function conv2dSame(
     };
   }) as unknown as (...args: Array<tf.Tensor | tf.GradSaveFunc>) => { value: tf.Tensor4D; gradFunc: (dy: tf.Tensor4D, saved: tf.Tensor[]) => tf.Tensor[] });
   return op(x, kernel, bias) as tf.Tensor4D;
+}
+
+/** dy through the relu whose output is y (none: linear), and the bias gradient: the unfused chain. */
+function reluGradBias(dy: tf.Tensor, y: tf.Tensor | undefined): [tf.Tensor, tf.Tensor] {
+  const dPre = y ? tf.mul(dy, tf.step(y)) : dy;
+  return [dPre, tf.sum(dPre, [0, 1, 2])];
 }
 
 /** A 1×1 convolution is a matrix product over the channel axis; this is faster on every backend. */

@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { CheckpointError, ConfigError } from '../errors.js';
+import { backendCapabilities, CAPABILITY_KERNELS } from '../ops/conv.js';
 import { sumAll } from '../ops/sum.js';
 
 export interface AdamOptions {
@@ -52,10 +53,20 @@ export class Adam {
     return tf.tidy('probunet/adam', () => {
       const values = new Map<string, { weight: tf.Tensor; m: tf.Tensor; v: tf.Tensor }>();
       const checks: tf.Tensor[] = [];
+      const fused = backendCapabilities().fusedAdam;
       for (const [name, g] of grads) {
         const variable = variables.get(name);
         if (!variable) throw new ConfigError(`Adam: no variable named "${name}"`);
         const state = this.moments.get(name);
+        if (fused && g.dtype === 'float32' && tf.util.arraysEqual(g.shape, variable.shape)) {
+          // One pass over memory on backends that offer it (the same float32 values as below).
+          const inputs: tf.NamedTensorMap = state ? { w: variable, g, m: state.m, v: state.v } : { w: variable, g };
+          const attrs = { beta1: this.beta1, beta2: this.beta2, epsilon: this.epsilon, stepSize };
+          const [weight, m, v, sumSq] = tf.engine().runKernel(CAPABILITY_KERNELS.fusedAdam, inputs, attrs as unknown as tf.NamedAttrMap) as tf.Tensor[];
+          checks.push(sumSq!);
+          values.set(name, { weight: tf.keep(weight!), m: tf.keep(m!), v: tf.keep(v!) });
+          continue;
+        }
         const m = state ? tf.add(tf.mul(state.m, this.beta1), tf.mul(g, 1 - this.beta1)) : tf.mul(g, 1 - this.beta1);
         const v = state ? tf.add(tf.mul(state.v, this.beta2), tf.mul(tf.square(g), 1 - this.beta2)) : tf.mul(tf.square(g), 1 - this.beta2);
         const update = tf.mul(tf.div(m, tf.add(tf.sqrt(v), this.epsilon)), stepSize);

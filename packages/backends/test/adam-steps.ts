@@ -1,0 +1,46 @@
+import * as tf from '@tensorflow/tfjs-core';
+import { Adam } from '@probunet/core';
+import { expect } from 'vitest';
+import { initBackend, type BackendName } from '../src/index.js';
+
+// Three steps of core's Adam on one backend (the first makes the moments; the second's gradients
+// are 1000× smaller), for comparing a backend's fused update with cpu's chain of element-wise ops.
+
+const rnd = (shape: number[], seed: number) => tf.randomNormal(shape, 0, 1, 'float32', seed);
+let runs = 0;
+
+export async function adamSteps(backend: BackendName): Promise<{ norms: number[]; state: number[][]; weights: number[][] }> {
+  await initBackend(backend);
+  const id = runs++;
+  const vars = new Map([
+    ['a', tf.variable(rnd([3, 3, 8, 40], 67), true, `adam-steps-${id}-a`)],
+    ['b', tf.variable(rnd([40], 68), true, `adam-steps-${id}-b`)],
+  ]);
+  const adam = new Adam();
+  const norms: number[] = [];
+  const before = tf.memory().numTensors;
+  for (let step = 0; step < 3; step++) {
+    const grads = new Map([...vars].map(([name, v]) => [name, tf.tidy(() => tf.mul(rnd(v.shape, 70 + step), step === 1 ? 1e-3 : 1))] as [string, tf.Tensor]));
+    const pending = adam.prepare(vars, grads, 0.01);
+    norms.push(pending.updateSquaredNorm.dataSync()[0]!);
+    adam.commit(pending, vars);
+    tf.dispose([...grads.values()]);
+    // No tensor growth: only the two moments per variable, made at the first step.
+    expect(tf.memory().numTensors).toBe(before + 4);
+  }
+  const state = [...adam.stateTensors().values()].map((t) => Array.from(t.dataSync()));
+  const weights = [...vars.values()].map((v) => Array.from(v.dataSync()));
+  adam.dispose();
+  tf.dispose([...vars.values()]);
+  return { norms, state, weights };
+}
+
+/** Which kernels one Adam update runs on the active backend: the fused one, and any of the chain's. */
+export async function fusedAdamKernels(): Promise<{ fused: boolean; chain: string[] }> {
+  const w = new Map([['w', tf.variable(rnd([4, 4], 80), true, `adam-profiled-${runs++}`)]]);
+  const g = new Map([['w', rnd([4, 4], 81)]]);
+  const adam = new Adam();
+  const prof = await tf.profile(() => adam.discard(adam.prepare(w, g, 0.01)));
+  tf.dispose([...w.values(), ...g.values()]);
+  return { fused: prof.kernelNames.includes('ProbunetAdamUpdate'), chain: prof.kernelNames.filter((k) => ['Multiply', 'Square', 'Sqrt', 'RealDiv', 'Sub'].includes(k)) };
+}
