@@ -72,6 +72,9 @@ if (steps > 0) {
     });
     const byKernel = new Map<string, { ms: number; calls: number }>();
     for (const k of info.kernels) {
+      // tf.customGrad ops show under their scope's name (probunet/…) with their inner kernels' time,
+      // which the inner kernels report again: skip them.
+      if (k.name.includes('/')) continue;
       const e = byKernel.get(k.name) ?? { ms: 0, calls: 0 };
       e.ms += typeof k.kernelTimeMs === 'number' ? k.kernelTimeMs : 0;
       e.calls++;
@@ -80,7 +83,7 @@ if (steps > 0) {
     const total = [...byKernel.values()].reduce((a, e) => a + e.ms, 0);
     out.profile = [...byKernel]
       .sort((a, b) => b[1].ms - a[1].ms)
-      .slice(0, 12)
+      .slice(0, 20)
       .map(([kernel, e]) => ({ kernel, ms: Math.round(e.ms), calls: e.calls, share: e.ms / total }));
   }
   if (trainer instanceof DataParallelTrainer) await trainer.close();

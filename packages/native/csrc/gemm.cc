@@ -157,16 +157,23 @@ const float* zeros() {
   return z.data();
 }
 
-// One MR-row packed panel (kc × MR, interleaved) from segments; rows past `rows` are zero.
-void pack_segments(const Segment* segs, int64_t n, int64_t rows, float* d) {
+// One MR-row packed panel (kc × MR, interleaved) from segments read with `stride`; rows past
+// `rows` are zero.
+void pack_segments(const Segment* segs, int64_t n, int64_t rows, int64_t stride, float* d) {
   for (int64_t k = 0; k < n; ++k) {
-    Segment seg = segs[k];
-    for (int r = rows; r < MR; ++r) seg.p[r] = zeros();
+    const Segment& seg = segs[k];
     const float *s0 = seg.p[0], *s1 = seg.p[1], *s2 = seg.p[2], *s3 = seg.p[3], *s4 = seg.p[4], *s5 = seg.p[5];
-    for (int64_t q = 0; q < seg.len; ++q, d += MR) {
+    for (int64_t q = 0; q < seg.len * stride; q += stride, d += MR) {
       d[0] = s0[q]; d[1] = s1[q]; d[2] = s2[q];
       d[3] = s3[q]; d[4] = s4[q]; d[5] = s5[q];
     }
+  }
+  // Rows past `rows` (the segments repeat the last real row there): zero.
+  if (rows < MR) {
+    int64_t total = 0;
+    for (int64_t k = 0; k < n; ++k) total += segs[k].len;
+    for (d -= total * MR; total > 0; --total, d += MR)
+      for (int r = rows; r < MR; ++r) d[r] = 0.f;
   }
 }
 
@@ -191,7 +198,7 @@ struct DenseA {
       if (cs == 1) {
         Segment seg;
         segments(i0 + ir, rows, p0, kc, &seg);
-        pack_segments(&seg, 1, rows, panel);
+        pack_segments(&seg, 1, rows, 1, panel);
       } else {
         for (int64_t p = 0; p < kc; ++p) {
           const float* src = a + (p0 + p) * cs + (i0 + ir) * rs;
@@ -217,32 +224,46 @@ struct ConvA {
   // segment per filter tap the block touches. Returns the number of segments written.
   int64_t segments(int64_t i0, int64_t rows, int64_t p0, int64_t kc, Segment* out) const {
     const ConvShape& g = *s;
-    int64_t oy[MR], ox[MR];
+    // Each row's receptive-field corner and image. The rows are consecutive output positions:
+    // decode the first, then step (divisions cost as much as the rest of this function).
+    int64_t y0[MR], x0[MR];
     const float* xb[MR];
-    for (int r = 0; r < MR; ++r) {
-      int64_t i = i0 + std::min<int64_t>(r, rows - 1);
-      ox[r] = i % g.outW;
-      i /= g.outW;
-      oy[r] = i % g.outH;
-      xb[r] = x + (i / g.outH) * g.inH * g.inW * g.inC;
+    {
+      int64_t ox = i0 % g.outW, oy = (i0 / g.outW) % g.outH, b = i0 / (g.outW * g.outH);
+      for (int r = 0; r < MR; ++r) {
+        y0[r] = oy * g.strideH - g.padTop;
+        x0[r] = ox * g.strideW - g.padLeft;
+        xb[r] = x + b * g.inH * g.inW * g.inC;
+        if (r + 1 >= rows) continue;  // missing rows repeat the last
+        if (++ox == g.outW) {
+          ox = 0;
+          if (++oy == g.outH) {
+            oy = 0;
+            ++b;
+          }
+        }
+      }
     }
     int64_t n = 0;
     int64_t p = p0;
     int64_t ci = p % g.inC;
-    int64_t tap = p / g.inC;
+    const int64_t tap0 = p / g.inC;
+    int64_t ky = tap0 / g.kw, kx = tap0 % g.kw;
     while (p < p0 + kc) {
-      const int64_t ky = tap / g.kw, kx = tap % g.kw;
       const int64_t run = std::min(g.inC - ci, p0 + kc - p);
       Segment& seg = out[n++];
       seg.len = run;
+      const int64_t dy = ky * g.dilH, dx = kx * g.dilW;
       for (int r = 0; r < MR; ++r) {
-        const int64_t y = oy[r] * g.strideH - g.padTop + ky * g.dilH;
-        const int64_t xx = ox[r] * g.strideW - g.padLeft + kx * g.dilW;
+        const int64_t y = y0[r] + dy, xx = x0[r] + dx;
         seg.p[r] = (y < 0 || y >= g.inH || xx < 0 || xx >= g.inW) ? zeros() : xb[r] + (y * g.inW + xx) * g.inC + ci;
       }
       p += run;
       ci = 0;
-      ++tap;
+      if (++kx == g.kw) {
+        kx = 0;
+        ++ky;
+      }
     }
     return n;
   }
@@ -252,10 +273,66 @@ struct ConvA {
     for (int64_t ir = 0; ir < mc; ir += MR) {
       const int64_t rows = std::min<int64_t>(MR, mc - ir);
       const int64_t n = segments(i0 + ir, rows, p0, kc, segs.get());
-      pack_segments(segs.get(), n, rows, dst + ir * kc);
+      pack_segments(segs.get(), n, rows, 1, dst + ir * kc);
     }
   }
 };
+
+// The transposed im2col matrix of a convolution over a padded input (so that every tap of every
+// output position is in bounds): row i = (ky, kx, ci) with ci fastest, column p = (b, oy, ox). A
+// block of rows at one column is up to six channels of one input pixel; along a run of columns in
+// one output row the pixel advances by strideW·C floats. So a block reads in place as one segment
+// per output row it touches, with stride strideW·C, and a filter gradient
+// dW[(ky, kx, ci), co] = Σ_p im2colᵀ[(ky, kx, ci), p] · dy[p, co] comes out in the filter's own
+// layout, with no output-channel tile left part-empty (dy is B, 16 channels to a panel).
+struct ConvAT {
+  const ConvShape* s;
+  const float* xpad;  // [batch, hp, wp, inC]: rows start at -padTop, columns at -padLeft
+  int64_t hp, wp;
+  static constexpr int64_t kInPlaceMaxCols = 4 * NR;
+  bool in_place() const { return true; }
+  int64_t stride() const { return s->strideW * s->inC; }
+  int64_t segments(int64_t i0, int64_t rows, int64_t p0, int64_t kc, Segment* out) const {
+    const ConvShape& g = *s;
+    int64_t off[MR];
+    for (int r = 0; r < MR; ++r) {
+      const int64_t i = i0 + std::min<int64_t>(r, rows - 1);
+      const int64_t ci = i % g.inC, tap = i / g.inC;
+      off[r] = ((tap / g.kw) * g.dilH * wp + (tap % g.kw) * g.dilW) * g.inC + ci;
+    }
+    int64_t n = 0;
+    int64_t ox = p0 % g.outW, oy = (p0 / g.outW) % g.outH, b = p0 / (g.outW * g.outH);
+    for (int64_t p = p0; p < p0 + kc;) {
+      const int64_t run = std::min(g.outW - ox, p0 + kc - p);
+      const float* base = xpad + ((b * hp + oy * g.strideH) * wp + ox * g.strideW) * g.inC;
+      Segment& seg = out[n++];
+      seg.len = run;
+      for (int r = 0; r < MR; ++r) seg.p[r] = base + off[r];
+      p += run;
+      ox = 0;
+      if (++oy == g.outH) {
+        oy = 0;
+        ++b;
+      }
+    }
+    return n;
+  }
+  void pack(int64_t i0, int64_t mc, int64_t p0, int64_t kc, float* dst) const {
+    Scratch<Segment> segs = alloc_scratch<Segment>(kc, "convolution segments");
+    for (int64_t ir = 0; ir < mc; ir += MR) {
+      const int64_t rows = std::min<int64_t>(MR, mc - ir);
+      const int64_t n = segments(i0 + ir, rows, p0, kc, segs.get());
+      pack_segments(segs.get(), n, rows, stride(), dst + ir * kc);
+    }
+  }
+};
+
+// A's element stride along a segment: 1, except for ConvAT.
+template <typename APacker>
+int64_t a_stride(const APacker& A) {
+  if constexpr (std::is_same_v<APacker, ConvAT>) return A.stride();
+  return 1;
+}
 
 // B packers fill NR-column panels, each kc × NR, zero columns past nc.
 // A dense B[p,j] = b[p*rs + j*cs].
@@ -425,7 +502,7 @@ void gemm_block(const APacker& A, const BPacker& B, int64_t k0, int64_t k1, floa
             const int64_t rows = std::min<int64_t>(MR, m1 - ir);
             const int64_t nseg = A.segments(ir, rows, pc, kc, segs.get());
             for (int64_t jr = 0; jr < nc; jr += NR) {
-              run_tile(segs.get(), nseg, 1, bp.get() + jr * kc, c + ir * ldc + jc + jr, ldc, pc > k0, rows,
+              run_tile(segs.get(), nseg, a_stride(A), bp.get() + jr * kc, c + ir * ldc + jc + jr, ldc, pc > k0, rows,
                        std::min<int64_t>(NR, nc - jr));
             }
           }
@@ -520,12 +597,62 @@ void conv2d(const ConvShape& s, const float* x, const float* filter, float* out,
   gemm_parallel(A, DenseB{filter, s.outC, 1}, m, s.outC, k, out, s.outC, ep);
 }
 
+namespace {
+
+// The input zero-padded so that every tap of every output position lies inside it.
+struct Padded {
+  Scratch<float> data;
+  int64_t hp, wp;
+};
+Padded pad_input(const ConvShape& s, const float* x) {
+  const int64_t hp = (s.outH - 1) * s.strideH + (s.kh - 1) * s.dilH + 1;
+  const int64_t wp = (s.outW - 1) * s.strideW + (s.kw - 1) * s.dilW + 1;
+  Padded p{alloc_scratch<float>(s.batch * hp * wp * s.inC, "the padded input"), hp, wp};
+  float* d = p.data.get();
+  const int64_t rowFloats = wp * s.inC;
+  // Input columns [x0, x1) land at padded columns [x0 + padLeft, x1 + padLeft).
+  const int64_t x0 = std::max<int64_t>(0, -s.padLeft), x1 = std::min<int64_t>(s.inW, wp - s.padLeft);
+  parallel_for(s.batch * hp, 64, [&](int64_t lo, int64_t hi) {
+    for (int64_t r = lo; r < hi; ++r) {
+      const int64_t b = r / hp, yp = r % hp, y = yp - s.padTop;
+      float* row = d + r * rowFloats;
+      if (y < 0 || y >= s.inH || x1 <= x0) {
+        std::memset(row, 0, sizeof(float) * rowFloats);
+        continue;
+      }
+      const int64_t left = (x0 + s.padLeft) * s.inC, width = (x1 - x0) * s.inC;
+      std::memset(row, 0, sizeof(float) * left);
+      std::memcpy(row + left, x + ((b * s.inH + y) * s.inW + x0) * s.inC, sizeof(float) * width);
+      std::memset(row + left + width, 0, sizeof(float) * (rowFloats - left - width));
+    }
+  });
+  return p;
+}
+
+// PROBUNET_NATIVE_FILTER_GRAD=legacy selects the earlier formulation (for A/B measurements).
+bool legacy_filter_grad() {
+  const char* v = std::getenv("PROBUNET_NATIVE_FILTER_GRAD");
+  return v && std::strcmp(v, "legacy") == 0;
+}
+const bool kLegacyFilterGrad = legacy_filter_grad();
+
+}  // namespace
+
 void conv2d_backprop_filter(const ConvShape& s, const float* x, const float* dy, float* dw) {
+  const int64_t taps = s.kh * s.kw * s.inC;
+  const int64_t pixels = s.batch * s.outH * s.outW;
+  if (!kLegacyFilterGrad) {
+    // dW [kh·kw·inC, outC] = im2colᵀ · dy, im2colᵀ read in place from the padded input.
+    const Padded p = pad_input(s, x);
+    const ConvAT A{&s, p.data.get(), p.hp, p.wp};
+    gemm_parallel(A, DenseB{dy, s.outC, 1}, taps, s.outC, pixels, dw, s.outC, Epilogue{});
+    return;
+  }
   // dWᵀ [outC, kh·kw·inC] = dyᵀ · im2col: dy's rows pack as six contiguous channels, im2col's as
-  // sixteen (a gather of six scattered values per element the other way round, and 30-40 % slower).
+  // sixteen, then transposed.
   const int64_t m = s.outC;
-  const int64_t n = s.kh * s.kw * s.inC;
-  const int64_t k = s.batch * s.outH * s.outW;
+  const int64_t n = taps;
+  const int64_t k = pixels;
   Scratch<float> t = alloc_scratch<float>(m * n, "the transposed filter gradient");
   gemm_parallel(DenseA{dy, 1, s.outC}, ConvB{&s, x}, m, n, k, t.get(), n, Epilogue{});
   for (int64_t i = 0; i < n; ++i)
