@@ -25,9 +25,11 @@ namespace {
 
 constexpr int MR = 6;
 constexpr int NR = 16;
-constexpr int64_t KC = 256;
+constexpr int64_t KC = 384;  // the longest K block; a product's K is cut into equal blocks up to this
 constexpr int64_t MC = 144;   // multiple of MR
 constexpr int64_t NC = 2048;  // multiple of NR
+// B packed whole, when A is read in place, up to this many floats (384 KB: within a core's L2).
+constexpr int64_t kWholeBFloats = 96 * 1024;
 
 // ---------------------------------------------------------------- micro-kernels
 // A 6×16 tile of C (+)= Σ over segments s, over q < len: A[r] · B[q], where row r's value is
@@ -479,25 +481,58 @@ void gemm_block(const APacker& A, const BPacker& B, int64_t k0, int64_t k1, floa
   if (k1 <= k0) {
     for (int64_t i = m0; i < m1; ++i) std::fill(c + i * ldc + n0, c + i * ldc + n1, 0.f);
   } else {
-    const int64_t kcMax = std::min(KC, k1 - k0);
+    // Equal K blocks: a short last block (K = 288 as 256 + 32) would stream all of C again for
+    // little arithmetic, which costs more than the block's own work.
+    const int64_t kcMax = (k1 - k0 + (k1 - k0 + KC - 1) / KC - 1) / ((k1 - k0 + KC - 1) / KC);
     Scratch<float> ap = alloc_scratch<float>(((std::min(MC, m1 - m0) + MR - 1) / MR) * MR * kcMax, "packed A panels");
     Scratch<float> bp = alloc_scratch<float>(((std::min(NC, n1 - n0) + NR - 1) / NR) * NR * kcMax, "packed B panels");
     // For segment (unpacked) reads: at most one segment per element of a K block.
     Scratch<Segment> segs = alloc_scratch<Segment>(kcMax, "A segments");
     // For B read in place: one row pointer per element of a K block.
     Scratch<const float*> brows = alloc_scratch<const float*>(std::is_same_v<BPacker, ConvB> ? kcMax : 0, "B row pointers");
+    // For A read in place: B packed over all of K (allocated on first use).
+    Scratch<float> bAll;
+    bool bInPlace = false;
+    if constexpr (std::is_same_v<BPacker, ConvB>) bInPlace = B.rows_in_place();
+    const int64_t blocks = (k1 - k0 + kcMax - 1) / kcMax;
     for (int64_t jc = n0; jc < n1; jc += NC) {
       const int64_t nc = std::min(NC, n1 - jc);
-      for (int64_t pc = k0; pc < k1; pc += KC) {
-        const int64_t kc = std::min(KC, k1 - pc);
-        bool bInPlace = false;
-        if constexpr (std::is_same_v<BPacker, ConvB>) bInPlace = B.rows_in_place();
-        if (!bInPlace) B.pack(pc, kc, jc, nc, bp.get());
-        // Few columns (each packed element of A would serve only a couple of micro-tiles) or a
-        // short reduction: packing A costs more than it saves. Read it in place, as segments
-        // (measured: LIDC convs with 32 and 64 channels 130-140 -> 175-185 GFLOP/s on 2 cores;
-        // wider ones gain nothing).
-        if (!bInPlace && A.in_place() && (nc <= APacker::kInPlaceMaxCols || k1 - k0 <= 64)) {
+      // Few columns (each packed element of A would serve only a couple of micro-tiles) or a
+      // short reduction: packing A costs more than it saves. Read it in place, as segments
+      // (measured: LIDC convs with 32 and 64 channels 130-140 -> 175-185 GFLOP/s on 2 cores;
+      // wider ones gain nothing).
+      const bool aInPlace = !bInPlace && A.in_place() && (nc <= APacker::kInPlaceMaxCols || k1 - k0 <= 64);
+      const int64_t panelFloats = ((nc + NR - 1) / NR) * NR * kcMax;
+      if (aInPlace && blocks * panelFloats <= kWholeBFloats) {
+        // B packed whole (every K block; it stays in the core's L2), and each 6-row tile of C
+        // finished over all of K before the next: C is written once, not once per K block (a
+        // convolution's C is its whole output).
+        if (!bAll) bAll = alloc_scratch<float>(blocks * panelFloats, "packed B panels");
+        for (int64_t blk = 0; blk < blocks; ++blk) {
+          const int64_t pc = k0 + blk * kcMax;
+          B.pack(pc, std::min(kcMax, k1 - pc), jc, nc, bAll.get() + blk * panelFloats);
+        }
+        for (int64_t ir = m0; ir < m1; ir += MR) {
+          const int64_t rows = std::min<int64_t>(MR, m1 - ir);
+          for (int64_t blk = 0; blk < blocks; ++blk) {
+            const int64_t pc = k0 + blk * kcMax;
+            const int64_t kc = std::min(kcMax, k1 - pc);
+            const int64_t nseg = A.segments(ir, rows, pc, kc, segs.get());
+            const float* bBlock = bAll.get() + blk * panelFloats;
+            for (int64_t jr = 0; jr < nc; jr += NR) {
+              run_tile(segs.get(), nseg, a_stride(A), bBlock + jr * kc, c + ir * ldc + jc + jr, ldc, blk > 0, rows,
+                       std::min<int64_t>(NR, nc - jr));
+            }
+          }
+        }
+        continue;
+      }
+      if (aInPlace) {
+        // A long reduction (a filter gradient): one K block at a time, its B panels reused by
+        // every tile of C.
+        for (int64_t pc = k0; pc < k1; pc += kcMax) {
+          const int64_t kc = std::min(kcMax, k1 - pc);
+          B.pack(pc, kc, jc, nc, bp.get());
           for (int64_t ir = m0; ir < m1; ir += MR) {
             const int64_t rows = std::min<int64_t>(MR, m1 - ir);
             const int64_t nseg = A.segments(ir, rows, pc, kc, segs.get());
@@ -506,8 +541,12 @@ void gemm_block(const APacker& A, const BPacker& B, int64_t k0, int64_t k1, floa
                        std::min<int64_t>(NR, nc - jr));
             }
           }
-          continue;
         }
+        continue;
+      }
+      for (int64_t pc = k0; pc < k1; pc += kcMax) {
+        const int64_t kc = std::min(kcMax, k1 - pc);
+        if (!bInPlace) B.pack(pc, kc, jc, nc, bp.get());
         for (int64_t ic = m0; ic < m1; ic += MC) {
           const int64_t mc = std::min(MC, m1 - ic);
           A.pack(ic, mc, pc, kc, ap.get());
