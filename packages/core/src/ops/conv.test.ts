@@ -57,6 +57,29 @@ describe('conv2dSame', () => {
     ['dx', 'dW', 'db'].forEach((what, i) => expectTensorClose(ours[i]!, stock[i]!, { atol: 1e-4, rtol: 1e-4, what }));
   });
 
+  it("computes the input's gradient only when it is asked for (a first layer's image), and frees its temporaries", async () => {
+    const x = rand([2, 6, 6, 3], 12) as tf.Tensor4D;
+    const w = rand([3, 3, 3, 4], 13) as tf.Tensor4D;
+    const b = rand([4], 14) as tf.Tensor1D;
+    const f = (xx: tf.Tensor, ww: tf.Tensor, bb: tf.Tensor) => tf.sum(tf.square(conv2dSame(xx as tf.Tensor4D, ww as tf.Tensor4D, bb as tf.Tensor1D, 'relu'))) as tf.Scalar;
+    const before = tf.memory().numTensors;
+    // The input gradient's formulation on cpu rotates the filter (Reverse); the filter's does not.
+    const paramsOnly = await tf.profile(() => tf.dispose(tf.grads((ww: tf.Tensor, bb: tf.Tensor) => f(x, ww, bb))([w, b])));
+    expect(paramsOnly.kernelNames).not.toContain('Reverse');
+    const all = await tf.profile(() => tf.dispose(tf.grads(f)([x, w, b])));
+    expect(all.kernelNames).toContain('Reverse');
+    const inputOnly = await tf.profile(() => tf.dispose(tf.grads((xx: tf.Tensor) => f(xx, w, b))([x])));
+    expect(inputOnly.kernelNames).toContain('Reverse');
+    expect(tf.memory().numTensors).toBe(before);
+    // Each subset agrees with the full gradient.
+    const [dx, dw, db] = tf.grads(f)([x, w, b]);
+    const [dw2, db2] = tf.grads((ww: tf.Tensor, bb: tf.Tensor) => f(x, ww, bb))([w, b]);
+    const [dx2] = tf.grads((xx: tf.Tensor) => f(xx, w, b))([x]);
+    expectTensorClose(dw2!, dw!, { atol: 0, rtol: 0, what: 'dW' });
+    expectTensorClose(db2!, db!, { atol: 0, rtol: 0, what: 'db' });
+    expectTensorClose(dx2!, dx!, { atol: 0, rtol: 0, what: 'dx' });
+  });
+
   it('rejects even or non-square kernels', () => {
     const x = tf.zeros([1, 4, 4, 1]) as tf.Tensor4D;
     expect(() => conv2dSame(x, tf.zeros([2, 2, 1, 1]) as tf.Tensor4D, tf.zeros([1]) as tf.Tensor1D)).toThrow(/odd square kernel/);

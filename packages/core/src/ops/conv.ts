@@ -92,42 +92,56 @@ export function conv2dSame(
   if (k !== kernel.shape[1] || k % 2 !== 1) {
     throw new RangeError(`conv2dSame needs an odd square kernel, got ${kernel.shape[0]}×${kernel.shape[1]}`);
   }
-  // tf.customGrad passes the inputs then the save function, typed as one variadic list.
-  const op = tf.customGrad(((xIn: tf.Tensor, wIn: tf.Tensor, bIn: tf.Tensor, save: tf.GradSaveFunc) => {
-    const x4 = xIn as tf.Tensor4D;
-    const w4 = wIn as tf.Tensor4D;
+  const forwardFunc = (_backend: unknown, save: tf.GradSaveFunc) => {
     // The fused kernels are called directly: tf.fused.* falls back to separate conv, add and relu
     // ops whenever gradients are being recorded, but this op brings its own gradient.
     const y =
       k === 1
-        ? conv1x1Forward(x4, w4, bIn as tf.Tensor1D, activation)
+        ? conv1x1Forward(x, kernel, bias, activation)
         : (tf.engine().runKernel(
             'FusedConv2D',
-            { x: x4, filter: w4, bias: bIn },
+            { x, filter: kernel, bias },
             { strides: [1, 1], pad: 'same', dataFormat: 'NHWC', dilations: [1, 1], dimRoundingMode: undefined, activation, leakyreluAlpha: 0 } as unknown as tf.NamedAttrMap,
           ) as tf.Tensor4D);
-    save(activation === 'relu' ? [x4, w4, y] : [x4, w4]);
-    return {
-      value: y,
-      // tfjs calls a customGrad's gradFunc outside any per-node tidy, so without this scope every
-      // layer's temporaries (padded and transposed copies of the activations) would stay alive
-      // until the whole backward pass ends: several times the activation memory at once.
-      gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) =>
-        tf.tidy('probunet/conv-grad', () => {
-          const [xs, ws, ys] = saved as [tf.Tensor4D, tf.Tensor4D, tf.Tensor4D | undefined];
-          const caps = backendCapabilities();
-          const [dPre, db] = (ys && caps.fusedReluGrad ? tf.engine().runKernel(CAPABILITY_KERNELS.fusedReluGrad, { dy, y: ys }, {}) : reluGradBias(dy, ys)) as [tf.Tensor4D, tf.Tensor1D];
-          if (k === 1) return [...conv1x1Grads(xs, ws, dPre), db];
-          const attrs = { strides: 1, pad: 'same', dataFormat: 'NHWC', dimRoundingMode: undefined };
-          const run = (name: string, inputs: tf.NamedTensorMap, extra: tf.NamedAttrMap) =>
-            tf.engine().runKernel(name, inputs, { ...attrs, ...extra } as unknown as tf.NamedAttrMap) as tf.Tensor4D;
-          const filterGrad = () => (caps.exactConvBackprop || caps.exactFilterGrad ? run('Conv2DBackpropFilter', { x: xs, dy: dPre }, { filterShape: ws.shape }) : conv2dFilterGrad(xs, dPre, k));
-          if (caps.exactConvBackprop) return [run('Conv2DBackpropInput', { dy: dPre, filter: ws }, { inputShape: xs.shape }), filterGrad(), db];
-          return [conv2dInputGrad(dPre, ws), filterGrad(), db];
-        }),
+    save(activation === 'relu' ? [x, kernel, y] : [x, kernel]);
+    return y;
+  };
+  // The gradient as one function per input, called by TensorFlow.js only for the inputs the
+  // gradient is taken through (tf.customGrad computes all three at once): a network's first
+  // convolution, whose input is the image, never computes the image's gradient in training.
+  const backwardsFunc = (dy: tf.Tensor, saved: tf.Tensor[]) => {
+    const [xs, ws, ys] = saved as [tf.Tensor4D, tf.Tensor4D, tf.Tensor4D | undefined];
+    const caps = backendCapabilities();
+    // Shared by the input and filter gradients. This function runs outside any per-node tidy
+    // (TensorFlow.js's backward scope frees what it leaves), so dPre, an activation-sized tensor,
+    // is freed as soon as the filter gradient (the last to need it) is done.
+    const [dPre, db] = tf.tidy('probunet/conv-grad', () =>
+      ys && caps.fusedReluGrad ? (tf.engine().runKernel(CAPABILITY_KERNELS.fusedReluGrad, { dy, y: ys }, {}) as tf.Tensor[]) : reluGradBias(dy, ys),
+    ) as [tf.Tensor4D, tf.Tensor1D];
+    const attrs = { strides: 1, pad: 'same', dataFormat: 'NHWC', dimRoundingMode: undefined };
+    const run = (name: string, inputs: tf.NamedTensorMap, extra: tf.NamedAttrMap) =>
+      tf.engine().runKernel(name, inputs, { ...attrs, ...extra } as unknown as tf.NamedAttrMap) as tf.Tensor4D;
+    const inputGrad = (): tf.Tensor => {
+      if (k === 1) return conv1x1InputGrad(ws, dPre);
+      return caps.exactConvBackprop ? run('Conv2DBackpropInput', { dy: dPre, filter: ws }, { inputShape: xs.shape }) : conv2dInputGrad(dPre, ws);
     };
-  }) as unknown as (...args: Array<tf.Tensor | tf.GradSaveFunc>) => { value: tf.Tensor4D; gradFunc: (dy: tf.Tensor4D, saved: tf.Tensor[]) => tf.Tensor[] });
-  return op(x, kernel, bias) as tf.Tensor4D;
+    const filterGrad = (): tf.Tensor => {
+      try {
+        if (k === 1) return conv1x1FilterGrad(xs, dPre);
+        return caps.exactConvBackprop || caps.exactFilterGrad ? run('Conv2DBackpropFilter', { x: xs, dy: dPre }, { filterShape: ws.shape }) : conv2dFilterGrad(xs, dPre, k);
+      } finally {
+        if (dPre !== dy) dPre.dispose();
+      }
+    };
+    // Called in this order (x, filter, bias), each inside its own tidy.
+    return { x: inputGrad, filter: filterGrad, bias: () => db };
+  };
+  // runKernelFunc with a gradient function of our own is what tf.customGrad itself calls; it is
+  // not in the public typings.
+  const engine = tf.engine() as unknown as {
+    runKernelFunc(p: { forwardFunc: typeof forwardFunc; backwardsFunc: typeof backwardsFunc; inputs: tf.NamedTensorMap }): tf.Tensor;
+  };
+  return engine.runKernelFunc({ forwardFunc, backwardsFunc, inputs: { x, filter: kernel, bias } }) as tf.Tensor4D;
 }
 
 /** dy through the relu whose output is y (none: linear), and the bias gradient: the unfused chain. */
@@ -148,13 +162,16 @@ function conv1x1Forward(x: tf.Tensor4D, w: tf.Tensor4D, b: tf.Tensor1D, activati
   return tf.reshape(y, [n, h, wd, co]);
 }
 
-function conv1x1Grads(x: tf.Tensor4D, w: tf.Tensor4D, dy: tf.Tensor4D): [tf.Tensor4D, tf.Tensor4D] {
+function conv1x1InputGrad(w: tf.Tensor4D, dy: tf.Tensor4D): tf.Tensor4D {
+  const [n, h, wd, co] = dy.shape;
+  const ci = w.shape[2];
+  return tf.reshape(tf.matMul(tf.reshape(dy, [n * h * wd, co]), tf.reshape(w, [ci, co]), false, true), [n, h, wd, ci]);
+}
+
+function conv1x1FilterGrad(x: tf.Tensor4D, dy: tf.Tensor4D): tf.Tensor4D {
   const [n, h, wd, ci] = x.shape;
-  const co = w.shape[3];
-  const dy2 = tf.reshape(dy, [n * h * wd, co]);
-  const dx = tf.reshape(tf.matMul(dy2, tf.reshape(w, [ci, co]), false, true), [n, h, wd, ci]);
-  const dw = tf.reshape(tf.matMul(tf.reshape(x, [n * h * wd, ci]), dy2, true, false), [1, 1, ci, co]);
-  return [dx as tf.Tensor4D, dw as tf.Tensor4D];
+  const co = dy.shape[3];
+  return tf.reshape(tf.matMul(tf.reshape(x, [n * h * wd, ci]), tf.reshape(dy, [n * h * wd, co]), true, false), [1, 1, ci, co]);
 }
 
 /** dx = SAME conv of dy with the kernel rotated by 180° and its channel axes swapped. */
