@@ -550,6 +550,16 @@ napi_value Info(napi_env env, napi_callback_info) {
   napi_create_int32(env, probunet::threads(), &threads);
   napi_set_named_property(env, obj, "avx2", avx2);
   napi_set_named_property(env, obj, "threads", threads);
+  const probunet::ScratchCacheStats st = probunet::scratch_cache_stats();
+  napi_value cacheObj, reused, allocated, freeBytes;
+  napi_create_object(env, &cacheObj);
+  napi_create_double(env, static_cast<double>(st.reused), &reused);
+  napi_create_double(env, static_cast<double>(st.allocated), &allocated);
+  napi_create_double(env, static_cast<double>(st.freeBytes), &freeBytes);
+  napi_set_named_property(env, cacheObj, "reused", reused);
+  napi_set_named_property(env, cacheObj, "allocated", allocated);
+  napi_set_named_property(env, cacheObj, "freeBytes", freeBytes);
+  napi_set_named_property(env, obj, "scratchCache", cacheObj);
   return obj;
 }
 

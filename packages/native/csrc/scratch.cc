@@ -3,6 +3,9 @@
 #include <cstdio>
 #include <cstdlib>
 #include <limits>
+#include <mutex>
+#include <unordered_map>
+#include <vector>
 
 namespace probunet {
 namespace {
@@ -26,22 +29,124 @@ std::string describe(size_t bytes, const char* purpose) {
   return buf;
 }
 
+// Large blocks are kept for reuse: a fresh multi-megabyte block costs a page fault and a zero-fill
+// per 4 KB page on first touch (the allocator maps and unmaps them), which for a padded copy of a
+// convolution's input is a fifth of the convolution's own time. A freed large block goes to a free
+// list; an allocation takes the smallest free block that fits (at most twice its size). Free
+// blocks are capped at kCacheBytes in all (beyond that the largest are returned to the system).
+constexpr size_t kCachedFrom = size_t{1} << 18;  // 256 KB
+constexpr size_t kCacheBytes = size_t{256} << 20;
+
+struct BlockCache {
+  std::mutex mutex;
+  std::unordered_map<void*, size_t> capacity;  // every cached-kind block alive or free
+  std::vector<std::pair<size_t, void*>> free;   // (capacity, block)
+  size_t freeBytes = 0;
+  uint64_t reused = 0, allocated = 0;
+};
+
+BlockCache& cache() {
+  static BlockCache* c = new BlockCache();  // never destroyed: blocks may be freed at exit
+  return *c;
+}
+
+void* take_cached(size_t rounded) {
+  BlockCache& c = cache();
+  std::lock_guard<std::mutex> lock(c.mutex);
+  size_t best = c.free.size();
+  for (size_t i = 0; i < c.free.size(); ++i) {
+    const size_t cap = c.free[i].first;
+    if (cap >= rounded && cap <= 2 * rounded && (best == c.free.size() || cap < c.free[best].first)) best = i;
+  }
+  if (best == c.free.size()) return nullptr;
+  void* p = c.free[best].second;
+  ++c.reused;
+  c.freeBytes -= c.free[best].first;
+  c.free[best] = c.free.back();
+  c.free.pop_back();
+  return p;
+}
+
+void remember(void* p, size_t rounded) {
+  BlockCache& c = cache();
+  std::lock_guard<std::mutex> lock(c.mutex);
+  c.capacity[p] = rounded;
+  ++c.allocated;
+}
+
+// True when p was a cached-kind block (now on the free list or returned to the system).
+bool give_back(void* p) {
+  BlockCache& c = cache();
+  std::vector<void*> release;
+  {
+    std::lock_guard<std::mutex> lock(c.mutex);
+    const auto it = c.capacity.find(p);
+    if (it == c.capacity.end()) return false;
+    const size_t cap = it->second;
+    if (cap > kCacheBytes) {
+      c.capacity.erase(it);
+      release.push_back(p);
+    } else {
+      c.free.emplace_back(cap, p);
+      c.freeBytes += cap;
+      while (c.freeBytes > kCacheBytes) {
+        size_t largest = 0;
+        for (size_t i = 1; i < c.free.size(); ++i)
+          if (c.free[i].first > c.free[largest].first) largest = i;
+        c.freeBytes -= c.free[largest].first;
+        release.push_back(c.free[largest].second);
+        c.capacity.erase(c.free[largest].second);
+        c.free[largest] = c.free.back();
+        c.free.pop_back();
+      }
+    }
+  }
+  for (void* q : release) std::free(q);
+  return true;
+}
+
 }  // namespace
+
+ScratchCacheStats scratch_cache_stats() {
+  BlockCache& c = cache();
+  std::lock_guard<std::mutex> lock(c.mutex);
+  return {c.reused, c.allocated, c.freeBytes};
+}
 
 OutOfScratchMemory::OutOfScratchMemory(size_t bytes, const char* purpose)
     : bytes_(bytes), message_(describe(bytes, purpose)) {}
 
-void* alloc_scratch_bytes(size_t count, size_t elementSize, const char* purpose) {
+void* alloc_scratch_bytes(size_t count, size_t elementSize, const char* purpose, bool* cached) {
+  *cached = false;
   if (count > (std::numeric_limits<size_t>::max() - 63) / elementSize) {
     throw OutOfScratchMemory(std::numeric_limits<size_t>::max(), purpose);
   }
   const size_t bytes = count * elementSize;
   const size_t rounded = bytes ? (bytes + 63) / 64 * 64 : 64;
-  void* p = bytes <= kLimit ? std::aligned_alloc(64, rounded) : nullptr;
+  if (bytes > kLimit) throw OutOfScratchMemory(bytes, purpose);
+  if (rounded >= kCachedFrom) {
+    if (void* p = take_cached(rounded)) {
+      *cached = true;
+      return p;
+    }
+  }
+  void* p = std::aligned_alloc(64, rounded);
   if (!p) throw OutOfScratchMemory(bytes, purpose);
+  if (rounded >= kCachedFrom) {
+    try {
+      remember(p, rounded);
+      *cached = true;
+    } catch (...) {
+      std::free(p);
+      throw OutOfScratchMemory(bytes, purpose);
+    }
+  }
   return p;
 }
 
-void FreeScratch::operator()(void* p) const { std::free(p); }
+void FreeScratch::operator()(void* p) const {
+  if (!p) return;
+  if (!cached || !give_back(p)) std::free(p);
+}
 
 }  // namespace probunet

@@ -22,19 +22,30 @@ class OutOfScratchMemory : public std::exception {
   std::string message_;
 };
 
-// 64-byte aligned, uninitialised; throws OutOfScratchMemory. `purpose` says what it is for.
-void* alloc_scratch_bytes(size_t count, size_t elementSize, const char* purpose);
+// 64-byte aligned, uninitialised; throws OutOfScratchMemory. `purpose` says what it is for. Blocks
+// of 256 KB and more come from (and go back to) a cache of freed blocks; *cached says so.
+void* alloc_scratch_bytes(size_t count, size_t elementSize, const char* purpose, bool* cached);
 
 struct FreeScratch {
+  bool cached = false;
   void operator()(void* p) const;
 };
 template <typename T>
 using Scratch = std::unique_ptr<T[], FreeScratch>;
 
+// The large-block cache: blocks served from it, blocks it had to allocate, bytes now free in it.
+struct ScratchCacheStats {
+  uint64_t reused, allocated;
+  size_t freeBytes;
+};
+ScratchCacheStats scratch_cache_stats();
+
 // count elements of a trivially constructible T.
 template <typename T>
 Scratch<T> alloc_scratch(int64_t count, const char* purpose) {
-  return Scratch<T>(static_cast<T*>(alloc_scratch_bytes(count < 0 ? 0 : static_cast<size_t>(count), sizeof(T), purpose)));
+  bool cached = false;
+  T* p = static_cast<T*>(alloc_scratch_bytes(count < 0 ? 0 : static_cast<size_t>(count), sizeof(T), purpose, &cached));
+  return Scratch<T>(p, FreeScratch{cached});
 }
 
 }  // namespace probunet

@@ -106,6 +106,11 @@ export interface NativeInfo {
   avx2: boolean;
   /** Threads one call uses. */
   threads: number;
+  /**
+   * Scratch blocks of 256 KB and more (e.g. a convolution's zero-padded input) are kept for reuse
+   * after use, up to 256 MB free: blocks served from the cache, blocks allocated, bytes now free in it.
+   */
+  scratchCache: { reused: number; allocated: number; freeBytes: number };
 }
 
 /**

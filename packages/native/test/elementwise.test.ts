@@ -172,4 +172,21 @@ describe.skipIf(!compilerPresent)('@probunet/native element-wise and layout kern
     expect(() => native.adamUpdate(w, g.subarray(1), null, null, out, h)).toThrow(/g has 49999 values, w 50000/);
     expect(() => native.adamUpdate(w, g, null, null, out, { ...h, epsilon: NaN })).toThrow(/hyperparameters must be finite/);
   });
+
+  it('large scratch blocks (the padded input of a filter gradient) are reused, not allocated again, and the results do not change', () => {
+    // The zero-padded input: 2·66·66·16 floats = 557 KB, above the 256 KB from which blocks are cached.
+    const g = { batch: 2, inH: 64, inW: 64, inC: 16, outH: 64, outW: 64, outC: 16, kh: 3, kw: 3, strideH: 1, strideW: 1, dilH: 1, dilW: 1, padTop: 1, padLeft: 1 };
+    const x = randomArray(2 * 64 * 64 * 16, 33);
+    const dy = randomArray(2 * 64 * 64 * 16, 34);
+    const a = new Float32Array(9 * 16 * 16);
+    native.conv2dBackpropFilter(x, dy, a, g);
+    const before = native.info().scratchCache;
+    expect(before.freeBytes).toBeGreaterThanOrEqual(2 * 66 * 66 * 16 * 4);
+    const b = new Float32Array(9 * 16 * 16);
+    native.conv2dBackpropFilter(x, dy, b, g);
+    const after = native.info().scratchCache;
+    expect(after.reused).toBeGreaterThan(before.reused);
+    expect(after.allocated).toBe(before.allocated);
+    expect(Array.from(b)).toEqual(Array.from(a));
+  });
 });

@@ -41,9 +41,9 @@ describe.skipIf(!compilerPresent)('@probunet/native out of scratch memory', () =
     message: `@probunet/native ${kernel}: out of memory allocating ${(bytes / 1048576).toFixed(1)} MB (${bytes} bytes) of scratch space for ${what}; free memory or split the work (a smaller batch)`,
   });
 
-  // 300×300×300: 144 rows × 256 of packed A = 147,456 bytes, in each thread's share.
+  // 300×300×300: 144 rows × 300 (K in one block) of packed A = 172,800 bytes, in each thread's share.
   it.each([1, 2])('gemm on %i thread(s) throws an Error naming the kernel and the bytes', (threads) => {
-    expect(results()[`gemm${threads}`]).toEqual(oom('gemm', 147_456, 'packed A panels'));
+    expect(results()[`gemm${threads}`]).toEqual(oom('gemm', 172_800, 'packed A panels'));
   });
 
   it('conv2dBackpropInput names its first oversized block: the rotated filter (3·3·40·50 floats)', () => {
