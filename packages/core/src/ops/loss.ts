@@ -24,9 +24,21 @@ export function labelLogLikelihood(logits: tf.Tensor4D, oneHot: tf.Tensor4D): tf
   return tf.tidy(() => tf.sum(tf.mul(tf.logSoftmax(logits), oneHot), [1, 2, 3]) as tf.Tensor1D);
 }
 
-/** Σ ½‖w‖² over the given kernels (the L2 term is weightDecay times this). */
+/**
+ * Σ ½‖w‖² over the given kernels (the L2 term is weightDecay times this). Its gradient is w·dy per
+ * kernel, one product each: differentiating the sum of squares op by op would build an array of
+ * ones the size of every kernel and multiply twice, every step.
+ */
 export function halfSquaredNorm(kernels: readonly tf.Tensor[]): tf.Scalar {
-  return tf.tidy(() => {
-    return tf.mul(sumAll(kernels.map((k) => tf.sum(tf.square(k)))), 0.5) as tf.Scalar;
-  });
+  if (kernels.length === 0) return tf.scalar(0);
+  const op = tf.customGrad(((...args: Array<tf.Tensor | tf.GradSaveFunc>) => {
+    const save = args.pop() as tf.GradSaveFunc;
+    const ks = args as tf.Tensor[];
+    save(ks);
+    return {
+      value: tf.tidy(() => tf.mul(sumAll(ks.map((k) => tf.sum(tf.square(k)))), 0.5) as tf.Scalar),
+      gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => saved.map((k) => tf.mul(k, dy)),
+    };
+  }) as unknown as (...args: Array<tf.Tensor | tf.GradSaveFunc>) => { value: tf.Tensor; gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => tf.Tensor[] });
+  return op(...kernels) as tf.Scalar;
 }
