@@ -82,7 +82,7 @@ describe.skipIf(!compilerPresent)('@probunet/native kernels', () => {
     // read the input in place, one segment per tap).
     ['3×3 SAME, 12 → 70 channels (packed panels)', same({ batch: 2, inH: 10, inW: 9, inC: 12, outC: 70, kh: 3, kw: 3 })],
     ['3×3 stride 2, 40 → 66 channels (packed panels, padding)', same({ batch: 1, inH: 9, inW: 11, inC: 40, outC: 66, kh: 3, kw: 3, strideH: 2, strideW: 2 })],
-    // Input channels a multiple of 16: the filter gradient reads the input in place, row by row.
+    // Stride 2: the filter gradient's segments step two pixels (stride 2·C) through the padded input.
     ['3×3 stride 2, 16 → 8 channels', same({ batch: 2, inH: 9, inW: 10, inC: 16, outC: 8, kh: 3, kw: 3, strideH: 2, strideW: 2 })],
     ['3×3 dilation 2, 48 → 20 channels', same({ batch: 1, inH: 11, inW: 8, inC: 48, outC: 20, kh: 3, kw: 3, dilH: 2, dilW: 2 })],
     ['3×3 SAME, 32 channels (whole micro-tiles)', same({ batch: 1, inH: 8, inW: 8, inC: 32, outC: 32, kh: 3, kw: 3 })],
@@ -91,7 +91,8 @@ describe.skipIf(!compilerPresent)('@probunet/native kernels', () => {
     ['1×1', same({ batch: 3, inH: 4, inW: 5, inC: 7, outC: 9, kh: 1, kw: 1 })],
     // The shape of probunet's filter gradient: a VALID conv whose "filter" covers the whole image.
     ['VALID with an image-sized filter', { batch: 4, inH: 10, inW: 10, inC: 3, outH: 3, outW: 3, outC: 5, kh: 8, kw: 8, strideH: 1, strideW: 1, dilH: 1, dilW: 1, padTop: 0, padLeft: 0 }],
-    // Its filter gradient is a long reduction (K = 18,432) into a small C: split over K across threads.
+    // Its filter gradient is a long reduction (K = 18,432) into a small C: split over K across threads,
+    // K blocks of at most 384 output positions each (segments end at output rows).
     ['3×3 SAME, batch 8 at 48×48', same({ batch: 8, inH: 48, inW: 48, inC: 8, outC: 16, kh: 3, kw: 3 })],
     ['300 input channels (K blocks split inside a tap)', same({ batch: 1, inH: 5, inW: 4, inC: 300, outC: 17, kh: 3, kw: 3 })],
   ];
