@@ -245,42 +245,19 @@ void relu_grad_bias(const float* dy, const float* y, float* dx, float* db, int64
     std::fill(db, db + cols, 0.f);
     return;
   }
-  // Bands of rows per thread, as sum_leading: each band's column sums in 256-row float blocks
-  // carried in double, the bands' totals added in order.
-  const int64_t t = std::max<int64_t>(1, std::min<int64_t>(threads(), rows * cols / (1 << 16)));
-  Scratch<double> totals = alloc_scratch<double>(t * cols, "per-thread bias gradients");
-  const int64_t per = (rows + t - 1) / t;
-  auto band = [&](int64_t w) {
-    const int64_t lo = std::min(rows, w * per), hi = std::min(rows, (w + 1) * per);
-    Scratch<float> acc = alloc_scratch<float>(cols, "bias gradient sums");
-    double* total = totals.get() + w * cols;
-    std::fill(total, total + cols, 0.0);
-    float* a = acc.get();
-    for (int64_t r0 = lo; r0 < hi; r0 += 256) {
-      std::fill(a, a + cols, 0.f);
-      const int64_t r1 = std::min(hi, r0 + 256);
-      for (int64_t r = r0; r < r1; ++r) {
-        const float* dyr = dy + r * cols;
-        const float* yr = y + r * cols;
-        float* dxr = dx + r * cols;
-        for (int64_t c = 0; c < cols; ++c) {
-          const float yv = yr[c];
-          // Step(y) as a factor (so dy = ±Inf or NaN against y ≤ 0 gives NaN, as dy · 0 does).
-          const float s = yv == yv ? (yv > 0.f ? 1.f : 0.f) : yv;
-          const float d = dyr[c] * s;
-          dxr[c] = d;
-          a[c] += d;
-        }
-      }
-      for (int64_t c = 0; c < cols; ++c) total[c] += a[c];
+  band_column_sums(rows, cols, db, [&](int64_t r, float* acc) {
+    const float* dyr = dy + r * cols;
+    const float* yr = y + r * cols;
+    float* dxr = dx + r * cols;
+    for (int64_t c = 0; c < cols; ++c) {
+      const float yv = yr[c];
+      // Step(y) as a factor (so dy = ±Inf or NaN against y ≤ 0 gives NaN, as dy · 0 does).
+      const float s = yv == yv ? (yv > 0.f ? 1.f : 0.f) : yv;
+      const float d = dyr[c] * s;
+      dxr[c] = d;
+      acc[c] += d;
     }
-  };
-  run_tasks(t, band);
-  for (int64_t c = 0; c < cols; ++c) {
-    double s = 0;
-    for (int64_t w = 0; w < t; ++w) s += totals[w * cols + c];
-    db[c] = static_cast<float>(s);
-  }
+  });
 }
 
 double adam_update(const float* w, const float* g, const float* m, const float* v, float* wOut, float* mOut,

@@ -183,6 +183,7 @@ struct DenseA {
   // has at most this many columns: beyond that, packed panels are reused enough to pay.
   static constexpr int64_t kInPlaceMaxCols = 2 * NR;
   bool in_place() const { return cs == 1; }
+  int64_t stride() const { return 1; }
   int64_t segments(int64_t i0, int64_t rows, int64_t p0, int64_t kc, Segment* out) const {
     out->len = kc;
     for (int r = 0; r < MR; ++r) out->p[r] = a + (i0 + std::min<int64_t>(r, rows - 1)) * rs + p0;
@@ -209,6 +210,18 @@ struct DenseA {
     }
   }
 };
+
+// MR-row packed panels of a convolution's A (rows [i0, i0+mc), columns [p0, p0+kc)) copied from
+// its segments, read with its stride.
+template <typename ConvPacker>
+void pack_from_segments(const ConvPacker& A, int64_t i0, int64_t mc, int64_t p0, int64_t kc, float* dst) {
+  Scratch<Segment> segs = alloc_scratch<Segment>(kc, "convolution segments");
+  for (int64_t ir = 0; ir < mc; ir += MR) {
+    const int64_t rows = std::min<int64_t>(MR, mc - ir);
+    const int64_t n = A.segments(i0 + ir, rows, p0, kc, segs.get());
+    pack_segments(segs.get(), n, rows, A.stride(), dst + ir * kc);
+  }
+}
 
 // The im2col matrix of an NHWC convolution, never materialised: row i = (b, oy, ox), column
 // p = (ky, kx, ci) with ci fastest, matching a [kh, kw, inC, outC] filter read as [kh*kw*inC, outC].
@@ -265,15 +278,9 @@ struct ConvA {
     }
     return n;
   }
+  int64_t stride() const { return 1; }
   // Packed panels, copied from the same segments (rows past mc are zero).
-  void pack(int64_t i0, int64_t mc, int64_t p0, int64_t kc, float* dst) const {
-    Scratch<Segment> segs = alloc_scratch<Segment>(kc, "convolution segments");
-    for (int64_t ir = 0; ir < mc; ir += MR) {
-      const int64_t rows = std::min<int64_t>(MR, mc - ir);
-      const int64_t n = segments(i0 + ir, rows, p0, kc, segs.get());
-      pack_segments(segs.get(), n, rows, 1, dst + ir * kc);
-    }
-  }
+  void pack(int64_t i0, int64_t mc, int64_t p0, int64_t kc, float* dst) const { pack_from_segments(*this, i0, mc, p0, kc, dst); }
 };
 
 // The transposed im2col matrix of a convolution over a padded input (so that every tap of every
@@ -315,22 +322,9 @@ struct ConvAT {
     }
     return n;
   }
-  void pack(int64_t i0, int64_t mc, int64_t p0, int64_t kc, float* dst) const {
-    Scratch<Segment> segs = alloc_scratch<Segment>(kc, "convolution segments");
-    for (int64_t ir = 0; ir < mc; ir += MR) {
-      const int64_t rows = std::min<int64_t>(MR, mc - ir);
-      const int64_t n = segments(i0 + ir, rows, p0, kc, segs.get());
-      pack_segments(segs.get(), n, rows, stride(), dst + ir * kc);
-    }
-  }
+  void pack(int64_t i0, int64_t mc, int64_t p0, int64_t kc, float* dst) const { pack_from_segments(*this, i0, mc, p0, kc, dst); }
 };
 
-// A's element stride along a segment: 1, except for ConvAT.
-template <typename APacker>
-int64_t a_stride(const APacker& A) {
-  if constexpr (std::is_same_v<APacker, ConvAT>) return A.stride();
-  return 1;
-}
 
 // B packers fill NR-column panels, each kc × NR, zero columns past nc.
 // A dense B[p,j] = b[p*rs + j*cs].
@@ -435,7 +429,7 @@ void gemm_block(const APacker& A, const BPacker& B, int64_t k0, int64_t k1, floa
             const int64_t nseg = A.segments(ir, rows, pc, kc, segs.get());
             const float* bBlock = bAll.get() + blk * panelFloats;
             for (int64_t jr = 0; jr < nc; jr += NR) {
-              run_tile(segs.get(), nseg, a_stride(A), bBlock + jr * kc, c + ir * ldc + jc + jr, ldc, blk > 0, rows,
+              run_tile(segs.get(), nseg, A.stride(), bBlock + jr * kc, c + ir * ldc + jc + jr, ldc, blk > 0, rows,
                        std::min<int64_t>(NR, nc - jr));
             }
           }
@@ -452,7 +446,7 @@ void gemm_block(const APacker& A, const BPacker& B, int64_t k0, int64_t k1, floa
             const int64_t rows = std::min<int64_t>(MR, m1 - ir);
             const int64_t nseg = A.segments(ir, rows, pc, kc, segs.get());
             for (int64_t jr = 0; jr < nc; jr += NR) {
-              run_tile(segs.get(), nseg, a_stride(A), bp.get() + jr * kc, c + ir * ldc + jc + jr, ldc, pc > k0, rows,
+              run_tile(segs.get(), nseg, A.stride(), bp.get() + jr * kc, c + ir * ldc + jc + jr, ldc, pc > k0, rows,
                        std::min<int64_t>(NR, nc - jr));
             }
           }

@@ -11,32 +11,10 @@
 namespace probunet {
 
 void sum_leading(const float* x, int64_t rows, int64_t cols, float* out) {
-  // Each thread sums a band of rows into its own float accumulators, 256 rows at a time, and
-  // carries the running total in double: the error stays that of a 256-term float sum.
-  const int64_t t = std::max<int64_t>(1, std::min<int64_t>(threads(), rows * cols / (1 << 16)));
-  Scratch<double> totals = alloc_scratch<double>(t * cols, "per-thread column sums");
-  const int64_t per = (rows + t - 1) / t;
-  auto band = [&](int64_t w) {
-    const int64_t lo = std::min(rows, w * per), hi = std::min(rows, (w + 1) * per);
-    Scratch<float> acc = alloc_scratch<float>(cols, "column sums");
-    double* total = totals.get() + w * cols;
-    std::fill(total, total + cols, 0.0);
-    for (int64_t r0 = lo; r0 < hi; r0 += 256) {
-      std::fill(acc.get(), acc.get() + cols, 0.f);
-      const int64_t r1 = std::min(hi, r0 + 256);
-      for (int64_t r = r0; r < r1; ++r) {
-        const float* row = x + r * cols;
-        for (int64_t c = 0; c < cols; ++c) acc[c] += row[c];
-      }
-      for (int64_t c = 0; c < cols; ++c) total[c] += acc[c];
-    }
-  };
-  run_tasks(t, band);
-  for (int64_t c = 0; c < cols; ++c) {
-    double s = 0;
-    for (int64_t w = 0; w < t; ++w) s += totals[w * cols + c];
-    out[c] = static_cast<float>(s);
-  }
+  band_column_sums(rows, cols, out, [&](int64_t r, float* acc) {
+    const float* row = x + r * cols;
+    for (int64_t c = 0; c < cols; ++c) acc[c] += row[c];
+  });
 }
 
 void copy_columns(const float* src, int64_t rows, int64_t srcCols, int64_t colStart, int64_t width, float* dst) {

@@ -1,7 +1,40 @@
 #pragma once
+#include <algorithm>
 #include <cstdint>
 
+#include "parallel.h"
+#include "scratch.h"
+
 namespace probunet {
+
+// out[c] = Σ_r row_r[c] over rows [0, rows), where rowFn(r, acc) adds row r into acc[0, cols) (and
+// may write elsewhere). Each thread takes a band of rows, sums 256 rows at a time in float and
+// carries the total in double; the bands' totals are added in order. The error stays that of a
+// 256-term float sum; the result depends on the thread count only through the band boundaries.
+template <typename RowFn>
+void band_column_sums(int64_t rows, int64_t cols, float* out, RowFn rowFn) {
+  const int64_t t = std::max<int64_t>(1, std::min<int64_t>(threads(), rows * cols / (1 << 16)));
+  Scratch<double> totals = alloc_scratch<double>(t * cols, "per-thread column sums");
+  const int64_t per = (rows + t - 1) / t;
+  auto band = [&](int64_t w) {
+    const int64_t lo = std::min(rows, w * per), hi = std::min(rows, (w + 1) * per);
+    Scratch<float> acc = alloc_scratch<float>(cols, "column sums");
+    double* total = totals.get() + w * cols;
+    std::fill(total, total + cols, 0.0);
+    for (int64_t r0 = lo; r0 < hi; r0 += 256) {
+      std::fill(acc.get(), acc.get() + cols, 0.f);
+      const int64_t r1 = std::min(hi, r0 + 256);
+      for (int64_t r = r0; r < r1; ++r) rowFn(r, acc.get());
+      for (int64_t c = 0; c < cols; ++c) total[c] += acc[c];
+    }
+  };
+  run_tasks(t, band);
+  for (int64_t c = 0; c < cols; ++c) {
+    double s = 0;
+    for (int64_t w = 0; w < t; ++w) s += totals[w * cols + c];
+    out[c] = static_cast<float>(s);
+  }
+}
 
 // out[c] = Σ_r x[r*cols + c]: a sum over the leading axes of a row-major tensor.
 void sum_leading(const float* x, int64_t rows, int64_t cols, float* out);
