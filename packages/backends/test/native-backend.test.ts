@@ -109,6 +109,9 @@ describe.skipIf(!available)('native backend kernels', () => {
     ['sub along the last axis ([3, 4, 2] − [3, 4, 1]) and a three-way broadcast', () => tf.concat([tf.reshape(tf.sub(rnd([3, 4, 2], 119), rnd([3, 4, 1], 120)), [-1]), tf.reshape(tf.maximum(rnd([5, 1, 7], 121), rnd([1, 6, 1], 122)), [-1])])],
     ['sum over a middle axis, keepDims', () => tf.sum(rnd([8, 300, 32], 123), 1, true)],
     ['sum over the trailing axes (a softmax’s denominator)', () => tf.sum(rnd([6, 50, 40], 124), [1, 2])],
+    ['max over the classes (log-softmax), over a middle run with keepDims, and over everything', () => tf.concat([tf.reshape(tf.max(rnd([8, 64, 64, 2], 137), -1), [-1]), tf.reshape(tf.max(rnd([4, 30, 20, 3], 138), [1, 2], true), [-1]), tf.reshape(tf.max(rnd([300, 7], 139)), [1])])],
+    ['a [N, H, W, 2] × [N, H, W, 1] product (two-wide rows of a four-dimension broadcast)', () => tf.mul(rnd([8, 64, 64, 2], 140), rnd([8, 64, 64, 1], 141))],
+    ['log-softmax over the classes and its gradient', () => tf.grad((t: tf.Tensor) => tf.sum(tf.mul(tf.logSoftmax(t), rnd([4, 32, 32, 3], 143))))(rnd([4, 32, 32, 3], 142))],
     ['mean over the spatial axes, keepDims, and over everything', () => tf.concat([tf.reshape(tf.mean(rnd([4, 16, 16, 12], 132), [1, 2], true), [-1]), tf.reshape(tf.mean(rnd([300, 7], 133)), [1])])],
     ['avg pool 2×2 stride 2', () => tf.avgPool(rnd([2, 16, 16, 8], 125) as tf.Tensor4D, 2, 2, 'valid')],
     ['avg pool 3×3 stride 2 (overlapping windows)', () => tf.avgPool(rnd([1, 9, 9, 3], 126) as tf.Tensor4D, 3, 2, 'valid')],
@@ -130,10 +133,11 @@ describe.skipIf(!available)('native backend kernels', () => {
     });
   }
 
-  it('NaN passes through max, min, relu and step as on cpu', async () => {
+  it('NaN passes through max, min, relu, step and a max reduction as on cpu', async () => {
     const run: Case = () => {
       const x = tf.tensor1d([NaN, -1, 2, NaN]);
-      return tf.concat([tf.maximum(x, 0), tf.minimum(x, 0), tf.relu(x), tf.step(x, 0.5)]);
+      const rows = tf.tensor2d([[1, NaN, 3], [NaN, 0, -2], [4, 5, 6]]);
+      return tf.concat([tf.maximum(x, 0), tf.minimum(x, 0), tf.relu(x), tf.step(x, 0.5), tf.max(rows, 1), tf.max(rows, 0)]);
     };
     const r = await compare(run);
     expect(r.fallbacks).toBe(0);

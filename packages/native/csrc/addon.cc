@@ -481,6 +481,22 @@ napi_value AdamUpdate(napi_env env, napi_callback_info info) {
   return out;
 }
 
+// maxAxes(x, outer, rows, cols, out): out[o, c] = max_r x[o, r, c] (rows ≥ 1)
+napi_value MaxAxes(napi_env env, napi_callback_info info) {
+  return with_args<5>(env, info, "maxAxes", [&](napi_value* argv) {
+      size_t lx, lo;
+      const float* x = get_f32(env, argv[0], "x", &lx);
+      int64_t v[3];
+      static const char* names[3] = {"outer", "rows", "cols"};
+      get_ints(env, argv, 1, 3, names, v);
+      if (v[1] == 0) throw ArgError{"maxAxes needs rows ≥ 1 (the max of nothing is undefined)"};
+      float* out = const_cast<float*>(get_f32(env, argv[4], "out", &lo));
+      need("x", lx, product({v[0], v[1], v[2]}, "x"));
+      need("out", lo, product({v[0], v[2]}, "out"));
+      probunet::max_axes(x, v[0], v[1], v[2], out);
+  });
+}
+
 // avgPoolValid(x, out, batch, inH, inW, channels, outH, outW, fh, fw, sh, sw)
 napi_value AvgPoolValid(napi_env env, napi_callback_info info) {
   return with_args<12>(env, info, "avgPoolValid", [&](napi_value* argv) {
@@ -598,6 +614,7 @@ napi_value Init(napi_env env, napi_value exports) {
       {"unary", nullptr, Unary, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"addN", nullptr, AddN, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"binaryStrided", nullptr, BinaryStrided, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"maxAxes", nullptr, MaxAxes, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"sumAxes", nullptr, SumAxes, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"avgPoolValid", nullptr, AvgPoolValid, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"pasteColumns", nullptr, PasteColumns, nullptr, nullptr, nullptr, napi_default, nullptr},

@@ -86,11 +86,20 @@ void strided_with(F f, const float* a, const int64_t* as, const float* b, const 
   const int64_t rows = d[0] * d[1] * d[2];
   const int64_t inner = d[3];
   parallel_for(rows, std::max<int64_t>(1, kMinPerThread / std::max<int64_t>(1, inner)), [&](int64_t lo, int64_t hi) {
+    // The first row's indices decoded, later rows stepped (three divisions a row cost more than
+    // the row itself when it is short: a [N, H, W, 2] × [N, H, W, 1] product).
+    int64_t i2 = lo % d[2], i1 = (lo / d[2]) % d[1], i0 = lo / (d[2] * d[1]);
     for (int64_t r = lo; r < hi; ++r) {
-      const int64_t i2 = r % d[2], i1 = (r / d[2]) % d[1], i0 = r / (d[2] * d[1]);
       const float* ar = a + i0 * as[0] + i1 * as[1] + i2 * as[2];
       const float* br = b + i0 * bs[0] + i1 * bs[1] + i2 * bs[2];
       float* o = out + r * inner;
+      if (++i2 == d[2]) {
+        i2 = 0;
+        if (++i1 == d[1]) {
+          i1 = 0;
+          ++i0;
+        }
+      }
       if (as[3] == 1 && bs[3] == 1) {
         for (int64_t t = 0; t < inner; ++t) o[t] = f(ar[t], br[t]);
       } else if (as[3] == 1) {
@@ -173,6 +182,22 @@ void sum_axes(const float* x, int64_t outer, int64_t rows, int64_t cols, float* 
         for (int64_t c = 0; c < cols; ++c) total[c] += acc[c];
       }
       for (int64_t c = 0; c < cols; ++c) out[o * cols + c] = static_cast<float>(total[c]);
+    }
+  });
+}
+
+void max_axes(const float* x, int64_t outer, int64_t rows, int64_t cols, float* out) {
+  if (outer * cols == 0 || rows == 0) return;
+  const auto larger = [](float m, float v) { return (v != v || v > m) ? v : m; };  // NaN sticks
+  parallel_for(outer, std::max<int64_t>(1, kMinPerThread / (rows * cols)), [&](int64_t lo, int64_t hi) {
+    for (int64_t o = lo; o < hi; ++o) {
+      const float* xo = x + o * rows * cols;
+      float* oo = out + o * cols;
+      for (int64_t c = 0; c < cols; ++c) oo[c] = xo[c];
+      for (int64_t r = 1; r < rows; ++r) {
+        const float* row = xo + r * cols;
+        for (int64_t c = 0; c < cols; ++c) oo[c] = larger(oo[c], row[c]);
+      }
     }
   });
 }

@@ -54,6 +54,10 @@ void add_n(const float* const* xs, int64_t count, float* out, int64_t n);
 // cols = 1), float sums of 256 terms carried in double.
 void sum_axes(const float* x, int64_t outer, int64_t rows, int64_t cols, float* out);
 
+// out[o, c] = max_r x[o, r, c] (rows ≥ 1): a max over a contiguous run of axes; NaN propagates, as in
+// TensorFlow.js.
+void max_axes(const float* x, int64_t outer, int64_t rows, int64_t cols, float* out);
+
 // The gradient of relu(pre) through its output y, and of a bias added before it, in one pass:
 // dx[r, c] = dy[r, c] · step(y[r, c]) (step: 1 where y > 0, 0 elsewhere, NaN where y is NaN, as
 // TensorFlow.js's Step), db[c] = Σ_r dx[r, c] (sums as sum_axes: 256-term float blocks carried in

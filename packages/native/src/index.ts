@@ -147,6 +147,8 @@ export interface NativeKernels {
   binaryStrided(op: NativeBinaryOp, a: Float32Array, aStrides: readonly number[], b: Float32Array, bStrides: readonly number[], out: Float32Array, dims: readonly number[]): void;
   /** out[o, c] = Σ_r x[o, r, c]: a sum over a contiguous run of axes (float sums of 256 terms, carried in double). */
   sumAxes(x: Float32Array, outer: number, rows: number, cols: number, out: Float32Array): void;
+  /** out[o, c] = max_r x[o, r, c] (rows ≥ 1): a max over a contiguous run of axes; NaN propagates. */
+  maxAxes(x: Float32Array, outer: number, rows: number, cols: number, out: Float32Array): void;
   /** A VALID (unpadded, undilated) NHWC average pool. */
   avgPoolValid(x: Float32Array, out: Float32Array, p: PoolGeometry): void;
   /** dst[r, colStart + j] = src[r, j] for r < rows, j < width: one input of a concatenation along the last axis. */
@@ -204,6 +206,7 @@ interface RawAddon {
   addN(xs: Float32Array[], out: Float32Array): void;
   binaryStrided(op: number, a: Float32Array, aStrides: readonly number[], b: Float32Array, bStrides: readonly number[], out: Float32Array, dims: readonly number[]): void;
   sumAxes(x: Float32Array, outer: number, rows: number, cols: number, out: Float32Array): void;
+  maxAxes(x: Float32Array, outer: number, rows: number, cols: number, out: Float32Array): void;
   avgPoolValid(x: Float32Array, out: Float32Array, batch: number, inH: number, inW: number, channels: number, outH: number, outW: number, fh: number, fw: number, sh: number, sw: number): void;
   pasteColumns(src: Float32Array, rows: number, width: number, dst: Float32Array, dstCols: number, colStart: number): void;
   resizeBilinear(x: Float32Array, out: Float32Array, batch: number, inH: number, inW: number, channels: number, outH: number, outW: number, alignCorners: boolean, halfPixelCenters: boolean): void;
@@ -295,6 +298,7 @@ export function loadNativeKernels(): NativeKernels {
       raw.binaryStrided(code, a, aStrides, b, bStrides, out, dims);
     },
     sumAxes: (x, outer, rows, cols, out) => raw.sumAxes(x, outer, rows, cols, out),
+    maxAxes: (x, outer, rows, cols, out) => raw.maxAxes(x, outer, rows, cols, out),
     avgPoolValid: (x, out, p) => raw.avgPoolValid(x, out, p.batch, p.inH, p.inW, p.channels, p.outH, p.outW, p.filterH, p.filterW, p.strideH, p.strideW),
     pasteColumns: (src, rows, width, dst, dstCols, colStart) => raw.pasteColumns(src, rows, width, dst, dstCols, colStart),
     resizeBilinear: (x, out, r) => raw.resizeBilinear(x, out, r.batch, r.inH, r.inW, r.channels, r.outH, r.outW, r.alignCorners, r.halfPixelCenters),

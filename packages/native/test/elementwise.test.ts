@@ -125,6 +125,20 @@ describe.skipIf(!compilerPresent)('@probunet/native element-wise and layout kern
     expect(Math.abs(dot(up, g) - dot(xs, dx))).toBeLessThan(1e-3);
   });
 
+  it('maxAxes over leading, middle and trailing runs; NaN propagates; no rows is refused', () => {
+    const [o, r, c] = [7, 300, 40];
+    const x = randomArray(o * r * c, 41);
+    const out = new Float32Array(o * c);
+    native.maxAxes(x, o, r, c, out);
+    const want = new Array<number>(o * c).fill(-Infinity);
+    for (let i = 0; i < o; i++) for (let j = 0; j < r; j++) for (let k = 0; k < c; k++) want[i * c + k] = Math.max(want[i * c + k]!, x[(i * r + j) * c + k]!);
+    expect(maxAbs(out, want)).toBe(0);
+    const t = new Float32Array(2);
+    native.maxAxes(new Float32Array([1, NaN, 3, -5, 2, 0]), 2, 3, 1, t);
+    expect(Array.from(t).map(String)).toEqual(['NaN', '2']);
+    expect(() => native.maxAxes(x, o, 0, c, out)).toThrow(/rows ≥ 1/);
+  });
+
   it('reluGradBias: dy · step(y) and its column sums in one pass, NaN and Infinity as the chain gives them', () => {
     const [rows, cols] = [9000, 12];
     const dy = randomArray(rows * cols, 11);

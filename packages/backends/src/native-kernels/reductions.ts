@@ -32,18 +32,32 @@ export function meanContiguous(native: NativeKernels, args: KernelArgs): tf.Tens
 
 /** Sum over any contiguous run of axes (leading, middle or trailing): the native backend's Sum. */
 export function sumContiguous(native: NativeKernels, args: KernelArgs): tf.TensorInfo | null {
+  return reduceContiguous(native, args, 'sum');
+}
+
+/** Max over any contiguous run of axes (log-softmax's max over the classes): the native backend's Max. */
+export function maxContiguous(native: NativeKernels, args: KernelArgs): tf.TensorInfo | null {
+  return reduceContiguous(native, args, 'max');
+}
+
+function reduceContiguous(native: NativeKernels, args: KernelArgs, op: 'sum' | 'max'): tf.TensorInfo | null {
   const { inputs, backend } = args;
   const x = inputs.x as tf.TensorInfo;
-  const run = isF32(x) ? contiguousAxes(args) : null;
+  const attrs = (args.attrs ?? {}) as { keepDims?: boolean; reductionIndices?: number | number[]; axis?: number | number[] };
+  // Max names its axes reductionIndices; Sum and Mean, axis (null: every axis).
+  const axis = op === 'max' ? attrs.reductionIndices : attrs.axis;
+  const run = isF32(x) ? contiguousAxes({ ...args, attrs: { axis } as unknown as tf.NamedAttrMap }) : null;
   if (!run) return null;
   const { first, end } = run;
-  const keepDims = ((args.attrs ?? {}) as { keepDims?: boolean }).keepDims;
   const outer = tf.util.sizeFromShape(x.shape.slice(0, first));
   const rows = tf.util.sizeFromShape(x.shape.slice(first, end));
   const cols = tf.util.sizeFromShape(x.shape.slice(end));
-  const outShape = keepDims ? x.shape.map((d, i) => (i >= first && i < end ? 1 : d)) : [...x.shape.slice(0, first), ...x.shape.slice(end)];
+  if (op === 'max' && rows === 0) return null; // the host's kernel says what the max of nothing is
+  const outShape = attrs.keepDims ? x.shape.map((d, i) => (i >= first && i < end ? 1 : d)) : [...x.shape.slice(0, first), ...x.shape.slice(end)];
   const out = backend.makeOutput(outShape, 'float32');
   if (outer * cols === 0) return out;
-  native.sumAxes(backend.typedArrayFromHeap(x), outer, rows, cols, backend.typedArrayFromHeap(out));
+  const [src, dst] = [backend.typedArrayFromHeap(x), backend.typedArrayFromHeap(out)];
+  if (op === 'sum') native.sumAxes(src, outer, rows, cols, dst);
+  else native.maxAxes(src, outer, rows, cols, dst);
   return out;
 }

@@ -7,7 +7,7 @@ import { addN, binary, BINARY_KERNELS, unary, UNARY_KERNELS } from './elementwis
 import type { KernelArgs } from './host.js';
 import { avgPool, avgPoolGrad, concat, resizeBilinear, resizeBilinearGrad, splitV } from './layout.js';
 import { matMul } from './matmul.js';
-import { meanContiguous, sum, sumContiguous } from './reductions.js';
+import { maxContiguous, meanContiguous, sum, sumContiguous } from './reductions.js';
 
 /** A native kernel: its result, or null for a case it does not cover (the host's kernel runs). */
 export type NativeKernelImpl = (native: NativeKernels, args: KernelArgs) => tf.TensorInfo | tf.TensorInfo[] | null;
@@ -26,12 +26,13 @@ export const COMPUTE_KERNELS: Readonly<Record<string, NativeKernelImpl>> = {
 };
 
 /**
- * The native backend's further kernels: sums and means over any contiguous run of axes (in place
+ * The native backend's further kernels: sums, means and maxima over any contiguous run of axes (in place
  * of Sum above), average pooling, concatenation, bilinear resizing and its gradient. (On wasm-native, wasm's own do these well.)
  */
 export const LAYOUT_KERNELS: Readonly<Record<string, NativeKernelImpl>> = {
   Sum: sumContiguous,
   Mean: meanContiguous,
+  Max: maxContiguous,
   AvgPool: avgPool,
   Concat: concat,
   ResizeBilinear: resizeBilinear,

@@ -1,7 +1,7 @@
 import '../register-gradients.js';
 import * as tf from '@tensorflow/tfjs-core';
 import { describe, expect, it } from 'vitest';
-import { halfSquaredNorm } from './loss.js';
+import { halfSquaredNorm, oneHotMasked } from './loss.js';
 
 describe('halfSquaredNorm', () => {
   it('is ½Σw² over every kernel, hand-computed, and 0 for none', () => {
@@ -27,5 +27,20 @@ describe('halfSquaredNorm', () => {
     tf.dispose([...ours, ...chain]);
     expect(tf.memory().numTensors).toBe(before);
     tf.dispose(ws);
+  });
+});
+
+describe('oneHotMasked', () => {
+  const labels = tf.tensor3d([[[0, 1, 2], [255, -1, 1]]], [1, 2, 3], 'int32');
+  it('ignore label outside the classes (255): its pixels, and any label outside [0, K), are all-zero rows', () => {
+    const got = oneHotMasked(labels, 3, 255);
+    expect(got.dtype).toBe('float32');
+    expect(got.arraySync()).toEqual([[[[1, 0, 0], [0, 1, 0], [0, 0, 1]], [[0, 0, 0], [0, 0, 0], [0, 1, 0]]]]);
+    got.dispose();
+  });
+  it('ignore label inside the classes (1): masked out, the other classes encoded', () => {
+    const got = oneHotMasked(labels, 3, 1);
+    expect(got.arraySync()).toEqual([[[[1, 0, 0], [0, 0, 0], [0, 0, 1]], [[0, 0, 0], [0, 0, 0], [0, 0, 0]]]]);
+    got.dispose();
   });
 });

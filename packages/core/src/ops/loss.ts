@@ -5,6 +5,10 @@ import { sumAll } from './sum.js';
  * One-hot encoding with ignore pixels as all-zero rows: [B,H,W] int32 → [B,H,W,K] float32.
  */
 export function oneHotMasked(labels: tf.Tensor3D, numClasses: number, ignoreLabel: number): tf.Tensor4D {
+  // An index outside [0, K) one-hot encodes as all zeros on every backend, so an ignore label
+  // outside the classes (255, the default, or -1) needs no mask: two kernels instead of six. (int32,
+  // then cast: tfjs-backend-wasm 4.22's OneHot writes integer bit patterns into a float32 output.)
+  if (ignoreLabel < 0 || ignoreLabel >= numClasses) return tf.tidy(() => tf.cast(tf.oneHot(labels, numClasses), 'float32') as tf.Tensor4D);
   return tf.tidy(() => {
     const valid = tf.notEqual(labels, ignoreLabel);
     const safe = tf.where(valid, labels, tf.zerosLike(labels));

@@ -212,7 +212,12 @@ export class Trainer<M extends TrainableModel = TrainableModel> {
     const [b, a, h, w] = labels.shape as [number, number, number, number];
     if (a === 0) throw new InputError('labels have zero graders per image');
     const picks = Array.from({ length: b }, (_, i) => i * a + this.rng.nextInt(a));
-    return tf.tidy(() => tf.gather(tf.reshape(labels, [b * a, h, w]), picks) as tf.Tensor3D);
+    // Slices and one concatenation, not tf.gather: the cpu-storage backends gather element by
+    // element in JavaScript (17 ms per LIDC batch of 8), while a leading-axis slice is a view.
+    return tf.tidy(() => {
+      const flat = tf.reshape(labels, [b * a, h, w]);
+      return tf.concat(picks.map((p) => tf.slice(flat, [p, 0, 0], [1, h, w])), 0) as tf.Tensor3D;
+    });
   }
 }
 
