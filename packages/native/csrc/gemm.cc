@@ -179,14 +179,17 @@ void pack_segments(const Segment* segs, int64_t n, int64_t rows, int64_t stride,
 struct DenseA {
   const float* a;
   int64_t rs, cs;
-  // Read in place (as one segment of six row pointers) when rows are contiguous and the product
-  // has at most this many columns: beyond that, packed panels are reused enough to pay.
+  // Read in place (as one segment of six row pointers) when the product has at most this many
+  // columns (beyond that, packed panels are reused enough to pay) and either its rows are
+  // contiguous (stride 1 along a segment) or, transposed, its columns are (six rows at one column
+  // are six contiguous floats; stride cs along a segment): a 1×1 convolution's filter gradient
+  // xᵀ·dy, [C, N·H·W]·[N·H·W, C'], packed A and B for every few hundred products otherwise.
   static constexpr int64_t kInPlaceMaxCols = 2 * NR;
-  bool in_place() const { return cs == 1; }
-  int64_t stride() const { return 1; }
+  bool in_place() const { return cs == 1 || rs == 1; }
+  int64_t stride() const { return cs == 1 ? 1 : cs; }
   int64_t segments(int64_t i0, int64_t rows, int64_t p0, int64_t kc, Segment* out) const {
     out->len = kc;
-    for (int r = 0; r < MR; ++r) out->p[r] = a + (i0 + std::min<int64_t>(r, rows - 1)) * rs + p0;
+    for (int r = 0; r < MR; ++r) out->p[r] = a + (i0 + std::min<int64_t>(r, rows - 1)) * rs + p0 * cs;
     return 1;
   }
   // dst: ceil(mc/MR) panels, each kc × MR, zero rows past mc.
