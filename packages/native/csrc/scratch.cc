@@ -105,6 +105,22 @@ bool give_back(void* p) {
   return true;
 }
 
+// Returns every free cached block to the system (before an allocation is declared out of memory).
+void release_free() {
+  BlockCache& c = cache();
+  std::vector<void*> release;
+  {
+    std::lock_guard<std::mutex> lock(c.mutex);
+    for (const auto& [cap, p] : c.free) {
+      release.push_back(p);
+      c.capacity.erase(p);
+    }
+    c.free.clear();
+    c.freeBytes = 0;
+  }
+  for (void* q : release) std::free(q);
+}
+
 }  // namespace
 
 ScratchCacheStats scratch_cache_stats() {
@@ -131,6 +147,10 @@ void* alloc_scratch_bytes(size_t count, size_t elementSize, const char* purpose,
     }
   }
   void* p = std::aligned_alloc(64, rounded);
+  if (!p) {
+    release_free();  // the cache's free blocks first, then try once more
+    p = std::aligned_alloc(64, rounded);
+  }
   if (!p) throw OutOfScratchMemory(bytes, purpose);
   if (rounded >= kCachedFrom) {
     try {
