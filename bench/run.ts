@@ -291,14 +291,15 @@ function markdown(r: BenchResult): string {
     '|---|---|---|---|---|---|---|---|---|',
   ];
   for (const c of r.cases.filter((c) => c.kind === 'train')) {
-    const t = c.train as { msPerImage: number; msPerStep: number; tensorGrowthPerStep: number; nativeMsPerStep?: number } | undefined;
+    const t = c.train as { msPerImage: number; msPerStep: number; meanMsPerStep?: number; tensorGrowthPerStep: number; nativeMsPerStep?: number } | undefined;
     const ref = reference(c.batch);
     if (!t) {
       lines.push(`| ${c.backend} | ${c.batch} | failed: ${cell(c.failed)} | | | | | | |`);
       continue;
     }
     const gflops = r.flops.trainStepGflopPerImage / (t.msPerImage / 1000);
-    const native = t.nativeMsPerStep !== undefined ? `${f((100 * t.nativeMsPerStep) / t.msPerStep, 0)} %` : '';
+    // Both means (older results have only the median step).
+    const native = t.nativeMsPerStep !== undefined ? `${f((100 * t.nativeMsPerStep) / (t.meanMsPerStep ?? t.msPerStep), 0)} %` : '';
     lines.push(`| ${c.backend} | ${c.batch} | ${f(t.msPerImage)} | ${ref ? `${f(t.msPerImage / ref, 2)}×` : '–'} | ${f(gflops)} | ${ofPeak(gflops)} | ${t.tensorGrowthPerStep} | ${f(c.peakRssMB, 0)} | ${native} |`);
   }
   const pytorchRows: Array<[string, PytorchTrainRow]> = pt?.byAllocator ? Object.entries(pt.byAllocator).flatMap(([a, rows]) => rows.map((row) => [a, row] as [string, PytorchTrainRow])) : (pt?.train ?? []).map((row) => ['', row]);
