@@ -397,20 +397,33 @@ napi_value BinaryStrided(napi_env env, napi_callback_info info) {
   });
 }
 
-// sumAxes(x, outer, rows, cols, out): out[o, c] = Σ_r x[o, r, c]
-napi_value SumAxes(napi_env env, napi_callback_info info) {
-  return with_args<5>(env, info, "sumAxes", [&](napi_value* argv) {
+// A reduction over a contiguous run of axes, (x, outer, rows, cols, out): out[o, c] = op_r x[o, r, c].
+template <typename Reduce>
+napi_value AxesReduction(napi_env env, napi_callback_info info, const char* what, bool needsRows, Reduce reduce) {
+  return with_args<5>(env, info, what, [&](napi_value* argv) {
       size_t lx, lo;
       const float* x = get_f32(env, argv[0], "x", &lx);
       int64_t v[3];
       static const char* names[3] = {"outer", "rows", "cols"};
       get_ints(env, argv, 1, 3, names, v);
+      if (needsRows && v[1] == 0) throw ArgError{std::string(what) + " needs rows ≥ 1 (the max of nothing is undefined)"};
       float* out = const_cast<float*>(get_f32(env, argv[4], "out", &lo));
       need("x", lx, product({v[0], v[1], v[2]}, "x"));
       need("out", lo, product({v[0], v[2]}, "out"));
-      probunet::sum_axes(x, v[0], v[1], v[2], out);
+      reduce(x, v[0], v[1], v[2], out);
   });
 }
+
+// sumAxes(x, outer, rows, cols, out): out[o, c] = Σ_r x[o, r, c]
+napi_value SumAxes(napi_env env, napi_callback_info info) {
+  return AxesReduction(env, info, "sumAxes", false, probunet::sum_axes);
+}
+
+// maxAxes(x, outer, rows, cols, out): out[o, c] = max_r x[o, r, c] (rows ≥ 1)
+napi_value MaxAxes(napi_env env, napi_callback_info info) {
+  return AxesReduction(env, info, "maxAxes", true, probunet::max_axes);
+}
+
 
 // reluGradBias(dy, y, dx, db, rows, cols): dx = dy · step(y), db = Σ_rows dx ([rows, cols] arrays).
 napi_value ReluGradBias(napi_env env, napi_callback_info info) {
@@ -481,21 +494,6 @@ napi_value AdamUpdate(napi_env env, napi_callback_info info) {
   return out;
 }
 
-// maxAxes(x, outer, rows, cols, out): out[o, c] = max_r x[o, r, c] (rows ≥ 1)
-napi_value MaxAxes(napi_env env, napi_callback_info info) {
-  return with_args<5>(env, info, "maxAxes", [&](napi_value* argv) {
-      size_t lx, lo;
-      const float* x = get_f32(env, argv[0], "x", &lx);
-      int64_t v[3];
-      static const char* names[3] = {"outer", "rows", "cols"};
-      get_ints(env, argv, 1, 3, names, v);
-      if (v[1] == 0) throw ArgError{"maxAxes needs rows ≥ 1 (the max of nothing is undefined)"};
-      float* out = const_cast<float*>(get_f32(env, argv[4], "out", &lo));
-      need("x", lx, product({v[0], v[1], v[2]}, "x"));
-      need("out", lo, product({v[0], v[2]}, "out"));
-      probunet::max_axes(x, v[0], v[1], v[2], out);
-  });
-}
 
 // avgPoolValid(x, out, batch, inH, inW, channels, outH, outW, fh, fw, sh, sw)
 napi_value AvgPoolValid(napi_env env, napi_callback_info info) {
