@@ -94,6 +94,13 @@ async function installDawn(modules?: ModuleLoaders): Promise<string> {
   return `Dawn backend=${dawnBackend}, adapter: ${description}${software ? ' (software rendering: for correctness, not speed)' : ''}`;
 }
 
+/** The micro-kernel native runs, in words (info().isa; PROBUNET_NATIVE_ISA picks another). */
+function kernelLabel(native: NativeKernels): string {
+  const { isa, avx2 } = native.info();
+  if (isa === 'avx512') return 'AVX-512';
+  return avx2 ? 'AVX2 + FMA' : 'portable C++: this processor lacks AVX2/FMA';
+}
+
 /**
  * @probunet/native's kernels for the backend `name` (native or wasm-native); 'auto' declines
  * where the processor lacks AVX2/FMA, saying so.
@@ -160,12 +167,12 @@ export const PROVIDERS: Record<BackendName, Provider> = {
       const cpu = (await importOptional('@tensorflow/tfjs-backend-cpu', modules)) as { MathBackendCPU?: unknown };
       registerNativeBackend(native, cpu.MathBackendCPU);
       if (requested !== undefined) native.setThreads(requested);
-      const { avx2, threads } = native.info();
+      const { threads } = native.info();
       return {
         tfBackend: 'native',
         threads,
         notes: [
-          `tensors are JavaScript arrays (no 4 GiB heap); convolutions, matrix products and element-wise kernels run in @probunet/native (${avx2 ? 'AVX2 + FMA' : 'portable C++: this processor lacks AVX2/FMA'}, ${threads} thread${threads === 1 ? '' : 's'}; initBackend(name, { threads }) or PROBUNET_NATIVE_THREADS sets the count); every other kernel is the cpu backend's`,
+          `tensors are JavaScript arrays (no 4 GiB heap); convolutions, matrix products and element-wise kernels run in @probunet/native (${kernelLabel(native)}, ${threads} thread${threads === 1 ? '' : 's'}; initBackend(name, { threads }) or PROBUNET_NATIVE_THREADS sets the count); every other kernel is the cpu backend's`,
         ],
       };
     },
@@ -179,12 +186,12 @@ export const PROVIDERS: Record<BackendName, Provider> = {
       registerWasmNativeBackend(native);
       await initWasmNative();
       if (requested !== undefined) native.setThreads(requested);
-      const { avx2, threads } = native.info();
+      const { threads } = native.info();
       return {
         tfBackend: 'wasm-native',
         threads,
         notes: [
-          `convolutions and matrix products run in @probunet/native (${avx2 ? 'AVX2 + FMA' : 'portable C++: this processor lacks AVX2/FMA'}, ${threads} thread${threads === 1 ? '' : 's'}; initBackend(name, { threads }) or PROBUNET_NATIVE_THREADS sets the count); every other kernel is wasm's`,
+          `convolutions and matrix products run in @probunet/native (${kernelLabel(native)}, ${threads} thread${threads === 1 ? '' : 's'}; initBackend(name, { threads }) or PROBUNET_NATIVE_THREADS sets the count); every other kernel is wasm's`,
         ],
       };
     },

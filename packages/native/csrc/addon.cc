@@ -557,12 +557,28 @@ napi_value ResizeBilinearGrad(napi_env env, napi_callback_info info) {
   });
 }
 
+const char* isa_name(probunet::Isa i) {
+  return i == probunet::kIsaAvx512 ? "avx512" : i == probunet::kIsaAvx2 ? "avx2" : "portable";
+}
+
 napi_value Info(napi_env env, napi_callback_info) {
-  napi_value obj, avx2, threads;
+  napi_value obj, avx2, threads, isa, isas;
   napi_create_object(env, &obj);
-  napi_get_boolean(env, probunet::uses_avx2(), &avx2);
+  const probunet::Isa current = probunet::isa();
+  napi_get_boolean(env, current != probunet::kIsaPortable, &avx2);
   napi_create_int32(env, probunet::threads(), &threads);
   napi_set_named_property(env, obj, "avx2", avx2);
+  napi_create_string_utf8(env, isa_name(current), NAPI_AUTO_LENGTH, &isa);
+  napi_set_named_property(env, obj, "isa", isa);
+  napi_create_array(env, &isas);
+  uint32_t n = 0;
+  for (int i = probunet::kIsaAvx512; i >= probunet::kIsaPortable; --i) {
+    if (!probunet::isa_supported(static_cast<probunet::Isa>(i))) continue;
+    napi_value name;
+    napi_create_string_utf8(env, isa_name(static_cast<probunet::Isa>(i)), NAPI_AUTO_LENGTH, &name);
+    napi_set_element(env, isas, n++, name);
+  }
+  napi_set_named_property(env, obj, "isas", isas);
   napi_set_named_property(env, obj, "threads", threads);
   const probunet::ScratchCacheStats st = probunet::scratch_cache_stats();
   napi_value cacheObj, reused, allocated, freeBytes;
@@ -586,6 +602,28 @@ napi_value SetThreads(napi_env env, napi_callback_info info) {
     return throw_error(env, "setThreads takes one integer ≥ 0 (0: as many as the processor has)");
   }
   probunet::set_threads(n);
+  return nullptr;
+}
+
+// setIsa('avx512' | 'avx2' | 'portable'): the micro-kernel for the calls that follow.
+napi_value SetIsa(napi_env env, napi_callback_info info) {
+  size_t argc = 1;
+  napi_value argv[1];
+  napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr);
+  char buf[16] = {0};
+  size_t len = 0;
+  if (argc != 1 || napi_get_value_string_utf8(env, argv[0], buf, sizeof buf, &len) != napi_ok) {
+    return throw_error(env, "setIsa takes one of 'avx512', 'avx2' or 'portable'");
+  }
+  const std::string name(buf, len);
+  probunet::Isa want;
+  if (name == "avx512") want = probunet::kIsaAvx512;
+  else if (name == "avx2") want = probunet::kIsaAvx2;
+  else if (name == "portable") want = probunet::kIsaPortable;
+  else return throw_error(env, ("setIsa: unknown kernel '" + name + "'; use 'avx512', 'avx2' or 'portable'").c_str());
+  if (!probunet::set_isa(want)) {
+    return throw_error(env, ("setIsa: this processor lacks " + name + " (info().isas lists what it has)").c_str());
+  }
   return nullptr;
 }
 
@@ -622,6 +660,7 @@ napi_value Init(napi_env env, napi_value exports) {
       {"adamUpdate", nullptr, AdamUpdate, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"info", nullptr, Info, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"setThreads", nullptr, SetThreads, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"setIsa", nullptr, SetIsa, nullptr, nullptr, nullptr, napi_default, nullptr},
   };
   napi_define_properties(env, exports, sizeof(props) / sizeof(props[0]), props);
   return exports;

@@ -1,6 +1,7 @@
-// A BLIS-style blocked SGEMM: B is packed in KC×NR panels, A in MR×KC panels, and a 6×16
-// register-blocked micro-kernel (AVX2 + FMA where the processor has them, portable C++ otherwise)
-// does the arithmetic. Convolutions pack their A panels straight from the NHWC input (implicit
+// A BLIS-style blocked SGEMM: B is packed in KC×NR panels, A in MR×KC panels, and a register-blocked
+// micro-kernel does the arithmetic: 6×32 with AVX-512 where the processor has it, 6×16 with AVX2 +
+// FMA, portable C++ otherwise (chosen at load time; set_isa switches). Everything that depends on
+// the tile's width is a template over NR. Convolutions pack their A panels straight from the NHWC input (implicit
 // im2col), so no im2col matrix is ever materialised. Work is split into tasks for the thread
 // pool (parallel.h) by rows (or by columns when there are more columns than rows).
 #include "gemm.h"
@@ -11,9 +12,11 @@
 #endif
 
 #include <algorithm>
+#include <atomic>
 #include <cmath>
 #include <cstdlib>
 #include <cstring>
+#include <string>
 #include <type_traits>
 #include <vector>
 
@@ -24,7 +27,6 @@ namespace probunet {
 namespace {
 
 constexpr int MR = 6;
-constexpr int NR = 16;
 constexpr int64_t KC = 384;  // the longest K block; a product's K is cut into equal blocks up to this
 constexpr int64_t MC = 144;   // multiple of MR
 constexpr int64_t NC = 2048;  // multiple of NR
@@ -65,7 +67,7 @@ __attribute__((target("avx2,fma"))) void ukernel_avx2(const Segment* segs, int64
       ar = _mm256_broadcast_ss(a3 + q); c30 = _mm256_fmadd_ps(ar, b0, c30); c31 = _mm256_fmadd_ps(ar, b1, c31);
       ar = _mm256_broadcast_ss(a4 + q); c40 = _mm256_fmadd_ps(ar, b0, c40); c41 = _mm256_fmadd_ps(ar, b1, c41);
       ar = _mm256_broadcast_ss(a5 + q); c50 = _mm256_fmadd_ps(ar, b0, c50); c51 = _mm256_fmadd_ps(ar, b1, c51);
-      b += NR;
+      b += 16;
     }
   }
   const __m256 acc[MR][2] = {{c00, c01}, {c10, c11}, {c20, c21}, {c30, c31}, {c40, c41}, {c50, c51}};
@@ -81,8 +83,50 @@ __attribute__((target("avx2,fma"))) void ukernel_avx2(const Segment* segs, int64
   }
 }
 
+// The same tile twice as wide: 6 rows × 32 columns in 12 zmm accumulators. On a processor with
+// full-width 512-bit FMA units (AMD Zen 5, Intel server cores) this doubles the FMAs per
+// instruction; where AVX-512 is split into two 256-bit halves (Zen 4) it halves the instructions.
+__attribute__((target("avx512f"))) void ukernel_avx512(const Segment* segs, int64_t nseg, int64_t stride,
+                                                      const float* b, float* c, int64_t ldc, bool accumulate) {
+  __m512 c00 = _mm512_setzero_ps(), c01 = _mm512_setzero_ps();
+  __m512 c10 = _mm512_setzero_ps(), c11 = _mm512_setzero_ps();
+  __m512 c20 = _mm512_setzero_ps(), c21 = _mm512_setzero_ps();
+  __m512 c30 = _mm512_setzero_ps(), c31 = _mm512_setzero_ps();
+  __m512 c40 = _mm512_setzero_ps(), c41 = _mm512_setzero_ps();
+  __m512 c50 = _mm512_setzero_ps(), c51 = _mm512_setzero_ps();
+  for (int64_t s = 0; s < nseg; ++s) {
+    const float *a0 = segs[s].p[0], *a1 = segs[s].p[1], *a2 = segs[s].p[2], *a3 = segs[s].p[3],
+                *a4 = segs[s].p[4], *a5 = segs[s].p[5];
+    const int64_t end = segs[s].len * stride;
+    for (int64_t q = 0; q < end; q += stride) {
+      const __m512 b0 = _mm512_loadu_ps(b);
+      const __m512 b1 = _mm512_loadu_ps(b + 16);
+      __m512 ar;
+      ar = _mm512_set1_ps(a0[q]); c00 = _mm512_fmadd_ps(ar, b0, c00); c01 = _mm512_fmadd_ps(ar, b1, c01);
+      ar = _mm512_set1_ps(a1[q]); c10 = _mm512_fmadd_ps(ar, b0, c10); c11 = _mm512_fmadd_ps(ar, b1, c11);
+      ar = _mm512_set1_ps(a2[q]); c20 = _mm512_fmadd_ps(ar, b0, c20); c21 = _mm512_fmadd_ps(ar, b1, c21);
+      ar = _mm512_set1_ps(a3[q]); c30 = _mm512_fmadd_ps(ar, b0, c30); c31 = _mm512_fmadd_ps(ar, b1, c31);
+      ar = _mm512_set1_ps(a4[q]); c40 = _mm512_fmadd_ps(ar, b0, c40); c41 = _mm512_fmadd_ps(ar, b1, c41);
+      ar = _mm512_set1_ps(a5[q]); c50 = _mm512_fmadd_ps(ar, b0, c50); c51 = _mm512_fmadd_ps(ar, b1, c51);
+      b += 32;
+    }
+  }
+  const __m512 acc[MR][2] = {{c00, c01}, {c10, c11}, {c20, c21}, {c30, c31}, {c40, c41}, {c50, c51}};
+  for (int r = 0; r < MR; ++r) {
+    float* cr = c + r * ldc;
+    if (accumulate) {
+      _mm512_storeu_ps(cr, _mm512_add_ps(_mm512_loadu_ps(cr), acc[r][0]));
+      _mm512_storeu_ps(cr + 16, _mm512_add_ps(_mm512_loadu_ps(cr + 16), acc[r][1]));
+    } else {
+      _mm512_storeu_ps(cr, acc[r][0]);
+      _mm512_storeu_ps(cr + 16, acc[r][1]);
+    }
+  }
+}
+
 #endif  // PROBUNET_X86
 
+template <int NR>
 void ukernel_portable(const Segment* segs, int64_t nseg, int64_t stride, const float* b, float* c, int64_t ldc,
                       bool accumulate) {
   float acc[MR][NR] = {};
@@ -101,34 +145,60 @@ void ukernel_portable(const Segment* segs, int64_t nseg, int64_t stride, const f
   }
 }
 
-bool detect_avx2() {
+// The processor's best kernel: PROBUNET_NATIVE_PORTABLE forces the portable one,
+// PROBUNET_NATIVE_ISA=avx2|avx512|portable asks for one (ignored when the processor lacks it).
+bool supports(Isa isa) {
 #ifdef PROBUNET_X86
   __builtin_cpu_init();
-  if (std::getenv("PROBUNET_NATIVE_PORTABLE")) return false;
-  return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
+  switch (isa) {
+    case kIsaAvx512: return __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
+    case kIsaAvx2: return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
+    default: return true;
+  }
 #else
-  return false;
+  return isa == kIsaPortable;
 #endif
 }
 
-const bool kAvx2 = detect_avx2();
+Isa initial_isa() {
+  if (std::getenv("PROBUNET_NATIVE_PORTABLE")) return kIsaPortable;
+  if (const char* want = std::getenv("PROBUNET_NATIVE_ISA")) {
+    const std::string w(want);
+    const Isa asked = w == "avx512" ? kIsaAvx512 : w == "avx2" ? kIsaAvx2 : w == "portable" ? kIsaPortable : kIsaAvx512;
+    for (Isa i = asked;; i = static_cast<Isa>(i - 1))
+      if (supports(i) || i == kIsaPortable) return i;
+  }
+  return supports(kIsaAvx512) ? kIsaAvx512 : supports(kIsaAvx2) ? kIsaAvx2 : kIsaPortable;
+}
+
+std::atomic<int> g_isa{initial_isa()};
 
 using Ukernel = void (*)(const Segment*, int64_t, int64_t, const float*, float*, int64_t, bool);
+
+// The micro-kernel for a tile NR wide under the current ISA: AVX-512 is 32 wide, AVX2 16, the
+// portable kernel takes either width (it is what runs under `portable`).
+template <int NR>
+Ukernel ukernel() {
 #ifdef PROBUNET_X86
-const Ukernel kUkernel = kAvx2 ? ukernel_avx2 : ukernel_portable;
-#else
-const Ukernel kUkernel = ukernel_portable;  // other processors: the portable kernel, vectorised by the compiler
+  if constexpr (NR == 32) {
+    if (g_isa.load(std::memory_order_relaxed) == kIsaAvx512) return ukernel_avx512;
+  } else {
+    if (g_isa.load(std::memory_order_relaxed) == kIsaAvx2) return ukernel_avx2;
+  }
 #endif
+  return ukernel_portable<NR>;
+}
 
 // Full tiles go straight to C; edge tiles through a scratch tile.
-inline void run_tile(const Segment* segs, int64_t nseg, int64_t stride, const float* bp, float* c, int64_t ldc,
-                     bool accumulate, int64_t rows, int64_t cols) {
+template <int NR>
+inline void run_tile(Ukernel kernel, const Segment* segs, int64_t nseg, int64_t stride, const float* bp, float* c,
+                     int64_t ldc, bool accumulate, int64_t rows, int64_t cols) {
   if (rows == MR && cols == NR) {
-    kUkernel(segs, nseg, stride, bp, c, ldc, accumulate);
+    kernel(segs, nseg, stride, bp, c, ldc, accumulate);
     return;
   }
   alignas(64) float tile[MR * NR];
-  kUkernel(segs, nseg, stride, bp, tile, NR, false);
+  kernel(segs, nseg, stride, bp, tile, NR, false);
   for (int64_t r = 0; r < rows; ++r) {
     float* cr = c + r * ldc;
     const float* tr = tile + r * NR;
@@ -184,7 +254,7 @@ struct DenseA {
   // contiguous (stride 1 along a segment) or, transposed, its columns are (six rows at one column
   // are six contiguous floats; stride cs along a segment): a 1×1 convolution's filter gradient
   // xᵀ·dy, [C, N·H·W]·[N·H·W, C'], packed A and B for every few hundred products otherwise.
-  static constexpr int64_t kInPlaceMaxCols = 2 * NR;
+  static constexpr int64_t kInPlaceMaxCols = 32;
   bool in_place() const { return cs == 1 || rs == 1; }
   int64_t stride() const { return cs == 1 ? 1 : cs; }
   int64_t segments(int64_t i0, int64_t rows, int64_t p0, int64_t kc, Segment* out) const {
@@ -232,7 +302,7 @@ struct ConvA {
   const ConvShape* s;
   const float* x;
   // Packing a convolution's panels is a gather, so reading in place pays up to wider products.
-  static constexpr int64_t kInPlaceMaxCols = 4 * NR;
+  static constexpr int64_t kInPlaceMaxCols = 64;
   bool in_place() const { return true; }
   // Rows [i0, i0+rows) (rows ≤ MR; missing rows repeat the last) over columns [p0, p0+kc): one
   // segment per filter tap the block touches. Returns the number of segments written.
@@ -297,7 +367,7 @@ struct ConvAT {
   const ConvShape* s;
   const float* xpad;  // [batch, hp, wp, inC]: rows start at -padTop, columns at -padLeft
   int64_t hp, wp;
-  static constexpr int64_t kInPlaceMaxCols = 4 * NR;
+  static constexpr int64_t kInPlaceMaxCols = 64;
   bool in_place() const { return true; }
   int64_t stride() const { return s->strideW * s->inC; }
   int64_t segments(int64_t i0, int64_t rows, int64_t p0, int64_t kc, Segment* out) const {
@@ -334,6 +404,7 @@ struct ConvAT {
 struct DenseB {
   const float* b;
   int64_t rs, cs;
+  template <int NR>
   void pack(int64_t p0, int64_t kc, int64_t j0, int64_t nc, float* dst) const {
     for (int64_t jr = 0; jr < nc; jr += NR) {
       const int64_t cols = std::min<int64_t>(NR, nc - jr);
@@ -390,10 +461,11 @@ void apply_epilogue(float* c, int64_t ldc, int64_t rows, int64_t j0, int64_t col
 
 // One thread's share: rows [m0,m1) × columns [n0,n1) of C.
 // C rows [m0,m1) × columns [n0,n1) = the product over k in [k0,k1), then the epilogue.
-template <typename APacker, typename BPacker>
+template <int NR, typename APacker, typename BPacker>
 void gemm_block(const APacker& A, const BPacker& B, int64_t k0, int64_t k1, float* c,
                 int64_t ldc, int64_t m0, int64_t m1, int64_t n0, int64_t n1, const Epilogue& ep) {
   if (m1 <= m0 || n1 <= n0) return;
+  const Ukernel kernel = ukernel<NR>();
   if (k1 <= k0) {
     for (int64_t i = m0; i < m1; ++i) std::fill(c + i * ldc + n0, c + i * ldc + n1, 0.f);
   } else {
@@ -422,7 +494,7 @@ void gemm_block(const APacker& A, const BPacker& B, int64_t k0, int64_t k1, floa
         if (!bAll) bAll = alloc_scratch<float>(blocks * panelFloats, "packed B panels");
         for (int64_t blk = 0; blk < blocks; ++blk) {
           const int64_t pc = k0 + blk * kcMax;
-          B.pack(pc, std::min(kcMax, k1 - pc), jc, nc, bAll.get() + blk * panelFloats);
+          B.template pack<NR>(pc, std::min(kcMax, k1 - pc), jc, nc, bAll.get() + blk * panelFloats);
         }
         for (int64_t ir = m0; ir < m1; ir += MR) {
           const int64_t rows = std::min<int64_t>(MR, m1 - ir);
@@ -432,7 +504,7 @@ void gemm_block(const APacker& A, const BPacker& B, int64_t k0, int64_t k1, floa
             const int64_t nseg = A.segments(ir, rows, pc, kc, segs.get());
             const float* bBlock = bAll.get() + blk * panelFloats;
             for (int64_t jr = 0; jr < nc; jr += NR) {
-              run_tile(segs.get(), nseg, A.stride(), bBlock + jr * kc, c + ir * ldc + jc + jr, ldc, blk > 0, rows,
+              run_tile<NR>(kernel, segs.get(), nseg, A.stride(), bBlock + jr * kc, c + ir * ldc + jc + jr, ldc, blk > 0, rows,
                        std::min<int64_t>(NR, nc - jr));
             }
           }
@@ -444,12 +516,12 @@ void gemm_block(const APacker& A, const BPacker& B, int64_t k0, int64_t k1, floa
         // every tile of C.
         for (int64_t pc = k0; pc < k1; pc += kcMax) {
           const int64_t kc = std::min(kcMax, k1 - pc);
-          B.pack(pc, kc, jc, nc, bp.get());
+          B.template pack<NR>(pc, kc, jc, nc, bp.get());
           for (int64_t ir = m0; ir < m1; ir += MR) {
             const int64_t rows = std::min<int64_t>(MR, m1 - ir);
             const int64_t nseg = A.segments(ir, rows, pc, kc, segs.get());
             for (int64_t jr = 0; jr < nc; jr += NR) {
-              run_tile(segs.get(), nseg, A.stride(), bp.get() + jr * kc, c + ir * ldc + jc + jr, ldc, pc > k0, rows,
+              run_tile<NR>(kernel, segs.get(), nseg, A.stride(), bp.get() + jr * kc, c + ir * ldc + jc + jr, ldc, pc > k0, rows,
                        std::min<int64_t>(NR, nc - jr));
             }
           }
@@ -458,14 +530,14 @@ void gemm_block(const APacker& A, const BPacker& B, int64_t k0, int64_t k1, floa
       }
       for (int64_t pc = k0; pc < k1; pc += kcMax) {
         const int64_t kc = std::min(kcMax, k1 - pc);
-        B.pack(pc, kc, jc, nc, bp.get());
+        B.template pack<NR>(pc, kc, jc, nc, bp.get());
         for (int64_t ic = m0; ic < m1; ic += MC) {
           const int64_t mc = std::min(MC, m1 - ic);
           A.pack(ic, mc, pc, kc, ap.get());
           for (int64_t jr = 0; jr < nc; jr += NR) {
             for (int64_t ir = 0; ir < mc; ir += MR) {
               const Segment seg = packed_segment(ap.get() + ir * kc, kc);
-              run_tile(&seg, 1, MR, bp.get() + jr * kc, c + (ic + ir) * ldc + jc + jr, ldc, pc > k0,
+              run_tile<NR>(kernel, &seg, 1, MR, bp.get() + jr * kc, c + (ic + ir) * ldc + jc + jr, ldc, pc > k0,
                        std::min<int64_t>(MR, mc - ir), std::min<int64_t>(NR, nc - jr));
             }
           }
@@ -476,7 +548,7 @@ void gemm_block(const APacker& A, const BPacker& B, int64_t k0, int64_t k1, floa
   apply_epilogue(c + m0 * ldc, ldc, m1 - m0, n0, n1 - n0, ep);
 }
 
-template <typename APacker, typename BPacker>
+template <int NR, typename APacker, typename BPacker>
 void gemm_parallel(const APacker& A, const BPacker& B, int64_t m, int64_t n, int64_t k,
                    float* c, int64_t ldc, const Epilogue& ep) {
   // Below ~4 MFLOP a thread costs more than it saves.
@@ -484,7 +556,7 @@ void gemm_parallel(const APacker& A, const BPacker& B, int64_t m, int64_t n, int
   const int64_t byWork = static_cast<int64_t>(flops / 4e6) + 1;
   const int64_t maxThreads = std::min<int64_t>(threads(), byWork);
   if (maxThreads <= 1) {
-    gemm_block(A, B, 0, k, c, ldc, 0, m, 0, n, ep);
+    gemm_block<NR>(A, B, 0, k, c, ldc, 0, m, 0, n, ep);
     return;
   }
   // A long reduction into a small C (a filter gradient: K = batch·H·W): split K, so that each
@@ -495,7 +567,7 @@ void gemm_parallel(const APacker& A, const BPacker& B, int64_t m, int64_t n, int
     // Task 0 writes C; task w > 0 its own partial product, w - 1 in `partial`.
     Scratch<float> partial = alloc_scratch<float>((t - 1) * m * n, "partial products");
     auto share = [&](int64_t w) {
-      gemm_block(A, B, std::min(k, w * per), std::min(k, (w + 1) * per), w == 0 ? c : partial.get() + (w - 1) * m * n,
+      gemm_block<NR>(A, B, std::min(k, w * per), std::min(k, (w + 1) * per), w == 0 ? c : partial.get() + (w - 1) * m * n,
                  w == 0 ? ldc : n, 0, m, 0, n, Epilogue{});
     };
     run_tasks(t, share);
@@ -512,7 +584,7 @@ void gemm_parallel(const APacker& A, const BPacker& B, int64_t m, int64_t n, int
   const int64_t units = ((byRows ? m : n) + unit - 1) / unit;
   const int64_t t = std::min<int64_t>(maxThreads, units);
   if (t <= 1) {
-    gemm_block(A, B, 0, k, c, ldc, 0, m, 0, n, ep);
+    gemm_block<NR>(A, B, 0, k, c, ldc, 0, m, 0, n, ep);
     return;
   }
   const int64_t per = (units + t - 1) / t;
@@ -521,12 +593,23 @@ void gemm_parallel(const APacker& A, const BPacker& B, int64_t m, int64_t n, int
     const int64_t lo = std::min(total, w * per * unit);
     const int64_t hi = std::min(total, (w + 1) * per * unit);
     if (byRows) {
-      gemm_block(A, B, 0, k, c, ldc, lo, hi, 0, n, ep);
+      gemm_block<NR>(A, B, 0, k, c, ldc, lo, hi, 0, n, ep);
     } else {
-      gemm_block(A, B, 0, k, c, ldc, 0, m, lo, hi, ep);
+      gemm_block<NR>(A, B, 0, k, c, ldc, 0, m, lo, hi, ep);
     }
   };
   run_tasks(t, run);
+}
+
+// The tile width of the current ISA's micro-kernel.
+template <typename APacker, typename BPacker>
+void gemm_dispatch(const APacker& A, const BPacker& B, int64_t m, int64_t n, int64_t k, float* c, int64_t ldc,
+                   const Epilogue& ep) {
+  if (g_isa.load(std::memory_order_relaxed) == kIsaAvx512) {
+    gemm_parallel<32>(A, B, m, n, k, c, ldc, ep);
+  } else {
+    gemm_parallel<16>(A, B, m, n, k, c, ldc, ep);
+  }
 }
 
 }  // namespace
@@ -534,14 +617,14 @@ void gemm_parallel(const APacker& A, const BPacker& B, int64_t m, int64_t n, int
 void sgemm(bool transA, bool transB, int64_t m, int64_t n, int64_t k, const float* a, int64_t lda,
            const float* b, int64_t ldb, float* c, int64_t ldc, const Epilogue& ep) {
   const DenseA A{a, transA ? 1 : lda, transA ? lda : 1};
-  gemm_parallel(A, DenseB{b, transB ? 1 : ldb, transB ? ldb : 1}, m, n, k, c, ldc, ep);
+  gemm_dispatch(A, DenseB{b, transB ? 1 : ldb, transB ? ldb : 1}, m, n, k, c, ldc, ep);
 }
 
 void conv2d(const ConvShape& s, const float* x, const float* filter, float* out, const Epilogue& ep) {
   const ConvA A{&s, x};
   const int64_t m = s.batch * s.outH * s.outW;
   const int64_t k = s.kh * s.kw * s.inC;
-  gemm_parallel(A, DenseB{filter, s.outC, 1}, m, s.outC, k, out, s.outC, ep);
+  gemm_dispatch(A, DenseB{filter, s.outC, 1}, m, s.outC, k, out, s.outC, ep);
 }
 
 namespace {
@@ -586,7 +669,7 @@ void conv2d_backprop_filter(const ConvShape& s, const float* x, const float* dy,
   // (2 threads, batch 8, 2026-12-01).
   const Padded p = pad_input(s, x);
   const ConvAT A{&s, p.data.get(), p.hp, p.wp};
-  gemm_parallel(A, DenseB{dy, s.outC, 1}, s.kh * s.kw * s.inC, s.outC, s.batch * s.outH * s.outW, dw, s.outC, Epilogue{});
+  gemm_dispatch(A, DenseB{dy, s.outC, 1}, s.kh * s.kw * s.inC, s.outC, s.batch * s.outH * s.outW, dw, s.outC, Epilogue{});
 }
 
 void conv2d_backprop_input(const ConvShape& s, const float* dy, const float* filter, float* dx) {
@@ -605,6 +688,12 @@ void conv2d_backprop_input(const ConvShape& s, const float* dy, const float* fil
   conv2d(t, dy, rotated.get(), dx, Epilogue{});
 }
 
-bool uses_avx2() { return kAvx2; }
+Isa isa() { return static_cast<Isa>(g_isa.load()); }
+bool isa_supported(Isa i) { return supports(i); }
+bool set_isa(Isa i) {
+  if (!supports(i)) return false;
+  g_isa.store(i);
+  return true;
+}
 
 }  // namespace probunet

@@ -31,7 +31,12 @@ void conv2d(const ConvShape& s, const float* x, const float* filter, float* out,
 void conv2d_backprop_filter(const ConvShape& s, const float* x, const float* dy, float* dw);
 void conv2d_backprop_input(const ConvShape& s, const float* dy, const float* filter, float* dx);
 
-// Whether the AVX2+FMA micro-kernel is in use on this processor.
-bool uses_avx2();
+// The micro-kernel in use: chosen at load time as the widest the processor has
+// (PROBUNET_NATIVE_ISA=avx2|avx512|portable or PROBUNET_NATIVE_PORTABLE=1 ask for another);
+// set_isa switches it between calls (false, and nothing changes, when the processor lacks it).
+enum Isa : int { kIsaPortable = 0, kIsaAvx2 = 1, kIsaAvx512 = 2 };
+Isa isa();
+bool isa_supported(Isa isa);
+bool set_isa(Isa isa);
 
 }  // namespace probunet

@@ -101,9 +101,16 @@ export interface GemmArgs extends Epilogue {
   batchB?: number;
 }
 
+/** A micro-kernel: 6×32 AVX-512, 6×16 AVX2 + FMA, or portable C++. */
+export type NativeIsa = 'avx512' | 'avx2' | 'portable';
+
 export interface NativeInfo {
-  /** True when the AVX2 + FMA micro-kernel runs; false: the portable C++ one. */
+  /** True when a vector micro-kernel (AVX2 + FMA or AVX-512) runs; false: the portable C++ one. */
   avx2: boolean;
+  /** The micro-kernel in use: at load time the widest the processor has (PROBUNET_NATIVE_ISA asks for another). */
+  isa: NativeIsa;
+  /** The micro-kernels this processor can run, widest first. */
+  isas: NativeIsa[];
   /** Threads one call uses. */
   threads: number;
   /**
@@ -176,6 +183,11 @@ export interface NativeKernels {
    * (the CPUs in the process's affinity mask, or PROBUNET_NATIVE_THREADS).
    */
   setThreads(n: number): void;
+  /**
+   * The micro-kernel for the calls that follow (one setting per process; for comparisons and
+   * tests). Throws when the processor lacks it (`info().isas` lists what it has).
+   */
+  setIsa(isa: NativeIsa): void;
 }
 
 /** Adam's hyperparameters for one step (stepSize: the learning rate with both bias corrections). */
@@ -215,6 +227,7 @@ interface RawAddon {
   adamUpdate(w: Float32Array, g: Float32Array, m: Float32Array | null, v: Float32Array | null, wOut: Float32Array, mOut: Float32Array, vOut: Float32Array, h: number[]): number;
   info(): NativeInfo;
   setThreads(n: number): void;
+  setIsa(isa: string): void;
 }
 
 const packageRoot = join(dirname(fileURLToPath(import.meta.url)), '..');
@@ -307,6 +320,7 @@ export function loadNativeKernels(): NativeKernels {
     resizeBilinearGrad: (dy, dx, r) => raw.resizeBilinearGrad(dy, dx, r.batch, r.outH, r.outW, r.channels, r.inH, r.inW, r.alignCorners),
     info: () => raw.info(),
     setThreads: (n) => raw.setThreads(n),
+    setIsa: (isa) => raw.setIsa(isa),
   };
   return cached;
 }

@@ -219,6 +219,33 @@ describe.skipIf(!compilerPresent)('@probunet/native kernels', () => {
     },
   );
 
+  it('info names the micro-kernel in use (the widest the processor has) and setIsa switches it, refusing unknown names', () => {
+    const native = loadNativeKernels();
+    const { isa, isas } = native.info();
+    expect(isas[isas.length - 1]).toBe('portable');
+    if (!process.env.PROBUNET_NATIVE_ISA && !process.env.PROBUNET_NATIVE_PORTABLE) expect(isa).toBe(isas[0]);
+    try {
+      for (const k of isas) {
+        native.setIsa(k);
+        expect(native.info().isa).toBe(k);
+        expect(native.info().avx2).toBe(k !== 'portable');
+      }
+      expect(() => native.setIsa('sse9' as never)).toThrow(/unknown kernel 'sse9'; use 'avx512', 'avx2' or 'portable'/);
+      for (const k of ['avx512', 'avx2'] as const) if (!isas.includes(k)) expect(() => native.setIsa(k)).toThrow(new RegExp(`lacks ${k}`));
+    } finally {
+      native.setIsa(isa);
+    }
+  });
+
+  it.skipIf(!compilerPresent || !loadNativeKernels().info().isas.includes('avx2'))('PROBUNET_NATIVE_ISA=avx2 chooses the AVX2 kernel at load time', () => {
+    const r = spawnSync(process.execPath, ['-e', `process.stdout.write(require(${JSON.stringify(addonPath)}).info().isa)`], {
+      env: { ...Object.fromEntries(Object.entries(process.env).filter(([k]) => k !== 'PROBUNET_NATIVE_PORTABLE')), PROBUNET_NATIVE_ISA: 'avx2' },
+      encoding: 'utf8',
+    });
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.stdout).toBe('avx2');
+  });
+
   it('the portable (non-AVX2) micro-kernel gives the same products', () => {
     // A fresh process: the kernel is chosen once, when the addon loads.
     const script = `

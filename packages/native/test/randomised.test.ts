@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadNativeKernels, type NativeActivation } from '../src/index.js';
 import { compilerPresent } from './addon.js';
 import { maxRelError, randomArray, refConv, refConvFilterGrad, refConvInputGrad, refGemm, type Geometry } from './reference.js';
@@ -79,61 +79,71 @@ describe.skipIf(!compilerPresent)(`@probunet/native on random shapes (seed ${see
   const native = loadNativeKernels();
   const tag = (i: number, what: string) => `seed ${seed}, case ${i}: ${what}`;
 
-  it(`gemm: ${CASES} random products (transposes, batches, broadcast, epilogues)`, () => {
-    const r = generator(seed ^ 0x1001);
-    for (let i = 0; i < CASES; i++) {
-      const m = r.pick([r.int(1, 13), r.int(1, 160)]), n = r.pick([r.int(1, 40), r.int(1, 200)]);
-      const k = r.pick([r.int(0, 20), r.int(1, 300), r.int(250, 600)]);
-      const batch = r.int(1, 3), batchA = r.pick([1, batch]), batchB = r.pick([1, batch]);
-      const transA = r.next() < 0.5, transB = r.next() < 0.5;
-      const bias = r.next() < 0.5 ? randomArray(n, r.int(0, 1e9)) : null;
-      const activation = r.pick(Object.keys(activations) as NativeActivation[]);
-      const what = `gemm batch ${batch} (a ${batchA}, b ${batchB}) ${m}×${k} · ${k}×${n} transA=${transA} transB=${transB} bias=${!!bias} ${activation}`;
-      const a = randomArray(batchA * m * k, r.int(0, 1e9)), b = randomArray(batchB * k * n, r.int(0, 1e9));
-      const c = new Float32Array(batch * m * n).fill(Number.NaN);
-      native.gemm({ a, b, c, m, n, k, transA, transB, batch, batchA, batchB, bias, activation, alpha: 0.1 });
-      for (let j = 0; j < batch; j++) {
-        const ref = refGemm(a.subarray((batchA === 1 ? 0 : j) * m * k), b.subarray((batchB === 1 ? 0 : j) * k * n), m, n, k, transA, transB);
-        expect(maxRelError(c.subarray(j * m * n, (j + 1) * m * n), withEpilogue(ref, n, bias, activation, 0.1)), tag(i, what)).toBeLessThan(1e-5);
+  // The products on every micro-kernel this processor has (the tile width changes the packing,
+  // so each is checked on the same cases).
+  const initialIsa = native.info().isa;
+  for (const isa of native.info().isas) {
+    describe(`on the ${isa} micro-kernel`, () => {
+      beforeAll(() => native.setIsa(isa));
+      afterAll(() => native.setIsa(initialIsa));
+
+    it(`gemm: ${CASES} random products (transposes, batches, broadcast, epilogues)`, () => {
+      const r = generator(seed ^ 0x1001);
+      for (let i = 0; i < CASES; i++) {
+        const m = r.pick([r.int(1, 13), r.int(1, 160)]), n = r.pick([r.int(1, 40), r.int(1, 200)]);
+        const k = r.pick([r.int(0, 20), r.int(1, 300), r.int(250, 600)]);
+        const batch = r.int(1, 3), batchA = r.pick([1, batch]), batchB = r.pick([1, batch]);
+        const transA = r.next() < 0.5, transB = r.next() < 0.5;
+        const bias = r.next() < 0.5 ? randomArray(n, r.int(0, 1e9)) : null;
+        const activation = r.pick(Object.keys(activations) as NativeActivation[]);
+        const what = `gemm batch ${batch} (a ${batchA}, b ${batchB}) ${m}×${k} · ${k}×${n} transA=${transA} transB=${transB} bias=${!!bias} ${activation}`;
+        const a = randomArray(batchA * m * k, r.int(0, 1e9)), b = randomArray(batchB * k * n, r.int(0, 1e9));
+        const c = new Float32Array(batch * m * n).fill(Number.NaN);
+        native.gemm({ a, b, c, m, n, k, transA, transB, batch, batchA, batchB, bias, activation, alpha: 0.1 });
+        for (let j = 0; j < batch; j++) {
+          const ref = refGemm(a.subarray((batchA === 1 ? 0 : j) * m * k), b.subarray((batchB === 1 ? 0 : j) * k * n), m, n, k, transA, transB);
+          expect(maxRelError(c.subarray(j * m * n, (j + 1) * m * n), withEpilogue(ref, n, bias, activation, 0.1)), tag(i, what)).toBeLessThan(1e-5);
+        }
       }
-    }
-  });
+    });
 
-  it(`conv2d: ${CASES} random geometries with epilogues`, () => {
-    const r = generator(seed ^ 0x2002);
-    for (let i = 0; i < CASES; i++) {
-      const geo = randomGeometry(r, false), g = geo.g;
-      const bias = r.next() < 0.5 ? randomArray(g.outC, r.int(0, 1e9)) : null;
-      const activation = r.pick(Object.keys(activations) as NativeActivation[]);
-      const x = randomArray(g.batch * g.inH * g.inW * g.inC, r.int(0, 1e9)), f = randomArray(g.kh * g.kw * g.inC * g.outC, r.int(0, 1e9));
-      const out = new Float32Array(g.batch * g.outH * g.outW * g.outC).fill(Number.NaN);
-      native.conv2d(x, f, out, g, { bias, activation, alpha: 0.1 });
-      const want = withEpilogue(refConv(x, f, g), g.outC, bias, activation, 0.1);
-      expect(maxRelError(out, want), tag(i, `conv2d ${describeGeometry(geo)} bias=${!!bias} ${activation}`)).toBeLessThan(1e-5);
-    }
-  });
+    it(`conv2d: ${CASES} random geometries with epilogues`, () => {
+      const r = generator(seed ^ 0x2002);
+      for (let i = 0; i < CASES; i++) {
+        const geo = randomGeometry(r, false), g = geo.g;
+        const bias = r.next() < 0.5 ? randomArray(g.outC, r.int(0, 1e9)) : null;
+        const activation = r.pick(Object.keys(activations) as NativeActivation[]);
+        const x = randomArray(g.batch * g.inH * g.inW * g.inC, r.int(0, 1e9)), f = randomArray(g.kh * g.kw * g.inC * g.outC, r.int(0, 1e9));
+        const out = new Float32Array(g.batch * g.outH * g.outW * g.outC).fill(Number.NaN);
+        native.conv2d(x, f, out, g, { bias, activation, alpha: 0.1 });
+        const want = withEpilogue(refConv(x, f, g), g.outC, bias, activation, 0.1);
+        expect(maxRelError(out, want), tag(i, `conv2d ${describeGeometry(geo)} bias=${!!bias} ${activation}`)).toBeLessThan(1e-5);
+      }
+    });
 
-  it(`conv2dBackpropFilter: ${CASES} random geometries`, () => {
-    const r = generator(seed ^ 0x3003);
-    for (let i = 0; i < CASES; i++) {
-      const geo = randomGeometry(r, false), g = geo.g;
-      const x = randomArray(g.batch * g.inH * g.inW * g.inC, r.int(0, 1e9)), dy = randomArray(g.batch * g.outH * g.outW * g.outC, r.int(0, 1e9));
-      const dw = new Float32Array(g.kh * g.kw * g.inC * g.outC).fill(Number.NaN);
-      native.conv2dBackpropFilter(x, dy, dw, g);
-      expect(maxRelError(dw, refConvFilterGrad(x, dy, g)), tag(i, `conv2dBackpropFilter ${describeGeometry(geo)}`)).toBeLessThan(1e-5);
-    }
-  });
+    it(`conv2dBackpropFilter: ${CASES} random geometries`, () => {
+      const r = generator(seed ^ 0x3003);
+      for (let i = 0; i < CASES; i++) {
+        const geo = randomGeometry(r, false), g = geo.g;
+        const x = randomArray(g.batch * g.inH * g.inW * g.inC, r.int(0, 1e9)), dy = randomArray(g.batch * g.outH * g.outW * g.outC, r.int(0, 1e9));
+        const dw = new Float32Array(g.kh * g.kw * g.inC * g.outC).fill(Number.NaN);
+        native.conv2dBackpropFilter(x, dy, dw, g);
+        expect(maxRelError(dw, refConvFilterGrad(x, dy, g)), tag(i, `conv2dBackpropFilter ${describeGeometry(geo)}`)).toBeLessThan(1e-5);
+      }
+    });
 
-  it(`conv2dBackpropInput: ${CASES} random stride-1 geometries`, () => {
-    const r = generator(seed ^ 0x4004);
-    for (let i = 0; i < CASES; i++) {
-      const geo = randomGeometry(r, true), g = geo.g;
-      const dy = randomArray(g.batch * g.outH * g.outW * g.outC, r.int(0, 1e9)), f = randomArray(g.kh * g.kw * g.inC * g.outC, r.int(0, 1e9));
-      const dx = new Float32Array(g.batch * g.inH * g.inW * g.inC).fill(Number.NaN);
-      native.conv2dBackpropInput(dy, f, dx, g);
-      expect(maxRelError(dx, refConvInputGrad(dy, f, g)), tag(i, `conv2dBackpropInput ${describeGeometry(geo)}`)).toBeLessThan(1e-5);
-    }
-  });
+    it(`conv2dBackpropInput: ${CASES} random stride-1 geometries`, () => {
+      const r = generator(seed ^ 0x4004);
+      for (let i = 0; i < CASES; i++) {
+        const geo = randomGeometry(r, true), g = geo.g;
+        const dy = randomArray(g.batch * g.outH * g.outW * g.outC, r.int(0, 1e9)), f = randomArray(g.kh * g.kw * g.inC * g.outC, r.int(0, 1e9));
+        const dx = new Float32Array(g.batch * g.inH * g.inW * g.inC).fill(Number.NaN);
+        native.conv2dBackpropInput(dy, f, dx, g);
+        expect(maxRelError(dx, refConvInputGrad(dy, f, g)), tag(i, `conv2dBackpropInput ${describeGeometry(geo)}`)).toBeLessThan(1e-5);
+      }
+    });
+    });
+  }
 
   it(`sumLeading: ${CASES} random shapes (some split over threads)`, () => {
     const r = generator(seed ^ 0x5005);
