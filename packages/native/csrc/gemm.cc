@@ -254,7 +254,8 @@ struct DenseA {
   // contiguous (stride 1 along a segment) or, transposed, its columns are (six rows at one column
   // are six contiguous floats; stride cs along a segment): a 1×1 convolution's filter gradient
   // xᵀ·dy, [C, N·H·W]·[N·H·W, C'], packed A and B for every few hundred products otherwise.
-  static constexpr int64_t kInPlaceMaxCols = 32;
+  template <int NR>
+  static constexpr int64_t in_place_max_cols() { return 32; }
   bool in_place() const { return cs == 1 || rs == 1; }
   int64_t stride() const { return cs == 1 ? 1 : cs; }
   int64_t segments(int64_t i0, int64_t rows, int64_t p0, int64_t kc, Segment* out) const {
@@ -301,8 +302,12 @@ void pack_from_segments(const ConvPacker& A, int64_t i0, int64_t mc, int64_t p0,
 struct ConvA {
   const ConvShape* s;
   const float* x;
-  // Packing a convolution's panels is a gather, so reading in place pays up to wider products.
-  static constexpr int64_t kInPlaceMaxCols = 64;
+  // Packing a convolution's panels is a gather, so reading in place pays up to wider products: with
+  // 16-wide tiles up to 64 columns; with 32-wide (AVX-512) tiles up to 320, measured on the LIDC
+  // step's convolutions (2 threads, batch 8, 2026-12-01, Zen 5): forward 32²×320→128 354 → 404
+  // GFLOP/s, its input gradient 326 → 407, 64²×192→64's 356 → 406.
+  template <int NR>
+  static constexpr int64_t in_place_max_cols() { return NR == 32 ? 320 : 64; }
   bool in_place() const { return true; }
   // Rows [i0, i0+rows) (rows ≤ MR; missing rows repeat the last) over columns [p0, p0+kc): one
   // segment per filter tap the block touches. Returns the number of segments written.
@@ -367,7 +372,10 @@ struct ConvAT {
   const ConvShape* s;
   const float* xpad;  // [batch, hp, wp, inC]: rows start at -padTop, columns at -padLeft
   int64_t hp, wp;
-  static constexpr int64_t kInPlaceMaxCols = 64;
+  // Measured: packing pays beyond 64 columns with either tile width (with 32-wide tiles, reading
+  // 128 columns in place took the 32²×128→128 filter gradient from 300 to 237 GFLOP/s).
+  template <int NR>
+  static constexpr int64_t in_place_max_cols() { return 64; }
   bool in_place() const { return true; }
   int64_t stride() const { return s->strideW * s->inC; }
   int64_t segments(int64_t i0, int64_t rows, int64_t p0, int64_t kc, Segment* out) const {
@@ -485,7 +493,7 @@ void gemm_block(const APacker& A, const BPacker& B, int64_t k0, int64_t k1, floa
       // short reduction: packing A costs more than it saves. Read it in place, as segments
       // (measured: LIDC convs with 32 and 64 channels 130-140 -> 175-185 GFLOP/s on 2 cores;
       // wider ones gain nothing).
-      const bool aInPlace = A.in_place() && (nc <= APacker::kInPlaceMaxCols || k1 - k0 <= 64);
+      const bool aInPlace = A.in_place() && (nc <= APacker::template in_place_max_cols<NR>() || k1 - k0 <= 64);
       const int64_t panelFloats = ((nc + NR - 1) / NR) * NR * kcMax;
       if (aInPlace && blocks * panelFloats <= kWholeBFloats) {
         // B packed whole (every K block; it stays in the core's L2), and each 6-row tile of C
