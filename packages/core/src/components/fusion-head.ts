@@ -111,18 +111,12 @@ export class TileConcatFusion implements FusionHead {
     const cout = first.options.outputChannels;
     const wz = tf.reshape(tf.slice(first.kernel, [0, 0, this.featureChannels, 0], [1, 1, this.latentDim, cout]), [this.latentDim, cout]);
     const latentTerm = tf.reshape(tf.add(tf.matMul(z, wz), first.bias), [b, 1, cout]);
-    let x = tf.reshape<tf.Rank.R2>(tf.add(projected, latentTerm), [b * h * w, cout]);
+    let x = tf.reshape<tf.Rank.R4>(tf.add(projected, latentTerm), [b, h, w, cout]);
     if (first.options.activation === 'relu') x = tf.relu(x);
-    for (const layer of this.layers.slice(1)) {
-      const k = layer.kernel;
-      x = tf.fused.matMul({
-        a: x,
-        b: tf.reshape(k, [k.shape[2], k.shape[3]]),
-        bias: layer.bias,
-        activation: layer.options.activation,
-      }) as tf.Tensor2D;
-    }
-    return tf.reshape(x, [b, h, w, this.numClasses]);
+    // The 1×1 convolutions through conv2dSame: its gradient takes the relu and the bias in one
+    // fused pass where the backend has one (tf.fused.matMul's records a multiply, a step and a sum).
+    for (const layer of this.layers.slice(1)) x = layer.apply(x);
+    return x;
   }
 
   parameters(): Parameter[] {
