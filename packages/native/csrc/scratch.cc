@@ -1,5 +1,6 @@
 #include "scratch.h"
 
+#include <algorithm>
 #include <cstdio>
 #include <cstdlib>
 #include <limits>
@@ -32,8 +33,12 @@ std::string describe(size_t bytes, const char* purpose) {
 // Large blocks are kept for reuse: a fresh multi-megabyte block costs a page fault and a zero-fill
 // per 4 KB page on first touch (the allocator maps and unmaps them), which for a padded copy of a
 // convolution's input is a fifth of the convolution's own time. A freed large block goes to a free
-// list; an allocation takes the smallest free block that fits (at most twice its size). Free
-// blocks are capped at kCacheBytes in all (beyond that the largest are returned to the system).
+// list; an allocation takes the smallest free block that fits, whatever its size (scratch lives for
+// one kernel call, so a large block lent to a small request is soon back). The free blocks are
+// capped at 256 MB or twice the largest block asked for so far, whichever is more, and beyond that
+// the smallest are returned to the system first: a batch of 32 LIDC images pads a 207 MB input
+// every step, and a cap below it (as the first version had) freed and page-faulted it back each
+// time (53,000 faults, 0.8 s of a 6 s step, measured 2026-12-01).
 constexpr size_t kCachedFrom = size_t{1} << 18;  // 256 KB
 constexpr size_t kCacheBytes = size_t{256} << 20;
 
@@ -42,7 +47,9 @@ struct BlockCache {
   std::unordered_map<void*, size_t> capacity;  // every cached-kind block alive or free
   std::vector<std::pair<size_t, void*>> free;   // (capacity, block)
   size_t freeBytes = 0;
+  size_t largest = 0;  // the largest block asked for so far
   uint64_t reused = 0, allocated = 0;
+  size_t cap() const { return std::max(kCacheBytes, 2 * largest); }
 };
 
 BlockCache& cache() {
@@ -53,10 +60,11 @@ BlockCache& cache() {
 void* take_cached(size_t rounded) {
   BlockCache& c = cache();
   std::lock_guard<std::mutex> lock(c.mutex);
+  c.largest = std::max(c.largest, rounded);
   size_t best = c.free.size();
   for (size_t i = 0; i < c.free.size(); ++i) {
     const size_t cap = c.free[i].first;
-    if (cap >= rounded && cap <= 2 * rounded && (best == c.free.size() || cap < c.free[best].first)) best = i;
+    if (cap >= rounded && (best == c.free.size() || cap < c.free[best].first)) best = i;
   }
   if (best == c.free.size()) return nullptr;
   void* p = c.free[best].second;
@@ -83,22 +91,17 @@ bool give_back(void* p) {
     const auto it = c.capacity.find(p);
     if (it == c.capacity.end()) return false;
     const size_t cap = it->second;
-    if (cap > kCacheBytes) {
-      c.capacity.erase(it);
-      release.push_back(p);
-    } else {
-      c.free.emplace_back(cap, p);
-      c.freeBytes += cap;
-      while (c.freeBytes > kCacheBytes) {
-        size_t largest = 0;
-        for (size_t i = 1; i < c.free.size(); ++i)
-          if (c.free[i].first > c.free[largest].first) largest = i;
-        c.freeBytes -= c.free[largest].first;
-        release.push_back(c.free[largest].second);
-        c.capacity.erase(c.free[largest].second);
-        c.free[largest] = c.free.back();
-        c.free.pop_back();
-      }
+    c.free.emplace_back(cap, p);
+    c.freeBytes += cap;
+    while (c.freeBytes > c.cap()) {
+      size_t smallest = 0;
+      for (size_t i = 1; i < c.free.size(); ++i)
+        if (c.free[i].first < c.free[smallest].first) smallest = i;
+      c.freeBytes -= c.free[smallest].first;
+      release.push_back(c.free[smallest].second);
+      c.capacity.erase(c.free[smallest].second);
+      c.free[smallest] = c.free.back();
+      c.free.pop_back();
     }
   }
   for (void* q : release) std::free(q);

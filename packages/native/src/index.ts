@@ -115,7 +115,7 @@ export interface NativeInfo {
   threads: number;
   /**
    * Scratch blocks of 256 KB and more (e.g. a convolution's zero-padded input) are kept for reuse
-   * after use, up to 256 MB free: blocks served from the cache, blocks allocated, bytes now free in it.
+   * after use, up to 256 MB or twice the largest block needed, whichever is more: blocks served from the cache, blocks allocated, bytes now free in it.
    */
   scratchCache: { reused: number; allocated: number; freeBytes: number };
 }

@@ -203,4 +203,19 @@ describe.skipIf(!compilerPresent)('@probunet/native element-wise and layout kern
     expect(after.allocated).toBe(before.allocated);
     expect(Array.from(b)).toEqual(Array.from(a));
   });
+
+  it('a free scratch block serves a request of any smaller size (above 256 KB), so a large block is not freed and faulted back', () => {
+    const geometry = (batch: number, hw: number, c: number) => ({ batch, inH: hw, inW: hw, inC: c, outH: hw, outW: hw, outC: 16, kh: 3, kw: 3, strideH: 1, strideW: 1, dilH: 1, dilW: 1, padTop: 1, padLeft: 1 });
+    const run = (g: ReturnType<typeof geometry>) => {
+      const x = randomArray(g.batch * g.inH * g.inW * g.inC, 35);
+      const dy = randomArray(g.batch * g.outH * g.outW * g.outC, 36);
+      native.conv2dBackpropFilter(x, dy, new Float32Array(9 * g.inC * 16), g);
+    };
+    run(geometry(2, 128, 64)); // pads 2·130·130·64 floats: 8.7 MB, larger than any block before it
+    const before = native.info().scratchCache;
+    run(geometry(1, 64, 64)); // pads 66·66·64 floats: 1.1 MB, served from the 8.7 MB block
+    const after = native.info().scratchCache;
+    expect(after.allocated).toBe(before.allocated);
+    expect(after.reused).toBeGreaterThan(before.reused);
+  });
 });
