@@ -122,6 +122,10 @@ describe.skipIf(!available)('native backend kernels', () => {
       return tf.concat([tf.reshape(up, [-1]), tf.reshape(g, [-1])]);
     }],
     ['bilinear resize to a non-square size, half-pixel centres', () => tf.image.resizeBilinear(rnd([1, 5, 7, 3], 136) as tf.Tensor4D, [9, 4], false, true)],
+    ['one-hot in float32 (a label map with an ignore label 255 and a -1), and 0/-1 as off/on values', () => {
+      const labels = tf.tensor3d(Array.from({ length: 2 * 33 * 31 }, (_, i) => [0, 1, 2, 255, -1][(i * 7) % 5]!), [2, 33, 31], 'int32');
+      return tf.concat([tf.reshape(tf.oneHot(labels, 3, 1, 0, 'float32'), [-1]), tf.reshape(tf.oneHot(tf.tensor1d([2, 0, 1], 'int32'), 4, -1, 0.5, 'float32'), [-1])]);
+    }],
     ['concat along the channels (a skip connection) and along a middle axis', () => tf.concat([tf.reshape(tf.concat([rnd([2, 8, 8, 5], 127), rnd([2, 8, 8, 3], 128)], 3), [-1]), tf.reshape(tf.concat([rnd([2, 3, 4], 129), rnd([2, 1, 4], 130), rnd([2, 0, 4], 131)], 1), [-1])])],
   ];
   for (const [name, run] of nativeCases) {

@@ -116,6 +116,28 @@ export function concat(native: NativeKernels, args: KernelArgs): tf.TensorInfo |
   return out;
 }
 
+/**
+ * OneHot with a float32 output, into the backend's pooled arrays (cpu's allocates a fresh one per
+ * call: at batch 32, an 8 MB array page-faulted in every train step). JavaScript, as cpu's; the
+ * same values: offValue everywhere, onValue at each index in [0, depth).
+ */
+export function oneHot(_native: NativeKernels, args: KernelArgs): tf.TensorInfo | null {
+  const { inputs, backend } = args;
+  const indices = inputs.indices as tf.TensorInfo;
+  const { depth, onValue, offValue, dtype } = (args.attrs ?? {}) as { depth: number; onValue: number; offValue: number; dtype: tf.DataType };
+  if (dtype !== 'float32' || !(depth >= 0)) return null;
+  const n = tf.util.sizeFromShape(indices.shape);
+  const out = backend.makeOutput([...indices.shape, depth], 'float32');
+  const o = backend.typedArrayFromHeap(out);
+  o.fill(offValue);
+  const idx = backend.readSync(indices.dataId) as tf.TypedArray;
+  for (let i = 0; i < n; i++) {
+    const k = idx[i]!;
+    if (k >= 0 && k < depth) o[i * depth + k] = onValue;
+  }
+  return out;
+}
+
 /** ResizeBilinear of NHWC float32 images. */
 export function resizeBilinear(native: NativeKernels, args: KernelArgs): tf.TensorInfo | null {
   const { inputs, backend } = args;

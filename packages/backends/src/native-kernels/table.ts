@@ -5,7 +5,7 @@ import { conv2dBackprop } from './conv-backprop.js';
 import { FUSED_KERNELS } from './fused.js';
 import { addN, binary, BINARY_KERNELS, unary, UNARY_KERNELS } from './elementwise.js';
 import type { KernelArgs } from './host.js';
-import { avgPool, avgPoolGrad, concat, resizeBilinear, resizeBilinearGrad, splitV } from './layout.js';
+import { avgPool, avgPoolGrad, concat, oneHot, resizeBilinear, resizeBilinearGrad, splitV } from './layout.js';
 import { matMul } from './matmul.js';
 import { maxContiguous, meanContiguous, sum, sumContiguous } from './reductions.js';
 
@@ -27,7 +27,8 @@ export const COMPUTE_KERNELS: Readonly<Record<string, NativeKernelImpl>> = {
 
 /**
  * The native backend's further kernels: sums, means and maxima over any contiguous run of axes (in place
- * of Sum above), average pooling, concatenation, bilinear resizing and its gradient. (On wasm-native, wasm's own do these well.)
+ * of Sum above), average pooling, concatenation, bilinear resizing and its gradient, and a float32
+ * one-hot into pooled arrays. (On wasm-native, wasm's own do these well.)
  */
 export const LAYOUT_KERNELS: Readonly<Record<string, NativeKernelImpl>> = {
   Sum: sumContiguous,
@@ -37,6 +38,7 @@ export const LAYOUT_KERNELS: Readonly<Record<string, NativeKernelImpl>> = {
   Concat: concat,
   ResizeBilinear: resizeBilinear,
   ResizeBilinearGrad: resizeBilinearGrad,
+  OneHot: oneHot,
 };
 
 /** Element-wise kernels on the thread pool. */

@@ -6,9 +6,13 @@ import { sumAll } from './sum.js';
  */
 export function oneHotMasked(labels: tf.Tensor3D, numClasses: number, ignoreLabel: number): tf.Tensor4D {
   // An index outside [0, K) one-hot encodes as all zeros on every backend, so an ignore label
-  // outside the classes (255, the default, or -1) needs no mask: two kernels instead of six. (int32,
-  // then cast: tfjs-backend-wasm 4.22's OneHot writes integer bit patterns into a float32 output.)
-  if (ignoreLabel < 0 || ignoreLabel >= numClasses) return tf.tidy(() => tf.cast(tf.oneHot(labels, numClasses), 'float32') as tf.Tensor4D);
+  // outside the classes (255, the default, or -1) needs no mask: one kernel instead of six. On
+  // wasm and wasm-native int32, then a cast: tfjs-backend-wasm 4.22's OneHot writes integer bit
+  // patterns into a float32 output.
+  if (ignoreLabel < 0 || ignoreLabel >= numClasses) {
+    if (!tf.getBackend().startsWith('wasm')) return tf.oneHot(labels, numClasses, 1, 0, 'float32') as tf.Tensor4D;
+    return tf.tidy(() => tf.cast(tf.oneHot(labels, numClasses), 'float32') as tf.Tensor4D);
+  }
   return tf.tidy(() => {
     const valid = tf.notEqual(labels, ignoreLabel);
     const safe = tf.where(valid, labels, tf.zerosLike(labels));

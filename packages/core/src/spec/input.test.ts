@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { MathBackendCPU } from '@tensorflow/tfjs-backend-cpu';
 import { afterAll, describe, expect, it } from 'vitest';
-import { canReadSync, validateImages, type InputSpec } from './input.js';
+import { canReadSync, validateImages, validateImagesAsync, type InputSpec } from './input.js';
 
 const spec: InputSpec = { channels: 1, numClasses: 2, ignoreLabel: 255, downsamplingFactor: 4 };
 
@@ -16,6 +16,23 @@ describe('canReadSync and the value checks it gates', () => {
     const bad = tf.tensor4d([0, NaN, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0], [1, 4, 4, 1]);
     expect(() => validateImages(bad, spec)).toThrow(/images contain NaN or Inf values/);
     bad.dispose();
+  });
+
+  it('refuses NaN, +Inf and -Inf wherever they are, sync and async, and passes finite extremes', async () => {
+    for (const bad of [NaN, Infinity, -Infinity]) {
+      for (const at of [0, 7, 15]) {
+        const values = new Float32Array(16);
+        values[at] = bad;
+        const t = tf.tensor4d(values, [1, 4, 4, 1]);
+        expect(() => validateImages(t, spec), `${bad} at ${at}`).toThrow(/images contain NaN or Inf values/);
+        await expect(validateImagesAsync(t, spec), `${bad} at ${at}`).rejects.toThrow(/images contain NaN or Inf values/);
+        t.dispose();
+      }
+    }
+    const fine = tf.tensor4d([3.4e38, -3.4e38, 1e-45, -0, ...new Array(12).fill(0)], [1, 4, 4, 1]);
+    expect(() => validateImages(fine, spec)).not.toThrow();
+    await expect(validateImagesAsync(fine, spec)).resolves.toBeUndefined();
+    fine.dispose();
   });
 
   it('never reads synchronously on a backend named webgpu (browser or Node); validateImages checks the shape only', async () => {

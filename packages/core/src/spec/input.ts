@@ -22,18 +22,28 @@ export function canReadSync(): boolean {
 /** images must be float32 [B,H,W,C] with finite values and H, W multiples of the down-sampling factor. */
 export function validateImages(images: tf.Tensor, spec: InputSpec, what = 'images'): asserts images is tf.Tensor4D {
   checkImageShape(images, spec, what);
-  if (canReadSync()) checkFinite(tf.tidy(() => tf.all(tf.isFinite(images)).dataSync()[0]!), what);
+  if (canReadSync()) checkFinite(allFinite(images.dataSync()), what);
 }
 
 /** `validateImages` with the value check read asynchronously (every backend). */
 export async function validateImagesAsync(images: tf.Tensor, spec: InputSpec, what = 'images'): Promise<void> {
   checkImageShape(images, spec, what);
+  // Backends whose values are in main memory: one loop over them (isFinite and all as kernels take
+  // 54 ms on cpu-storage backends for a batch of 32 LIDC crops; this takes about 1).
+  if (canReadSync()) return checkFinite(allFinite(await images.data()), what);
   const t = tf.tidy(() => tf.all(tf.isFinite(images)));
   try {
     checkFinite((await t.data())[0]!, what);
   } finally {
     t.dispose();
   }
+}
+
+/** 1 when every value is finite, else 0 (x − x is NaN exactly for NaN and ±Infinity). */
+function allFinite(values: tf.backend_util.BackendValues): number {
+  const v = values as tf.TypedArray;
+  for (let i = 0; i < v.length; i++) if (v[i]! - v[i]! !== 0) return 0;
+  return 1;
 }
 
 function checkFinite(finite: number, what: string): void {
