@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { Adam } from '@probunet/core';
+import { Adam, sumOfSquares } from '@probunet/core';
 import { expect } from 'vitest';
 import { initBackend, type BackendName } from '../src/index.js';
 
@@ -43,4 +43,23 @@ export async function fusedAdamKernels(): Promise<{ fused: boolean; chain: strin
   const prof = await tf.profile(() => adam.discard(adam.prepare(w, g, 0.01)));
   tf.dispose([...w.values(), ...g.values()]);
   return { fused: prof.kernelNames.includes('ProbunetAdamUpdate'), chain: prof.kernelNames.filter((k) => ['Multiply', 'Square', 'Sqrt', 'RealDiv', 'Sub'].includes(k)) };
+}
+
+/**
+ * Σ x² of a model-like list of tensors (odd sizes, one empty, one of 300,000 values) through
+ * core's sumOfSquares on `backend`: the value, and the kernels one call ran.
+ */
+export async function sumOfSquaresRun(backend: BackendName): Promise<{ value: number; kernels: string[] }> {
+  await initBackend(backend as BackendName);
+  const shapes = [[3, 3, 5, 7], [7], [0, 4], [300_000], [1]];
+  const ts = shapes.map((s, i) => tf.tidy(() => tf.sub(tf.randomUniform(s, 0, 2, 'float32', 100 + i), 1)));
+  try {
+    const prof = await tf.profile(() => sumOfSquares(ts));
+    const out = sumOfSquares(ts);
+    const value = (await out.data())[0]!;
+    out.dispose();
+    return { value, kernels: prof.kernelNames };
+  } finally {
+    tf.dispose(ts);
+  }
 }

@@ -4,7 +4,7 @@ import { relativeL2Error, tolerance } from '@probunet/core/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { initBackend } from '../src/index.js';
 import { nativeKernelCounters } from '../src/native-kernels/host.js';
-import { adamSteps, fusedAdamKernels } from './adam-steps.js';
+import { adamSteps, fusedAdamKernels, sumOfSquaresRun } from './adam-steps.js';
 import { nativePoolStats } from '../src/native/backend.js';
 import { collapseBroadcast, repeatsAlongLeadingAxes } from '../src/native-kernels/elementwise.js';
 
@@ -210,12 +210,20 @@ describe.skipIf(!available)('native backend kernels', () => {
     for (let i = 0; i < 3; i++) expect(Math.abs(got.norms[i]! - ref.norms[i]!) / ref.norms[i]!).toBeLessThan(1e-5);
   });
 
+  it("core's sumOfSquares is one ProbunetSumSquares call on native, with cpu's chain's value", async () => {
+    const ref = await sumOfSquaresRun('cpu');
+    expect(ref.kernels).toContain('Square');
+    const got = await sumOfSquaresRun('native');
+    expect(got.kernels).toEqual(['ProbunetSumSquares']);
+    expect(Math.abs(got.value - ref.value) / ref.value).toBeLessThan(1e-6);
+  });
+
   it('cpu stays stock beside it: no native kernel, no capability', async () => {
     await initBackend('cpu');
     const before = nativeKernelCounters();
     tf.tidy(() => tf.add(tf.matMul(rnd([8, 8], 36), rnd([8, 8], 37)), 1).dataSync());
     expect(nativeKernelCounters()).toEqual(before);
-    expect(backendCapabilities()).toEqual({ exactConvBackprop: false, exactFilterGrad: false, fusedReluGrad: false, fusedAdam: false });
+    expect(backendCapabilities()).toEqual({ exactConvBackprop: false, exactFilterGrad: false, fusedReluGrad: false, fusedAdam: false, fusedSumSquares: false });
   });
 
   it('a read returns the values, and later kernels do not change what was read', async () => {

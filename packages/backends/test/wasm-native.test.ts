@@ -4,7 +4,7 @@ import { relativeL2Error, tolerance } from '@probunet/core/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { initBackend } from '../src/index.js';
 import { nativeKernelCounters } from '../src/native-kernels/host.js';
-import { adamSteps, fusedAdamKernels } from './adam-steps.js';
+import { adamSteps, fusedAdamKernels, sumOfSquaresRun } from './adam-steps.js';
 
 // Kernel by kernel: wasm-native's replacements against wasm's own kernels (and cpu where wasm has
 // none), on the same inputs, including every fall-through case.
@@ -125,9 +125,17 @@ describe('wasm-native kernels', () => {
     expect(relativeL2Error(r.native, r.ref)).toBeLessThan(tolerance('kernel'));
   });
 
+  it("core's sumOfSquares is one ProbunetSumSquares call on wasm-native, with cpu's chain's value", async () => {
+    const ref = await sumOfSquaresRun('cpu');
+    expect(ref.kernels).toContain('Square');
+    const got = await sumOfSquaresRun('wasm-native');
+    expect(got.kernels).toEqual(['ProbunetSumSquares']);
+    expect(Math.abs(got.value - ref.value) / ref.value).toBeLessThan(1e-6);
+  });
+
   it("core's fused relu gradient and Adam update run here too, with cpu's values", async () => {
     await initBackend('wasm-native');
-    expect(backendCapabilities()).toMatchObject({ fusedReluGrad: true, fusedAdam: true });
+    expect(backendCapabilities()).toMatchObject({ fusedReluGrad: true, fusedAdam: true, fusedSumSquares: true });
     expect(await fusedAdamKernels()).toEqual({ fused: true, chain: [] });
     const ref = await adamSteps('cpu');
     const got = await adamSteps('wasm-native');
@@ -148,7 +156,7 @@ describe('wasm-native kernels', () => {
     expect(Array.from(tf.tidy(() => tf.add(kept, 0)).dataSync())).toEqual(Array.from(kept.dataSync()));
     kept.dispose();
     expect(nativeKernelCounters()).toEqual(before);
-    expect(backendCapabilities()).toEqual({ exactConvBackprop: false, exactFilterGrad: false, fusedReluGrad: false, fusedAdam: false });
+    expect(backendCapabilities()).toEqual({ exactConvBackprop: false, exactFilterGrad: false, fusedReluGrad: false, fusedAdam: false, fusedSumSquares: false });
     // ...and wasm is back to having no filter gradient, as without the native kernels.
     expect(() => tf.tidy(() => tf.grad((f: tf.Tensor) => tf.sum(tf.conv2d(rnd([1, 4, 4, 1], 1) as tf.Tensor4D, f as tf.Tensor4D, 1, 'same')))(rnd([3, 3, 1, 1], 2)))).toThrow(/Kernel 'Conv2DBackpropFilter' not registered for backend 'wasm'/);
   });

@@ -30,7 +30,7 @@ export {
 export { gaussianLogDensity, klDiagonalGaussians, sampleGaussian } from './ops/gaussian.js';
 export { SeededRandom } from './ops/random.js';
 export { assertBackendReady } from './backend-ready.js';
-export { sumAll } from './ops/sum.js';
+export { sumAll, sumOfSquares } from './ops/sum.js';
 export {
   AUTHORS_DEFAULTS,
   DEFAULT_IGNORE_LABEL,

@@ -494,6 +494,21 @@ napi_value AdamUpdate(napi_env env, napi_callback_info info) {
   return out;
 }
 
+// sumSquares(x) → Σ x² (a number)
+napi_value SumSquares(napi_env env, napi_callback_info info) {
+  double total = 0;
+  with_args<1>(env, info, "sumSquares", [&](napi_value* argv) {
+      size_t n;
+      const float* x = get_f32(env, argv[0], "x", &n);
+      total = probunet::sum_squares(x, static_cast<int64_t>(n));
+  });
+  bool pending = false;
+  napi_is_exception_pending(env, &pending);
+  if (pending) return nullptr;
+  napi_value out;
+  napi_create_double(env, total, &out);
+  return out;
+}
 
 // avgPoolValid(x, out, batch, inH, inW, channels, outH, outW, fh, fw, sh, sw)
 napi_value AvgPoolValid(napi_env env, napi_callback_info info) {
@@ -658,6 +673,7 @@ napi_value Init(napi_env env, napi_value exports) {
       {"resizeBilinearGrad", nullptr, ResizeBilinearGrad, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"reluGradBias", nullptr, ReluGradBias, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"adamUpdate", nullptr, AdamUpdate, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"sumSquares", nullptr, SumSquares, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"info", nullptr, Info, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"setThreads", nullptr, SetThreads, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"setIsa", nullptr, SetIsa, nullptr, nullptr, nullptr, napi_default, nullptr},

@@ -321,4 +321,27 @@ double adam_update(const float* w, const float* g, const float* m, const float* 
   return s;
 }
 
+double sum_squares(const float* x, int64_t n) {
+  if (n == 0) return 0.0;
+  const int64_t t = std::max<int64_t>(1, std::min<int64_t>(threads(), n / kMinPerThread));
+  const int64_t per = (n + t - 1) / t;
+  std::vector<double> sums(t, 0.0);
+  auto share = [&](int64_t k) {
+    const int64_t lo = std::min(n, k * per), hi = std::min(n, (k + 1) * per);
+    double total = 0;
+    // 256-element float blocks, carried in double (as the Sum kernel's).
+    for (int64_t i0 = lo; i0 < hi; i0 += 256) {
+      const int64_t i1 = std::min(hi, i0 + 256);
+      float acc = 0.f;
+      for (int64_t i = i0; i < i1; ++i) acc += x[i] * x[i];
+      total += acc;
+    }
+    sums[k] = total;
+  };
+  run_tasks(t, share);
+  double s = 0;
+  for (double v : sums) s += v;
+  return s;
+}
+
 }  // namespace probunet

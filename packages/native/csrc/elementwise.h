@@ -73,4 +73,7 @@ double adam_update(const float* w, const float* g, const float* m, const float* 
                    float* vOut, int64_t n, float beta1, float oneMinusBeta1, float beta2, float oneMinusBeta2,
                    float epsilon, float stepSize);
 
+// Σ x² over n floats (float sums of 256 terms carried in double): NaN or Inf when any term is.
+double sum_squares(const float* x, int64_t n);
+
 }  // namespace probunet

@@ -177,6 +177,8 @@ export interface NativeKernels {
    * Outputs may be their inputs.
    */
   adamUpdate(w: Float32Array, g: Float32Array, m: Float32Array | null, v: Float32Array | null, out: { w: Float32Array; m: Float32Array; v: Float32Array }, h: AdamHyperparameters): number;
+  /** Σ x² (float sums of 256 terms carried in double; NaN or Infinity when any term is). */
+  sumSquares(x: Float32Array): number;
   info(): NativeInfo;
   /**
    * Threads per call (one setting per process), run on a persistent pool; 0 restores the default
@@ -225,6 +227,7 @@ interface RawAddon {
   resizeBilinearGrad(dy: Float32Array, dx: Float32Array, batch: number, yH: number, yW: number, channels: number, xH: number, xW: number, alignCorners: boolean): void;
   reluGradBias(dy: Float32Array, y: Float32Array, dx: Float32Array, db: Float32Array, rows: number, cols: number): void;
   adamUpdate(w: Float32Array, g: Float32Array, m: Float32Array | null, v: Float32Array | null, wOut: Float32Array, mOut: Float32Array, vOut: Float32Array, h: number[]): number;
+  sumSquares(x: Float32Array): number;
   info(): NativeInfo;
   setThreads(n: number): void;
   setIsa(isa: string): void;
@@ -317,6 +320,7 @@ export function loadNativeKernels(): NativeKernels {
     resizeBilinear: (x, out, r) => raw.resizeBilinear(x, out, r.batch, r.inH, r.inW, r.channels, r.outH, r.outW, r.alignCorners, r.halfPixelCenters),
     reluGradBias: (dy, y, dx, db, rows, cols) => raw.reluGradBias(dy, y, dx, db, rows, cols),
     adamUpdate: (w, g, m, v, out, h) => raw.adamUpdate(w, g, m, v, out.w, out.m, out.v, [h.beta1, 1 - h.beta1, h.beta2, 1 - h.beta2, h.epsilon, h.stepSize]),
+    sumSquares: (x) => raw.sumSquares(x),
     resizeBilinearGrad: (dy, dx, r) => raw.resizeBilinearGrad(dy, dx, r.batch, r.outH, r.outW, r.channels, r.inH, r.inW, r.alignCorners),
     info: () => raw.info(),
     setThreads: (n) => raw.setThreads(n),

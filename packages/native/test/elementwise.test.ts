@@ -187,6 +187,20 @@ describe.skipIf(!compilerPresent)('@probunet/native element-wise and layout kern
     expect(() => native.adamUpdate(w, g, null, null, out, { ...h, epsilon: NaN })).toThrow(/hyperparameters must be finite/);
   });
 
+  it('sumSquares: Σx² against a float64 loop (split over threads), 0 for none, NaN and Infinity through', () => {
+    for (const n of [1, 255, 256, 257, 100_003]) {
+      const x = randomArray(n, 40 + n);
+      let want = 0;
+      for (const v of x) want += v * v;
+      expect(Math.abs(native.sumSquares(x) - want) / want, `n = ${n}`).toBeLessThan(1e-6);
+    }
+    expect(native.sumSquares(new Float32Array(0))).toBe(0);
+    expect(native.sumSquares(Float32Array.from([1, NaN, 2]))).toBeNaN();
+    expect(native.sumSquares(Float32Array.from([1, -Infinity]))).toBe(Infinity);
+    expect(native.sumSquares(Float32Array.from([3e38, 3e38]))).toBe(Infinity); // x² overflows float32, as the chain's Square does
+    expect(() => native.sumSquares([1, 2] as never)).toThrow(/x must be a Float32Array/);
+  });
+
   it('large scratch blocks (the padded input of a filter gradient) are reused, not allocated again, and the results do not change', () => {
     // The zero-padded input: 2·66·66·16 floats = 557 KB, above the 256 KB from which blocks are cached.
     const g = { batch: 2, inH: 64, inW: 64, inC: 16, outH: 64, outW: 64, outC: 16, kh: 3, kw: 3, strideH: 1, strideW: 1, dilH: 1, dilW: 1, padTop: 1, padLeft: 1 };

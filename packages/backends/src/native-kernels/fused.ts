@@ -45,8 +45,25 @@ export function adamUpdate(native: NativeKernels, args: KernelArgs): tf.TensorIn
   return [...outs, sumSq];
 }
 
+/**
+ * `ProbunetSumSquares` [x0, x1, …] → Σ over all of them of Σ x² (float32 scalar): a gradient norm
+ * or a weight-decay value in one call (float sums of 256 terms carried in double; NaN or Infinity
+ * when any term is).
+ */
+export function sumSquares(native: NativeKernels, args: KernelArgs): tf.TensorInfo | null {
+  const { backend } = args;
+  const xs = Object.values(args.inputs as unknown as Record<string, tf.TensorInfo>);
+  if (!isF32(...xs)) return null;
+  let total = 0;
+  for (const x of xs) if (tf.util.sizeFromShape(x.shape) > 0) total += native.sumSquares(backend.typedArrayFromHeap(x));
+  const out = backend.makeOutput([], 'float32');
+  backend.typedArrayFromHeap(out)[0] = total;
+  return out;
+}
+
 /** The fused kernels by name (registered on native and wasm-native). */
 export const FUSED_KERNELS = {
   [CAPABILITY_KERNELS.fusedReluGrad]: reluGradBias,
   [CAPABILITY_KERNELS.fusedAdam]: adamUpdate,
+  [CAPABILITY_KERNELS.fusedSumSquares]: sumSquares,
 } as const;

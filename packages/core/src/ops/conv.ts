@@ -27,6 +27,7 @@ export const CAPABILITY_KERNELS = {
   exactFilterGrad: 'ProbunetExactFilterGrad',
   fusedReluGrad: 'ProbunetReluGradBias',
   fusedAdam: 'ProbunetAdamUpdate',
+  fusedSumSquares: 'ProbunetSumSquares',
 } as const;
 
 export interface BackendCapabilities {
@@ -42,12 +43,14 @@ export interface BackendCapabilities {
   fusedReluGrad: boolean;
   /** The `ProbunetAdamUpdate` kernel (see CAPABILITY_KERNELS). */
   fusedAdam: boolean;
+  /** The `ProbunetSumSquares` kernel: Σ x² over any number of float32 tensors, one call. */
+  fusedSumSquares: boolean;
 }
 
 /** What `backendName` (default: the active backend) declares; see CAPABILITY_KERNELS. */
 export function backendCapabilities(backendName: string = tf.getBackend()): BackendCapabilities {
   const has = (c: keyof typeof CAPABILITY_KERNELS) => tf.getKernel(CAPABILITY_KERNELS[c], backendName) !== undefined;
-  return { exactConvBackprop: has('exactConvBackprop'), exactFilterGrad: has('exactFilterGrad'), fusedReluGrad: has('fusedReluGrad'), fusedAdam: has('fusedAdam') };
+  return { exactConvBackprop: has('exactConvBackprop'), exactFilterGrad: has('exactFilterGrad'), fusedReluGrad: has('fusedReluGrad'), fusedAdam: has('fusedAdam'), fusedSumSquares: has('fusedSumSquares') };
 }
 
 /**

@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { sumAll } from './sum.js';
+import { sumOfSquares } from './sum.js';
 
 /**
  * One-hot encoding with ignore pixels as all-zero rows: [B,H,W] int32 → [B,H,W,K] float32.
@@ -44,7 +44,7 @@ export function halfSquaredNorm(kernels: readonly tf.Tensor[]): tf.Scalar {
     const ks = args as tf.Tensor[];
     save(ks);
     return {
-      value: tf.tidy(() => tf.mul(sumAll(ks.map((k) => tf.sum(tf.square(k)))), 0.5) as tf.Scalar),
+      value: tf.tidy(() => tf.mul(sumOfSquares(ks), 0.5) as tf.Scalar),
       gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => saved.map((k) => tf.mul(k, dy)),
     };
   }) as unknown as (...args: Array<tf.Tensor | tf.GradSaveFunc>) => { value: tf.Tensor; gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => tf.Tensor[] });

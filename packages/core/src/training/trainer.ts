@@ -6,7 +6,7 @@ import type { GradientSource } from '../spec/gradient-source.js';
 import type { TrainableModel } from '../spec/trainable-model.js';
 import { ModelGradients } from './model-gradients.js';
 import { SeededRandom } from '../ops/random.js';
-import { sumAll } from '../ops/sum.js';
+import { sumOfSquares } from '../ops/sum.js';
 import { Adam, type AdamOptions } from './adam.js';
 import { AUTHORS_SCHEDULE, checkSchedule, learningRateAt, type PiecewiseSchedule } from './schedule.js';
 
@@ -223,7 +223,7 @@ export class Trainer<M extends TrainableModel = TrainableModel> {
 
 /** ‖g‖₂ over a list of tensors. */
 async function globalNorm(tensors: tf.Tensor[]): Promise<number> {
-  const t = tf.tidy(() => tf.sqrt(sumAll(tensors.map((g) => tf.sum(tf.square(g))))));
+  const t = tf.tidy(() => tf.sqrt(sumOfSquares(tensors)));
   try {
     return (await t.data())[0]!;
   } finally {
