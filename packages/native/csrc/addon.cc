@@ -447,6 +447,16 @@ napi_value ReluGradBias(napi_env env, napi_callback_info info) {
 
 // adamUpdate(w, g, m | null, v | null, wOut, mOut, vOut, [beta1, 1-beta1, beta2, 1-beta2, epsilon, stepSize])
 // → Σ u² (a number). Every array has w's length.
+// A kernel's number result, or nothing when its arguments threw (the exception is pending).
+napi_value number_unless_thrown(napi_env env, double value) {
+  bool pending = false;
+  napi_is_exception_pending(env, &pending);
+  if (pending) return nullptr;
+  napi_value out;
+  napi_create_double(env, value, &out);
+  return out;
+}
+
 napi_value AdamUpdate(napi_env env, napi_callback_info info) {
   double sumSq = 0;
   with_args<8>(env, info, "adamUpdate", [&](napi_value* argv) {
@@ -486,12 +496,7 @@ napi_value AdamUpdate(napi_env env, napi_callback_info info) {
       }
       sumSq = probunet::adam_update(w, g, m, v, wo, mo, vo, static_cast<int64_t>(n), h[0], h[1], h[2], h[3], h[4], h[5]);
   });
-  bool pending = false;
-  napi_is_exception_pending(env, &pending);
-  if (pending) return nullptr;
-  napi_value out;
-  napi_create_double(env, sumSq, &out);
-  return out;
+  return number_unless_thrown(env, sumSq);
 }
 
 // sumSquares(x) → Σ x² (a number)
@@ -502,12 +507,7 @@ napi_value SumSquares(napi_env env, napi_callback_info info) {
       const float* x = get_f32(env, argv[0], "x", &n);
       total = probunet::sum_squares(x, static_cast<int64_t>(n));
   });
-  bool pending = false;
-  napi_is_exception_pending(env, &pending);
-  if (pending) return nullptr;
-  napi_value out;
-  napi_create_double(env, total, &out);
-  return out;
+  return number_unless_thrown(env, total);
 }
 
 // avgPoolValid(x, out, batch, inH, inW, channels, outH, outW, fh, fw, sh, sw)

@@ -285,9 +285,12 @@ void relu_grad_bias(const float* dy, const float* y, float* dx, float* db, int64
   });
 }
 
-double adam_update(const float* w, const float* g, const float* m, const float* v, float* wOut, float* mOut,
-                   float* vOut, int64_t n, float beta1, float oneMinusBeta1, float beta2, float oneMinusBeta2,
-                   float epsilon, float stepSize) {
+namespace {
+
+// Σ of block(i0, i1) over [0, n) cut into blocks of at most 256 (each a float sum), carried in
+// double, in contiguous shares over the pool added in order.
+template <typename Block>
+double blocked_sum(int64_t n, Block block) {
   if (n == 0) return 0.0;
   const int64_t t = std::max<int64_t>(1, std::min<int64_t>(threads(), n / kMinPerThread));
   const int64_t per = (n + t - 1) / t;
@@ -295,24 +298,7 @@ double adam_update(const float* w, const float* g, const float* m, const float* 
   auto share = [&](int64_t k) {
     const int64_t lo = std::min(n, k * per), hi = std::min(n, (k + 1) * per);
     double total = 0;
-    // 256-element float blocks of Σ u², carried in double (as the Sum kernel it replaces).
-    for (int64_t i0 = lo; i0 < hi; i0 += 256) {
-      const int64_t i1 = std::min(hi, i0 + 256);
-      float acc = 0.f;
-      for (int64_t i = i0; i < i1; ++i) {
-        const float gi = g[i];
-        // Each product and sum rounded to float, in the chain's order (no fused multiply-add:
-        // the build is ISO C++, which does not contract).
-        const float mi = m ? m[i] * beta1 + gi * oneMinusBeta1 : gi * oneMinusBeta1;
-        const float vi = v ? v[i] * beta2 + (gi * gi) * oneMinusBeta2 : (gi * gi) * oneMinusBeta2;
-        const float u = mi / (std::sqrt(vi) + epsilon) * stepSize;
-        mOut[i] = mi;
-        vOut[i] = vi;
-        wOut[i] = w[i] - u;
-        acc += u * u;
-      }
-      total += acc;
-    }
+    for (int64_t i0 = lo; i0 < hi; i0 += 256) total += block(i0, std::min(hi, i0 + 256));
     sums[k] = total;
   };
   run_tasks(t, share);
@@ -321,27 +307,36 @@ double adam_update(const float* w, const float* g, const float* m, const float* 
   return s;
 }
 
-double sum_squares(const float* x, int64_t n) {
-  if (n == 0) return 0.0;
-  const int64_t t = std::max<int64_t>(1, std::min<int64_t>(threads(), n / kMinPerThread));
-  const int64_t per = (n + t - 1) / t;
-  std::vector<double> sums(t, 0.0);
-  auto share = [&](int64_t k) {
-    const int64_t lo = std::min(n, k * per), hi = std::min(n, (k + 1) * per);
-    double total = 0;
-    // 256-element float blocks, carried in double (as the Sum kernel's).
-    for (int64_t i0 = lo; i0 < hi; i0 += 256) {
-      const int64_t i1 = std::min(hi, i0 + 256);
-      float acc = 0.f;
-      for (int64_t i = i0; i < i1; ++i) acc += x[i] * x[i];
-      total += acc;
+}  // namespace
+
+double adam_update(const float* w, const float* g, const float* m, const float* v, float* wOut, float* mOut,
+                   float* vOut, int64_t n, float beta1, float oneMinusBeta1, float beta2, float oneMinusBeta2,
+                   float epsilon, float stepSize) {
+  // Σ u² in 256-element float blocks carried in double (as the Sum kernel it replaces).
+  return blocked_sum(n, [&](int64_t i0, int64_t i1) {
+    float acc = 0.f;
+    for (int64_t i = i0; i < i1; ++i) {
+      const float gi = g[i];
+      // Each product and sum rounded to float, in the chain's order (no fused multiply-add:
+      // the build is ISO C++, which does not contract).
+      const float mi = m ? m[i] * beta1 + gi * oneMinusBeta1 : gi * oneMinusBeta1;
+      const float vi = v ? v[i] * beta2 + (gi * gi) * oneMinusBeta2 : (gi * gi) * oneMinusBeta2;
+      const float u = mi / (std::sqrt(vi) + epsilon) * stepSize;
+      mOut[i] = mi;
+      vOut[i] = vi;
+      wOut[i] = w[i] - u;
+      acc += u * u;
     }
-    sums[k] = total;
-  };
-  run_tasks(t, share);
-  double s = 0;
-  for (double v : sums) s += v;
-  return s;
+    return acc;
+  });
+}
+
+double sum_squares(const float* x, int64_t n) {
+  return blocked_sum(n, [&](int64_t i0, int64_t i1) {
+    float acc = 0.f;
+    for (int64_t i = i0; i < i1; ++i) acc += x[i] * x[i];
+    return acc;
+  });
 }
 
 }  // namespace probunet
