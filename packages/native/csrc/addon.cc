@@ -594,6 +594,9 @@ napi_value Info(napi_env env, napi_callback_info) {
     napi_set_element(env, isas, n++, name);
   }
   napi_set_named_property(env, obj, "isas", isas);
+  napi_value winograd;
+  napi_get_boolean(env, probunet::winograd(), &winograd);
+  napi_set_named_property(env, obj, "winograd", winograd);
   napi_set_named_property(env, obj, "threads", threads);
   const probunet::ScratchCacheStats st = probunet::scratch_cache_stats();
   napi_value cacheObj, reused, allocated, freeBytes;
@@ -642,6 +645,19 @@ napi_value SetIsa(napi_env env, napi_callback_info info) {
   return nullptr;
 }
 
+// setWinograd(on): Winograd F(2×2, 3×3) for the convolutions that qualify, or the direct product.
+napi_value SetWinograd(napi_env env, napi_callback_info info) {
+  size_t argc = 1;
+  napi_value argv[1];
+  napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr);
+  bool on = false;
+  if (argc != 1 || napi_get_value_bool(env, argv[0], &on) != napi_ok) {
+    return throw_error(env, "setWinograd takes one boolean (true: Winograd for 3×3 stride-1 convolutions; false: the direct product)");
+  }
+  probunet::set_winograd(on);
+  return nullptr;
+}
+
 // Node environments (the main thread and each worker thread) that loaded the addon: the last one
 // to exit joins the thread pool's threads.
 std::atomic<int> g_environments{0};
@@ -677,6 +693,7 @@ napi_value Init(napi_env env, napi_value exports) {
       {"info", nullptr, Info, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"setThreads", nullptr, SetThreads, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"setIsa", nullptr, SetIsa, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"setWinograd", nullptr, SetWinograd, nullptr, nullptr, nullptr, napi_default, nullptr},
   };
   napi_define_properties(env, exports, sizeof(props) / sizeof(props[0]), props);
   return exports;

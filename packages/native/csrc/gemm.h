@@ -31,6 +31,13 @@ void conv2d(const ConvShape& s, const float* x, const float* filter, float* out,
 void conv2d_backprop_filter(const ConvShape& s, const float* x, const float* dy, float* dw);
 void conv2d_backprop_input(const ConvShape& s, const float* dy, const float* filter, float* dx);
 
+// Stride-1, undilated 3×3 convolutions with at least 8 input and 8 output channels (the forward
+// pass and, through it, the input gradient) run as Winograd F(2×2, 3×3): 2.25× fewer
+// multiplications, results within float rounding of the direct product. On unless
+// PROBUNET_NATIVE_WINOGRAD=0 at load; set_winograd switches it between calls.
+bool winograd();
+void set_winograd(bool on);
+
 // The micro-kernel in use: chosen at load time as the widest the processor has
 // (PROBUNET_NATIVE_ISA=avx2|avx512|portable or PROBUNET_NATIVE_PORTABLE=1 ask for another);
 // set_isa switches it between calls (false, and nothing changes, when the processor lacks it).

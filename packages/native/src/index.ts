@@ -111,6 +111,11 @@ export interface NativeInfo {
   isa: NativeIsa;
   /** The micro-kernels this processor can run, widest first. */
   isas: NativeIsa[];
+  /**
+   * True when stride-1, undilated 3×3 convolutions with at least 8 input and 8 output channels (forward and
+   * input gradient) run as Winograd F(2×2, 3×3) (PROBUNET_NATIVE_WINOGRAD=0 turns it off at load).
+   */
+  winograd: boolean;
   /** Threads one call uses. */
   threads: number;
   /**
@@ -190,6 +195,11 @@ export interface NativeKernels {
    * tests). Throws when the processor lacks it (`info().isas` lists what it has).
    */
   setIsa(isa: NativeIsa): void;
+  /**
+   * Winograd F(2×2, 3×3) (true, the default) or the direct product (false) for the convolutions
+   * that qualify (one setting per process; for comparisons and tests).
+   */
+  setWinograd(on: boolean): void;
 }
 
 /** Adam's hyperparameters for one step (stepSize: the learning rate with both bias corrections). */
@@ -231,6 +241,7 @@ interface RawAddon {
   info(): NativeInfo;
   setThreads(n: number): void;
   setIsa(isa: string): void;
+  setWinograd(on: boolean): void;
 }
 
 const packageRoot = join(dirname(fileURLToPath(import.meta.url)), '..');
@@ -325,6 +336,7 @@ export function loadNativeKernels(): NativeKernels {
     info: () => raw.info(),
     setThreads: (n) => raw.setThreads(n),
     setIsa: (isa) => raw.setIsa(isa),
+    setWinograd: (on) => raw.setWinograd(on),
   };
   return cached;
 }

@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, onTestFinished } from 'vitest';
 import { loadNativeKernels } from '../src/index.js';
 import { compilerPresent } from './addon.js';
 import { randomArray } from './reference.js';
@@ -202,7 +202,10 @@ describe.skipIf(!compilerPresent)('@probunet/native element-wise and layout kern
   });
 
   it('large scratch blocks (the padded input of a filter gradient) are reused, not allocated again, and the results do not change', () => {
-    // The zero-padded input: 2·66·66·16 floats = 557 KB, above the 256 KB from which blocks are cached.
+    // The zero-padded input of the direct product (Winograd pads nothing): 2·66·66·16 floats = 557 KB,
+    // above the 256 KB from which blocks are cached.
+    native.setWinograd(false);
+    onTestFinished(() => native.setWinograd(true));
     const g = { batch: 2, inH: 64, inW: 64, inC: 16, outH: 64, outW: 64, outC: 16, kh: 3, kw: 3, strideH: 1, strideW: 1, dilH: 1, dilW: 1, padTop: 1, padLeft: 1 };
     const x = randomArray(2 * 64 * 64 * 16, 33);
     const dy = randomArray(2 * 64 * 64 * 16, 34);
@@ -220,6 +223,8 @@ describe.skipIf(!compilerPresent)('@probunet/native element-wise and layout kern
 
   it('a free scratch block serves a request of any smaller size (above 256 KB), so a large block is not freed and faulted back', () => {
     const geometry = (batch: number, hw: number, c: number) => ({ batch, inH: hw, inW: hw, inC: c, outH: hw, outW: hw, outC: 16, kh: 3, kw: 3, strideH: 1, strideW: 1, dilH: 1, dilW: 1, padTop: 1, padLeft: 1 });
+    native.setWinograd(false); // the direct product pads the input; Winograd does not
+    onTestFinished(() => native.setWinograd(true));
     const run = (g: ReturnType<typeof geometry>) => {
       const x = randomArray(g.batch * g.inH * g.inW * g.inC, 35);
       const dy = randomArray(g.batch * g.outH * g.outW * g.outC, 36);

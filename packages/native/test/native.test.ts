@@ -95,6 +95,12 @@ describe.skipIf(!compilerPresent)('@probunet/native kernels', () => {
     // K blocks of at most 384 output positions each (segments end at output rows).
     ['3×3 SAME, batch 8 at 48×48', same({ batch: 8, inH: 48, inW: 48, inC: 8, outC: 16, kh: 3, kw: 3 })],
     ['300 input channels (K blocks split inside a tap)', same({ batch: 1, inH: 5, inW: 4, inC: 300, outC: 17, kh: 3, kw: 3 })],
+    // Winograd F(2×2, 3×3): odd sides (part-empty tiles), many blocks over both threads, channels
+    // that are not a whole vector or tile, VALID and asymmetric padding.
+    ['Winograd: 3×3 SAME, batch 3 at 33×31, 24 → 40 channels', same({ batch: 3, inH: 33, inW: 31, inC: 24, outC: 40, kh: 3, kw: 3 })],
+    ['Winograd: 3×3 VALID, 9 → 35 channels', { batch: 2, inH: 12, inW: 9, inC: 9, outH: 10, outW: 7, outC: 35, kh: 3, kw: 3, strideH: 1, strideW: 1, dilH: 1, dilW: 1, padTop: 0, padLeft: 0 }],
+    ['Winograd: 3×3 padded 2 top and 0 left, 130 → 8 channels', { batch: 1, inH: 7, inW: 8, inC: 130, outH: 8, outW: 6, outC: 8, kh: 3, kw: 3, strideH: 1, strideW: 1, dilH: 1, dilW: 1, padTop: 2, padLeft: 0 }],
+    ['Winograd: 3×3 SAME on a 1×1 image, 16 → 16 channels', same({ batch: 2, inH: 1, inW: 1, inC: 16, outC: 16, kh: 3, kw: 3 })],
   ];
   for (const [name, g] of convCases) {
     it(`conv2d ${name} matches float64 loops`, () => {
@@ -235,6 +241,30 @@ describe.skipIf(!compilerPresent)('@probunet/native kernels', () => {
     } finally {
       native.setIsa(isa);
     }
+  });
+
+  it('info says whether Winograd runs (on by default) and setWinograd switches it, refusing a non-boolean', () => {
+    const native = loadNativeKernels();
+    const initial = native.info().winograd;
+    if (process.env.PROBUNET_NATIVE_WINOGRAD !== '0') expect(initial).toBe(true);
+    try {
+      native.setWinograd(false);
+      expect(native.info().winograd).toBe(false);
+      native.setWinograd(true);
+      expect(native.info().winograd).toBe(true);
+      expect(() => native.setWinograd('yes' as never)).toThrow(/setWinograd takes one boolean/);
+    } finally {
+      native.setWinograd(initial);
+    }
+  });
+
+  it.skipIf(!compilerPresent)('PROBUNET_NATIVE_WINOGRAD=0 turns Winograd off at load time', () => {
+    const r = spawnSync(process.execPath, ['-e', `process.stdout.write(String(require(${JSON.stringify(addonPath)}).info().winograd))`], {
+      env: { ...process.env, PROBUNET_NATIVE_WINOGRAD: '0' },
+      encoding: 'utf8',
+    });
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.stdout).toBe('false');
   });
 
   it.skipIf(!compilerPresent || !loadNativeKernels().info().isas.includes('avx2'))('PROBUNET_NATIVE_ISA=avx2 chooses the AVX2 kernel at load time', () => {

@@ -58,6 +58,20 @@ function randomGeometry(r: Rng, stride1: boolean): { g: Geometry; mode: string }
   }
 }
 
+/** A convolution Winograd F(2×2, 3×3) takes: 3×3, stride 1, undilated, 8+ channels each side. */
+function randomWinogradGeometry(r: Rng): { g: Geometry; mode: string } {
+  for (;;) {
+    const mode = r.pick(['SAME', 'VALID', 'explicit'] as const);
+    const inH = side(r), inW = side(r);
+    const h = axis(r, mode, inH, 3, 1, 1), w = axis(r, mode, inW, 3, 1, 1);
+    if (!h || !w) continue;
+    // Channels: below and above a vector (16), a tile (32) and several tiles; batches whose tiles
+    // fill several blocks (a block holds at least 12 tiles).
+    const g = { batch: r.int(1, 4), inH, inW, inC: r.pick([8, r.int(8, 40), r.int(60, 140)]), outH: h[0], outW: w[0], outC: r.pick([8, r.int(8, 40), r.int(60, 140)]), kh: 3, kw: 3, strideH: 1, strideW: 1, dilH: 1, dilW: 1, padTop: h[1], padLeft: w[1] };
+    return { g, mode };
+  }
+}
+
 const describeGeometry = ({ g, mode }: { g: Geometry; mode: string }) =>
   `${g.batch}×${g.inH}×${g.inW}×${g.inC} → ${g.outH}×${g.outW}×${g.outC}, ${g.kh}×${g.kw} stride ${g.strideH},${g.strideW} dilation ${g.dilH},${g.dilW} ${mode} (pad ${g.padTop},${g.padLeft})`;
 
@@ -142,6 +156,50 @@ describe.skipIf(!compilerPresent)(`@probunet/native on random shapes (seed ${see
         expect(maxRelError(dx, refConvInputGrad(dy, f, g)), tag(i, `conv2dBackpropInput ${describeGeometry(geo)}`)).toBeLessThan(1e-5);
       }
     });
+
+    // Winograd's geometries, through Winograd and through the direct product.
+    for (const winograd of [true, false]) {
+      describe(winograd ? 'Winograd F(2×2, 3×3)' : 'Winograd off (the direct product)', () => {
+        beforeAll(() => native.setWinograd(winograd));
+        afterAll(() => native.setWinograd(true));
+
+        it(`conv2d: ${CASES / 2} random 3×3 stride-1 geometries with epilogues`, () => {
+          const r = generator(seed ^ 0x7007);
+          for (let i = 0; i < CASES / 2; i++) {
+            const geo = randomWinogradGeometry(r), g = geo.g;
+            const bias = r.next() < 0.5 ? randomArray(g.outC, r.int(0, 1e9)) : null;
+            const activation = r.pick(Object.keys(activations) as NativeActivation[]);
+            const x = randomArray(g.batch * g.inH * g.inW * g.inC, r.int(0, 1e9)), f = randomArray(9 * g.inC * g.outC, r.int(0, 1e9));
+            const out = new Float32Array(g.batch * g.outH * g.outW * g.outC).fill(Number.NaN);
+            native.conv2d(x, f, out, g, { bias, activation, alpha: 0.1 });
+            const want = withEpilogue(refConv(x, f, g), g.outC, bias, activation, 0.1);
+            expect(maxRelError(out, want), tag(i, `conv2d ${describeGeometry(geo)} bias=${!!bias} ${activation} winograd=${winograd}`)).toBeLessThan(1e-5);
+          }
+        });
+
+        it(`conv2dBackpropInput: ${CASES / 2} random 3×3 stride-1 geometries`, () => {
+          const r = generator(seed ^ 0x8008);
+          for (let i = 0; i < CASES / 2; i++) {
+            const geo = randomWinogradGeometry(r), g = geo.g;
+            const dy = randomArray(g.batch * g.outH * g.outW * g.outC, r.int(0, 1e9)), f = randomArray(9 * g.inC * g.outC, r.int(0, 1e9));
+            const dx = new Float32Array(g.batch * g.inH * g.inW * g.inC).fill(Number.NaN);
+            native.conv2dBackpropInput(dy, f, dx, g);
+            expect(maxRelError(dx, refConvInputGrad(dy, f, g)), tag(i, `conv2dBackpropInput ${describeGeometry(geo)} winograd=${winograd}`)).toBeLessThan(1e-5);
+          }
+        });
+
+        it(`conv2dBackpropFilter: ${CASES / 2} random 3×3 stride-1 geometries`, () => {
+          const r = generator(seed ^ 0x9009);
+          for (let i = 0; i < CASES / 2; i++) {
+            const geo = randomWinogradGeometry(r), g = geo.g;
+            const x = randomArray(g.batch * g.inH * g.inW * g.inC, r.int(0, 1e9)), dy = randomArray(g.batch * g.outH * g.outW * g.outC, r.int(0, 1e9));
+            const dw = new Float32Array(9 * g.inC * g.outC).fill(Number.NaN);
+            native.conv2dBackpropFilter(x, dy, dw, g);
+            expect(maxRelError(dw, refConvFilterGrad(x, dy, g)), tag(i, `conv2dBackpropFilter ${describeGeometry(geo)} winograd=${winograd}`)).toBeLessThan(1e-5);
+          }
+        });
+      });
+    }
     });
   }
 
