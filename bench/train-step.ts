@@ -9,6 +9,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { initBackend, nativeKernelCounters, type BackendPreference } from '@probunet/backends';
 import { Trainer, createProbUNet } from '@probunet/core';
 import { DataParallelTrainer } from '@probunet/backends/node';
+import { loadNativeKernels } from '@probunet/native';
 import { LIDC_CONFIG } from './lidc-config.js';
 
 
@@ -33,6 +34,11 @@ const model = createProbUNet({ ...LIDC_CONFIG, seed: 0 });
 const images = tf.randomUniform([batch, size, size, 1], 0, 1, 'float32', 1) as tf.Tensor4D;
 const labels = tf.cast(tf.greater(tf.randomUniform([batch, 4, size, size], 0, 1, 'float32', 2), 0.5), 'int32') as tf.Tensor4D;
 const out: Record<string, unknown> = { backend: report.selected, tfBackend: report.tfBackend, threads: report.threads, batch, size };
+// Which native kernels ran (micro-kernel width, Winograd on or off).
+if (report.selected === 'native' || report.selected === 'wasm-native') {
+  const { isa, winograd } = loadNativeKernels().info();
+  out.nativeKernels = { isa, winograd };
+}
 
 async function median(fn: () => Promise<unknown> | unknown, warmup: number, reps: number): Promise<number> {
   for (let i = 0; i < warmup; i++) await fn();

@@ -96,9 +96,9 @@ async function installDawn(modules?: ModuleLoaders): Promise<string> {
 
 /** The micro-kernel native runs, in words (info().isa; PROBUNET_NATIVE_ISA picks another). */
 function kernelLabel(native: NativeKernels): string {
-  const { isa, avx2 } = native.info();
-  if (isa === 'avx512') return 'AVX-512';
-  return avx2 ? 'AVX2 + FMA' : 'portable C++: this processor lacks AVX2/FMA';
+  const { isa, avx2, winograd } = native.info();
+  const kernel = isa === 'avx512' ? 'AVX-512' : avx2 ? 'AVX2 + FMA' : 'portable C++: this processor lacks AVX2/FMA';
+  return winograd ? `${kernel}; 3×3 stride-1 convolutions as Winograd F(2×2, 3×3)` : kernel;
 }
 
 /**
