@@ -38,9 +38,13 @@ function lastJson(stdout: string): Record<string, unknown> | null {
   }
 }
 
+// The native kernels' configuration as train-step.ts reports it (ISA, Winograd), from the last run.
+let nativeKernels: unknown = null;
 function ours(): number | null {
   const r = spawnSync(join(root, 'node_modules/.bin/tsx'), ['bench/train-step.ts', '--backend', values.backend!, '--batch', String(batch), '--steps', steps], { cwd: root, encoding: 'utf8', maxBuffer: 64 << 20 });
-  return ((lastJson(r.stdout ?? '') as { train?: { msPerImage?: number } } | null)?.train?.msPerImage) ?? null;
+  const out = lastJson(r.stdout ?? '') as { train?: { msPerImage?: number }; nativeKernels?: unknown } | null;
+  nativeKernels = out?.nativeKernels ?? nativeKernels;
+  return out?.train?.msPerImage ?? null;
 }
 
 const PYTORCH = [
@@ -72,6 +76,7 @@ const result = {
   date: new Date().toISOString(),
   machine: { host: hostname(), cpus: cpus().length, cpuModel: cpus()[0]?.model, node: process.version },
   backend: values.backend,
+  nativeKernels,
   batch,
   stepsPerProcess: Number(steps),
   runs,
