@@ -802,6 +802,22 @@ inline void winograd_patch(const ConvShape& s, const float* x, int64_t b, int64_
     }
 }
 
+// fn(k, b, ty, tx) for tiles t0 + k, k < n, of a [batch, th, tw] tile grid, in order.
+template <typename Fn>
+inline void for_tiles(int64_t t0, int64_t n, int64_t th, int64_t tw, Fn fn) {
+  int64_t tx = t0 % tw, ty = (t0 / tw) % th, b = t0 / (tw * th);
+  for (int64_t k = 0; k < n; ++k) {
+    fn(k, b, ty, tx);
+    if (++tx == tw) {
+      tx = 0;
+      if (++ty == th) {
+        ty = 0;
+        ++b;
+      }
+    }
+  }
+}
+
 template <int NR>
 void conv2d_winograd(const ConvShape& s, const float* x, const float* filter, float* out, const Epilogue& ep) {
   const int64_t ci = s.inC, co = s.outC;
@@ -827,19 +843,11 @@ void conv2d_winograd(const ConvShape& s, const float* x, const float* filter, fl
     std::fill(zero.get(), zero.get() + std::max(ci, co), 0.f);
     for (int64_t blk = lo; blk < hi; ++blk) {
       const int64_t t0 = blk * tb, n = std::min(tb, tiles - t0);
-      int64_t tx = t0 % tw, ty = (t0 / tw) % th, b = t0 / (tw * th);
-      for (int64_t t = 0; t < n; ++t) {
+      for_tiles(t0, n, th, tw, [&](int64_t t, int64_t b, int64_t ty, int64_t tx) {
         const float* d[16];
         winograd_patch(s, x, b, 2 * ty, 2 * tx, zero.get(), d);
         inputT(d, ci, v.get() + t * ci, tb * ci);
-        if (++tx == tw) {
-          tx = 0;
-          if (++ty == th) {
-            ty = 0;
-            ++b;
-          }
-        }
-      }
+      });
       for (int xi = 0; xi < 16; ++xi) {
         const float* vx = v.get() + xi * tb * ci;
         float* mx = m.get() + xi * tb * co;
@@ -854,8 +862,7 @@ void conv2d_winograd(const ConvShape& s, const float* x, const float* filter, fl
           }
         }
       }
-      tx = t0 % tw, ty = (t0 / tw) % th, b = t0 / (tw * th);
-      for (int64_t t = 0; t < n; ++t) {
+      for_tiles(t0, n, th, tw, [&](int64_t t, int64_t b, int64_t ty, int64_t tx) {
         float* y[4];
         for (int i = 0; i < 2; ++i)
           for (int j = 0; j < 2; ++j) {
@@ -865,14 +872,7 @@ void conv2d_winograd(const ConvShape& s, const float* x, const float* filter, fl
         outputT(m.get() + t * co, tb * co, co, y);
         for (int k = 0; k < 4; ++k)
           if (y[k] != sink.get()) apply_epilogue(y[k], co, 1, 0, co, ep);
-        if (++tx == tw) {
-          tx = 0;
-          if (++ty == th) {
-            ty = 0;
-            ++b;
-          }
-        }
-      }
+      });
     }
   });
 }
@@ -915,8 +915,7 @@ void conv2d_backprop_filter_winograd(const ConvShape& s, const float* x, const f
     if (coPad != co) std::fill(wp.get(), wp.get() + 16 * tb * coPad, 0.f);
     for (int64_t blk = blk0; blk < blk1; ++blk) {
       const int64_t t0 = blk * tb, n = std::min(tb, tiles - t0);
-      int64_t tx = t0 % tw, ty = (t0 / tw) % th, b = t0 / (tw * th);
-      for (int64_t k = 0; k < n; ++k) {
+      for_tiles(t0, n, th, tw, [&](int64_t k, int64_t b, int64_t ty, int64_t tx) {
         const float* d[16];
         winograd_patch(s, x, b, 2 * ty, 2 * tx, zero.get(), d);
         tr.input(d, ci, v.get() + k * ci, tb * ci);
@@ -931,14 +930,7 @@ void conv2d_backprop_filter_winograd(const ConvShape& s, const float* x, const f
           const float* ej[4] = {e[0] + jr, e[1] + jr, e[2] + jr, e[3] + jr};
           tr.dy(ej, std::min<int64_t>(NR, co - jr), wp.get() + jr * tb + k * NR, tb * coPad);
         }
-        if (++tx == tw) {
-          tx = 0;
-          if (++ty == th) {
-            ty = 0;
-            ++b;
-          }
-        }
-      }
+      });
       for (int xi = 0; xi < 16; ++xi) {
         const float* vx = v.get() + xi * tb * ci;
         const float* wx = wp.get() + xi * tb * coPad;
