@@ -802,6 +802,17 @@ inline void winograd_patch(const ConvShape& s, const float* x, int64_t b, int64_
     }
 }
 
+// The distance between the 16 matrices of a block (V_ξ, M_ξ, W_ξ): their size rounded up to an odd
+// number of cache lines, so that a transform's 16 streams (one tile's row in each) fall in 16
+// different L1 sets. At a multiple of 4 KB they all fell in one: with 32 channels, 96 tiles make
+// 12 KB, and the 16 streams evicted each other from a 12-way set. Measured on the 128²×32→32
+// layer (2 threads, batch 8, three pairs of 5-second runs alternating the two builds, effective
+// GFLOP/s): forward 292–362 → 331–483, filter gradient 253–305 → 292–415, better in every pair.
+inline int64_t winograd_stride(int64_t floats) {
+  const int64_t lines = (floats + 15) / 16;
+  return (lines | 1) * 16;
+}
+
 // fn(k, b, ty, tx) for tiles t0 + k, k < n, of a [batch, th, tw] tile grid, in order.
 template <typename Fn>
 inline void for_tiles(int64_t t0, int64_t n, int64_t th, int64_t tw, Fn fn) {
@@ -836,8 +847,9 @@ void conv2d_winograd(const ConvShape& s, const float* x, const float* filter, fl
   const auto inputT = tr.input;
   const auto outputT = tr.output;
   parallel_for(blocks, 1, [&](int64_t lo, int64_t hi) {
-    Scratch<float> v = alloc_scratch<float>(16 * tb * ci, "Winograd input tiles");
-    Scratch<float> m = alloc_scratch<float>(16 * tb * co, "Winograd products");
+    const int64_t vs = winograd_stride(tb * ci), ms = winograd_stride(tb * co);
+    Scratch<float> v = alloc_scratch<float>(16 * vs, "Winograd input tiles");
+    Scratch<float> m = alloc_scratch<float>(16 * ms, "Winograd products");
     Scratch<float> zero = alloc_scratch<float>(std::max(ci, co), "Winograd zeros");
     Scratch<float> sink = alloc_scratch<float>(co, "Winograd clipped outputs");
     std::fill(zero.get(), zero.get() + std::max(ci, co), 0.f);
@@ -846,11 +858,11 @@ void conv2d_winograd(const ConvShape& s, const float* x, const float* filter, fl
       for_tiles(t0, n, th, tw, [&](int64_t t, int64_t b, int64_t ty, int64_t tx) {
         const float* d[16];
         winograd_patch(s, x, b, 2 * ty, 2 * tx, zero.get(), d);
-        inputT(d, ci, v.get() + t * ci, tb * ci);
+        inputT(d, ci, v.get() + t * ci, vs);
       });
       for (int xi = 0; xi < 16; ++xi) {
-        const float* vx = v.get() + xi * tb * ci;
-        float* mx = m.get() + xi * tb * co;
+        const float* vx = v.get() + xi * vs;
+        float* mx = m.get() + xi * ms;
         for (int64_t jr = 0; jr < co; jr += NR) {
           const float* bp = up.get() + xi * ci * coPad + jr * ci;
           for (int64_t tr = 0; tr < n; tr += MR) {
@@ -869,7 +881,7 @@ void conv2d_winograd(const ConvShape& s, const float* x, const float* filter, fl
             const int64_t oy = 2 * ty + i, ox = 2 * tx + j;
             y[i * 2 + j] = (oy < s.outH && ox < s.outW) ? out + ((b * s.outH + oy) * s.outW + ox) * co : sink.get();
           }
-        outputT(m.get() + t * co, tb * co, co, y);
+        outputT(m.get() + t * co, ms, co, y);
         for (int k = 0; k < 4; ++k)
           if (y[k] != sink.get()) apply_epilogue(y[k], co, 1, 0, co, ep);
       });
@@ -907,18 +919,19 @@ void conv2d_backprop_filter_winograd(const ConvShape& s, const float* x, const f
       std::fill(m, m + 16 * ci * co, 0.f);
       return;
     }
-    Scratch<float> v = alloc_scratch<float>(16 * tb * ci, "Winograd input tiles");
-    Scratch<float> wp = alloc_scratch<float>(16 * tb * coPad, "Winograd dy tiles");
+    const int64_t vs = winograd_stride(tb * ci), ws = winograd_stride(tb * coPad);
+    Scratch<float> v = alloc_scratch<float>(16 * vs, "Winograd input tiles");
+    Scratch<float> wp = alloc_scratch<float>(16 * ws, "Winograd dy tiles");
     Scratch<float> zero = alloc_scratch<float>(std::max(ci, co), "Winograd zeros");
     std::fill(zero.get(), zero.get() + std::max(ci, co), 0.f);
     // Panel columns past co are never written: zero once.
-    if (coPad != co) std::fill(wp.get(), wp.get() + 16 * tb * coPad, 0.f);
+    if (coPad != co) std::fill(wp.get(), wp.get() + 16 * ws, 0.f);
     for (int64_t blk = blk0; blk < blk1; ++blk) {
       const int64_t t0 = blk * tb, n = std::min(tb, tiles - t0);
       for_tiles(t0, n, th, tw, [&](int64_t k, int64_t b, int64_t ty, int64_t tx) {
         const float* d[16];
         winograd_patch(s, x, b, 2 * ty, 2 * tx, zero.get(), d);
-        tr.input(d, ci, v.get() + k * ci, tb * ci);
+        tr.input(d, ci, v.get() + k * ci, vs);
         const float* e[4];
         for (int i = 0; i < 2; ++i)
           for (int j = 0; j < 2; ++j) {
@@ -928,12 +941,12 @@ void conv2d_backprop_filter_winograd(const ConvShape& s, const float* x, const f
         // W_ξ as packed panels: panel jr holds columns [jr, jr + NR) of every tile, NR floats a tile.
         for (int64_t jr = 0; jr < co; jr += NR) {
           const float* ej[4] = {e[0] + jr, e[1] + jr, e[2] + jr, e[3] + jr};
-          tr.dy(ej, std::min<int64_t>(NR, co - jr), wp.get() + jr * tb + k * NR, tb * coPad);
+          tr.dy(ej, std::min<int64_t>(NR, co - jr), wp.get() + jr * tb + k * NR, ws);
         }
       });
       for (int xi = 0; xi < 16; ++xi) {
-        const float* vx = v.get() + xi * tb * ci;
-        const float* wx = wp.get() + xi * tb * coPad;
+        const float* vx = v.get() + xi * vs;
+        const float* wx = wp.get() + xi * ws;
         float* mx = m + xi * ci * co;
         for (int64_t jr = 0; jr < co; jr += NR) {
           for (int64_t ir = 0; ir < ci; ir += MR) {
