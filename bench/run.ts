@@ -279,6 +279,8 @@ function markdown(r: BenchResult): string {
     | undefined;
   // Results stored before the allocator comparison have one PyTorch configuration (`train`).
   const reference = (batch: unknown) => pt?.best?.[String(batch)]?.msPerImage ?? pt?.train?.find((p) => p.batch === batch)?.msPerImage;
+  // Results since 2026-12-01 evening record the native kernels' configuration per train case.
+  const winogradRan = r.cases.some((c) => (c as { nativeKernels?: { winograd?: boolean } }).nativeKernels?.winograd === true);
   const peak = (r as { fmaPeak?: { avx2?: { allThreadsGflops: number }; avx512?: { allThreadsGflops: number } | null; failed?: string } }).fmaPeak;
   const peakGflops = Math.max(peak?.avx2?.allThreadsGflops ?? NaN, peak?.avx512?.allThreadsGflops ?? NaN);
   const ofPeak = (gflops: number) => (Number.isFinite(peakGflops) ? `${f((100 * gflops) / peakGflops, 0)} %` : '–');
@@ -300,8 +302,8 @@ function markdown(r: BenchResult): string {
     ...(pt?.flops?.forwardConvGflopPerImage
       ? [`FLOP check: PyTorch's profiler counts ${f(pt.flops.forwardConvGflopPerImage, 3)} GFLOP of forward convolutions per image; bench/flops.ts counts ${f(r.flops.trainStepGflopPerImage / 3, 3)} for the forward pass.`, '']
       : []),
-    `"vs PyTorch" is against the fastest PyTorch configuration at that batch${pt?.best ? ' (allocators alternated over rounds, best round each)' : ''}. ` +
-      'GFLOP/s count the step as direct convolutions: where native runs 3×3 layers as Winograd, the rate is effective.',
+    `"vs PyTorch" is against the fastest PyTorch configuration at that batch${pt?.best ? ' (allocators alternated over rounds, best round each)' : ''}.` +
+      (winogradRan ? ' GFLOP/s count the step as direct convolutions: where native runs 3×3 layers as Winograd, the rate is effective.' : ''),
     '',
     '| train step | batch | ms / image | vs PyTorch | GFLOP/s | of FMA peak | tensor growth / step | peak RSS (MB) | in native kernels |',
     '|---|---|---|---|---|---|---|---|---|',
@@ -379,7 +381,7 @@ function markdown(r: BenchResult): string {
   else for (const [k, v] of Object.entries(d ?? {})) if (typeof v === 'object' && v && 'examplesPerSecond' in v) lines.push(`| ${k} | ${f(v.examplesPerSecond)} |`);
   // ofPeak: results before 2026-12-01 evening (one timing per pass, the direct product).
   type LayerRow = { layer: string; shape: string; count: number; pass: string; ms: number; gflops: number; ofPeak?: number | null; gflopsDirect?: number; ofPeakDirect?: number | null };
-  const nl = (r as unknown as { nativeLayers?: { batch: number; rows?: LayerRow[]; totals?: Record<string, number>; totalsDirect?: Record<string, number>; failed?: string } }).nativeLayers;
+  const nl = (r as unknown as { nativeLayers?: { batch: number; winograd?: boolean; rows?: LayerRow[]; totals?: Record<string, number>; totalsDirect?: Record<string, number>; failed?: string } }).nativeLayers;
   if (nl?.failed) lines.push('', `Native kernels per layer: ${cell(nl.failed)}`);
   if (nl?.rows && nl.totals) {
     const totals = (t: Record<string, number>) =>
@@ -387,8 +389,10 @@ function markdown(r: BenchResult): string {
     lines.push(
       '',
       `Native convolution kernels alone, per layer shape (batch ${nl.batch}, all cores; × = layers of that shape in one step): ` +
-        `${totals(nl.totals)}${nl.totalsDirect ? `; as the direct product, ${totals(nl.totalsDirect)}` : ''}. ` +
-        'GFLOP/s count the direct convolution\'s FLOPs: for Winograd (the default for these layers) an effective rate, which can exceed the FMA peak; the share of the peak is the direct product\'s.',
+        `${totals(nl.totals)}${nl.totalsDirect ? `; as the direct product, ${totals(nl.totalsDirect)}` : ''}.` +
+        (nl.winograd
+          ? ' GFLOP/s count the direct convolution\'s FLOPs: for Winograd (the default for these layers) an effective rate, which can exceed the FMA peak; the share of the peak is the direct product\'s.'
+          : ' Every pass ran as the direct product.'),
       '',
       '| layer shape | × | forward GFLOP/s | input grad. GFLOP/s | filter grad. GFLOP/s | direct product (fwd / in / filter) | direct, of FMA peak |',
       '|---|---|---|---|---|---|---|',
@@ -407,8 +411,8 @@ function markdown(r: BenchResult): string {
   if (Number.isFinite(peakGflops)) {
     lines.push(
       '',
-      `Ceiling: at the machine's FMA peak (${f(peakGflops)} GFLOP/s) a train step of this model with direct convolutions cannot take less than ${f((1000 * r.flops.trainStepGflopPerImage) / peakGflops)} ms per image. ` +
-        'Winograd F(2×2, 3×3) multiplies 16/36 as often in the 3×3 stride-1 layers, so the native kernels can go below it.',
+      `Ceiling: at the machine's FMA peak (${f(peakGflops)} GFLOP/s) a train step of this model with direct convolutions cannot take less than ${f((1000 * r.flops.trainStepGflopPerImage) / peakGflops)} ms per image.` +
+        (winogradRan || nl?.winograd ? ' Winograd F(2×2, 3×3) multiplies 16/36 as often in the 3×3 stride-1 layers, so the native kernels can go below it.' : ''),
     );
   }
   if (pt?.matmulGflops) {
