@@ -10,11 +10,11 @@
  * PyTorch comes from Debian's python3-torch (`npm run bench` installs it); ms per image are each
  * process's median step after a warm-up step.
  */
-import { spawnSync } from 'node:child_process';
 import { cpus, hostname } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { writeFileAtomic } from '@probunet/core/node';
+import { PYTORCH_ALLOCATORS, child, root } from './processes.js';
 
 const { values } = parseArgs({
   options: {
@@ -24,42 +24,32 @@ const { values } = parseArgs({
     steps: { type: 'string', default: '5' },
   },
 });
-const root = new URL('..', import.meta.url).pathname;
 const batch = Number(values.batch);
 const steps = String(Number(values.steps));
 const rounds = Number(values.rounds);
 const log = (s: string) => process.stderr.write(`${s}\n`);
 
-function lastJson(stdout: string): Record<string, unknown> | null {
-  try {
-    return JSON.parse(stdout.trim().split('\n').at(-1) ?? '');
-  } catch {
-    return null;
-  }
-}
-
 // The native kernels' configuration as train-step.ts reports it (ISA, Winograd), from the last run.
 let nativeKernels: unknown = null;
 function ours(): number | null {
-  const r = spawnSync(join(root, 'node_modules/.bin/tsx'), ['bench/train-step.ts', '--backend', values.backend!, '--batch', String(batch), '--steps', steps], { cwd: root, encoding: 'utf8', maxBuffer: 64 << 20 });
-  const out = lastJson(r.stdout ?? '') as { train?: { msPerImage?: number }; nativeKernels?: unknown } | null;
+  const r = child(join(root, 'node_modules/.bin/tsx'), ['bench/train-step.ts', '--backend', values.backend!, '--batch', String(batch), '--steps', steps], 30 * 60_000);
+  const out = r.json as { train?: { msPerImage?: number }; nativeKernels?: unknown } | undefined;
   nativeKernels = out?.nativeKernels ?? nativeKernels;
   return out?.train?.msPerImage ?? null;
 }
 
-const PYTORCH = [
-  { name: 'tcmalloc', env: { LD_PRELOAD: '/usr/lib/x86_64-linux-gnu/libtcmalloc_minimal.so.4' } },
-  { name: 'glibc tuned', env: { MALLOC_MMAP_MAX_: '0', MALLOC_TRIM_THRESHOLD_: '100000000000', MALLOC_TOP_PAD_: '1000000000' } },
-];
-function pytorch(env: Record<string, string>): number | null {
-  const r = spawnSync('/usr/bin/python3', ['bench/pytorch/prob_unet_bench.py', '--threads', String(cpus().length), '--batch', String(batch), '--steps', steps], { cwd: root, encoding: 'utf8', env: { ...process.env, ...env }, maxBuffer: 64 << 20 });
-  return ((lastJson(r.stdout ?? '') as { train?: Array<{ msPerImage?: number }> } | null)?.train?.[0]?.msPerImage) ?? null;
+// PyTorch's two fastest configurations on this host (jemalloc was 7× slower than tcmalloc on it).
+const PYTORCH = PYTORCH_ALLOCATORS.filter((a) => a.name === 'tcmalloc' || a.name === 'glibc tuned');
+function pytorch(a: (typeof PYTORCH)[number]): number | null {
+  const env = { ...process.env, ...a.env, ...(a.preload ? { LD_PRELOAD: a.preload } : {}) };
+  const r = child('/usr/bin/python3', ['bench/pytorch/prob_unet_bench.py', '--threads', String(cpus().length), '--batch', String(batch), '--steps', steps], 30 * 60_000, env);
+  return (r.json as { train?: Array<{ msPerImage?: number }> } | undefined)?.train?.[0]?.msPerImage ?? null;
 }
 
 const runs: Array<Record<string, number | null>> = [];
 for (let i = 0; i < rounds; i++) {
   const round: Record<string, number | null> = { [values.backend!]: ours() };
-  for (const p of PYTORCH) round[`PyTorch ${p.name}`] = pytorch(p.env);
+  for (const p of PYTORCH) round[`PyTorch ${p.name}`] = pytorch(p);
   const best = Math.min(...PYTORCH.map((p) => round[`PyTorch ${p.name}`] ?? Infinity));
   round.ratio = round[values.backend!] !== null && Number.isFinite(best) ? round[values.backend!]! / best : null;
   runs.push(round);

@@ -445,8 +445,6 @@ napi_value ReluGradBias(napi_env env, napi_callback_info info) {
   });
 }
 
-// adamUpdate(w, g, m | null, v | null, wOut, mOut, vOut, [beta1, 1-beta1, beta2, 1-beta2, epsilon, stepSize])
-// → Σ u² (a number). Every array has w's length.
 // A kernel's number result, or nothing when its arguments threw (the exception is pending).
 napi_value number_unless_thrown(napi_env env, double value) {
   bool pending = false;
@@ -457,6 +455,8 @@ napi_value number_unless_thrown(napi_env env, double value) {
   return out;
 }
 
+// adamUpdate(w, g, m | null, v | null, wOut, mOut, vOut, [beta1, 1-beta1, beta2, 1-beta2, epsilon, stepSize])
+// → Σ u² (a number). Every array has w's length.
 napi_value AdamUpdate(napi_env env, napi_callback_info info) {
   double sumSq = 0;
   with_args<8>(env, info, "adamUpdate", [&](napi_value* argv) {

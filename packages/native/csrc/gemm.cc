@@ -609,15 +609,20 @@ void gemm_parallel(const APacker& A, const BPacker& B, int64_t m, int64_t n, int
   run_tasks(t, run);
 }
 
-// The tile width of the current ISA's micro-kernel.
+// fn(std::integral_constant<int, NR>) with the tile width of the current ISA's micro-kernel.
+template <typename Fn>
+void with_tile_width(Fn fn) {
+  if (g_isa.load(std::memory_order_relaxed) == kIsaAvx512) {
+    fn(std::integral_constant<int, 32>{});
+  } else {
+    fn(std::integral_constant<int, 16>{});
+  }
+}
+
 template <typename APacker, typename BPacker>
 void gemm_dispatch(const APacker& A, const BPacker& B, int64_t m, int64_t n, int64_t k, float* c, int64_t ldc,
                    const Epilogue& ep) {
-  if (g_isa.load(std::memory_order_relaxed) == kIsaAvx512) {
-    gemm_parallel<32>(A, B, m, n, k, c, ldc, ep);
-  } else {
-    gemm_parallel<16>(A, B, m, n, k, c, ldc, ep);
-  }
+  with_tile_width([&](auto nr) { gemm_parallel<decltype(nr)::value>(A, B, m, n, k, c, ldc, ep); });
 }
 
 
@@ -844,8 +849,6 @@ void conv2d_winograd(const ConvShape& s, const float* x, const float* filter, fl
   const int64_t blocks = (tiles + tb - 1) / tb;
   const Ukernel kernel = ukernel<NR>();
   const WinogradTransforms tr = winograd_transforms();
-  const auto inputT = tr.input;
-  const auto outputT = tr.output;
   parallel_for(blocks, 1, [&](int64_t lo, int64_t hi) {
     const int64_t vs = winograd_stride(tb * ci), ms = winograd_stride(tb * co);
     Scratch<float> v = alloc_scratch<float>(16 * vs, "Winograd input tiles");
@@ -858,19 +861,19 @@ void conv2d_winograd(const ConvShape& s, const float* x, const float* filter, fl
       for_tiles(t0, n, th, tw, [&](int64_t t, int64_t b, int64_t ty, int64_t tx) {
         const float* d[16];
         winograd_patch(s, x, b, 2 * ty, 2 * tx, zero.get(), d);
-        inputT(d, ci, v.get() + t * ci, vs);
+        tr.input(d, ci, v.get() + t * ci, vs);
       });
       for (int xi = 0; xi < 16; ++xi) {
         const float* vx = v.get() + xi * vs;
         float* mx = m.get() + xi * ms;
         for (int64_t jr = 0; jr < co; jr += NR) {
           const float* bp = up.get() + xi * ci * coPad + jr * ci;
-          for (int64_t tr = 0; tr < n; tr += MR) {
-            const int64_t rows = std::min<int64_t>(MR, n - tr);
+          for (int64_t ir = 0; ir < n; ir += MR) {
+            const int64_t rows = std::min<int64_t>(MR, n - ir);
             Segment seg;
             seg.len = ci;
-            for (int r = 0; r < MR; ++r) seg.p[r] = vx + (tr + std::min<int64_t>(r, rows - 1)) * ci;
-            run_tile<NR>(kernel, &seg, 1, 1, bp, mx + tr * co + jr, co, false, rows, std::min<int64_t>(NR, co - jr));
+            for (int r = 0; r < MR; ++r) seg.p[r] = vx + (ir + std::min<int64_t>(r, rows - 1)) * ci;
+            run_tile<NR>(kernel, &seg, 1, 1, bp, mx + ir * co + jr, co, false, rows, std::min<int64_t>(NR, co - jr));
           }
         }
       }
@@ -881,7 +884,7 @@ void conv2d_winograd(const ConvShape& s, const float* x, const float* filter, fl
             const int64_t oy = 2 * ty + i, ox = 2 * tx + j;
             y[i * 2 + j] = (oy < s.outH && ox < s.outW) ? out + ((b * s.outH + oy) * s.outW + ox) * co : sink.get();
           }
-        outputT(m.get() + t * co, ms, co, y);
+        tr.output(m.get() + t * co, ms, co, y);
         for (int k = 0; k < 4; ++k)
           if (y[k] != sink.get()) apply_epilogue(y[k], co, 1, 0, co, ep);
       });
@@ -1007,11 +1010,7 @@ void sgemm(bool transA, bool transB, int64_t m, int64_t n, int64_t k, const floa
 
 void conv2d(const ConvShape& s, const float* x, const float* filter, float* out, const Epilogue& ep) {
   if (winograd_applies(s)) {
-    if (g_isa.load(std::memory_order_relaxed) == kIsaAvx512) {
-      conv2d_winograd<32>(s, x, filter, out, ep);
-    } else {
-      conv2d_winograd<16>(s, x, filter, out, ep);
-    }
+    with_tile_width([&](auto nr) { conv2d_winograd<decltype(nr)::value>(s, x, filter, out, ep); });
     return;
   }
   const ConvA A{&s, x};
@@ -1055,19 +1054,15 @@ Padded pad_input(const ConvShape& s, const float* x) {
 }  // namespace
 
 void conv2d_backprop_filter(const ConvShape& s, const float* x, const float* dy, float* dw) {
+  if (winograd_applies(s)) {
+    with_tile_width([&](auto nr) { conv2d_backprop_filter_winograd<decltype(nr)::value>(s, x, dy, dw); });
+    return;
+  }
   // dW [kh·kw·inC, outC] = im2colᵀ · dy, im2colᵀ read in place from the padded input (ConvAT).
   // Measured against the earlier dWᵀ = dyᵀ · im2col (dy packed six output channels to a tile, im2col
   // rows read through one pointer per step, then transposed): 135 → 178 GFLOP/s on the LIDC step's
   // 128²×32→32 filter gradients, 154 → 192 on 64²×64→64, 16 → 81 on the 1-channel first layer
   // (2 threads, batch 8, 2026-12-01).
-  if (winograd_applies(s)) {
-    if (g_isa.load(std::memory_order_relaxed) == kIsaAvx512) {
-      conv2d_backprop_filter_winograd<32>(s, x, dy, dw);
-    } else {
-      conv2d_backprop_filter_winograd<16>(s, x, dy, dw);
-    }
-    return;
-  }
   const Padded p = pad_input(s, x);
   const ConvAT A{&s, p.data.get(), p.hp, p.wp};
   gemm_dispatch(A, DenseB{dy, s.outC, 1}, s.kh * s.kw * s.inC, s.outC, s.batch * s.outH * s.outW, dw, s.outC, Epilogue{});

@@ -32,9 +32,9 @@ void conv2d_backprop_filter(const ConvShape& s, const float* x, const float* dy,
 void conv2d_backprop_input(const ConvShape& s, const float* dy, const float* filter, float* dx);
 
 // Stride-1, undilated 3×3 convolutions with at least 8 input and 8 output channels (the forward
-// pass and, through it, the input gradient) run as Winograd F(2×2, 3×3): 2.25× fewer
-// multiplications, results within float rounding of the direct product. On unless
-// PROBUNET_NATIVE_WINOGRAD=0 at load; set_winograd switches it between calls.
+// pass, the input gradient through it, and the filter gradient) run as Winograd F(2×2, 3×3) (the
+// filter gradient as F(3×3, 2×2)): 2.25× fewer multiplications, results within float rounding of the
+// direct product. On unless PROBUNET_NATIVE_WINOGRAD=0 at load; set_winograd switches it between calls.
 bool winograd();
 void set_winograd(bool on);
 

@@ -112,8 +112,8 @@ export interface NativeInfo {
   /** The micro-kernels this processor can run, widest first. */
   isas: NativeIsa[];
   /**
-   * True when stride-1, undilated 3×3 convolutions with at least 8 input and 8 output channels (forward and
-   * input gradient) run as Winograd F(2×2, 3×3) (PROBUNET_NATIVE_WINOGRAD=0 turns it off at load).
+   * True when stride-1, undilated 3×3 convolutions with at least 8 input and 8 output channels (forward,
+   * input and filter gradients) run as Winograd F(2×2, 3×3) (PROBUNET_NATIVE_WINOGRAD=0 turns it off at load).
    */
   winograd: boolean;
   /** Threads one call uses. */
