@@ -3,6 +3,7 @@ import { capabilityMarker } from '@probunet/core';
 import type { NativeKernels } from '@probunet/native';
 import { registerNativeBackend } from './native/backend.js';
 import { initWasmNative, registerWasmNativeBackend } from './wasm-native/backend.js';
+import { installWebgpuConvGemm } from './webgpu-conv2d.js';
 import { installWebgpuDispatchLimitFixes } from './webgpu-dispatch-limits.js';
 import { installWebgpuFilterGrad } from './webgpu-filter-grad.js';
 
@@ -156,6 +157,9 @@ export const PROVIDERS: Record<BackendName, Provider> = {
       await importOptional('@tensorflow/tfjs-backend-webgpu', modules);
       installWebgpuDispatchLimitFixes();
       installWebgpuFilterGrad(capabilityMarker('exactFilterGrad', 'webgpu'));
+      // The GEMM convolutions (forward with bias + relu, input gradient) with the split-K filter
+      // gradient: both backprop kernels exact, so conv2dSame's gradient calls them directly.
+      if (installWebgpuConvGemm() && !tf.getKernel(capabilityMarker('exactConvBackprop', 'webgpu').kernelName, 'webgpu')) tf.registerKernel(capabilityMarker('exactConvBackprop', 'webgpu'));
       return { tfBackend: 'webgpu', threads: null, notes };
     },
   },

@@ -1,0 +1,264 @@
+import * as tf from '@tensorflow/tfjs-core';
+
+/**
+ * Forward and input-gradient convolutions for tfjs-backend-webgpu (NHWC, float32) as one tiled
+ * implicit GEMM, result[p, n] = Σ_k A[p, k] · B[k, n], over
+ * - forward (`Conv2D`, `FusedConv2D`): p an output pixel (b, oy, ox), k a tap and input channel
+ *   (ky, kx, ci), A = im2col(x) read in place, B = the filter [kh·kw·Cin, Cout]; bias and ReLU
+ *   fused into the epilogue (the model's relu convolutions: no separate add and relu passes);
+ * - input gradient (`Conv2DBackpropInput`, stride 1): p an input pixel, k a tap and output channel
+ *   (ky, kx, co), A[p, k] = dy[b, iy + padTop − ky, ix + padLeft − kx, co], B[k, ci] = W[ky, kx, ci, co]:
+ *   the filter is read rotated and transposed in place, where core's formulation dispatches a
+ *   reverse, a transpose and a convolution.
+ * Workgroups of 8×16 threads own a 64-pixel × 32-channel tile of the result; they stage 16 values
+ * of k at a time in workgroup memory (6 KB: within WebGPU's compatibility limits, where the parity
+ * tests run on Dawn/OpenGL) and each thread accumulates 4×4 results (vec4 rows). Threads that load A
+ * walk k (consecutive channels: contiguous reads); the pixel geometry of a thread's 8 A rows is
+ * computed once, outside the k loop.
+ */
+
+/** The members of tfjs-backend-webgpu's WebGPUBackend these kernels use (4.22). */
+interface WebgpuBackendLike {
+  runWebGPUProgram(program: unknown, inputs: tf.TensorInfo[], outputDtype: tf.DataType, uniforms?: Array<{ type: string; data: number[] }>): tf.TensorInfo;
+}
+
+/** The result tile of one workgroup (pixels × channels) and the reduction step. */
+export const GEMM_TILE = { pixels: 64, channels: 32, k: 16 } as const;
+const TM = GEMM_TILE.pixels;
+const TN = GEMM_TILE.channels;
+const TK = GEMM_TILE.k;
+/** Largest filter area the kernel takes (larger: a conv used as a reduction, left to tfjs). */
+const MAX_TAPS = 49;
+
+type Mode = 'forward' | 'input-grad';
+
+class ConvGemmProgram {
+  variableNames: string[];
+  uniforms = 'M : i32, N : i32, K : i32, aH : i32, aW : i32, aC : i32, oH : i32, oW : i32, kw : i32, strideH : i32, strideW : i32, padTop : i32, padLeft : i32,';
+  workgroupSize: [number, number, number] = [8, 16, 1];
+  outputShape: number[];
+  dispatchLayout = { x: [3], y: [0, 1, 2], z: [] as number[] };
+  dispatch: [number, number, number];
+  shaderKey: string;
+
+  constructor(
+    private readonly mode: Mode,
+    outShape: [number, number, number, number],
+    private readonly bias: boolean,
+    private readonly relu: boolean,
+  ) {
+    this.variableNames = bias ? ['a', 'w', 'bias'] : ['a', 'w'];
+    this.outputShape = outShape;
+    const m = outShape[0] * outShape[1] * outShape[2];
+    this.dispatch = [Math.ceil(outShape[3] / TN), Math.ceil(m / TM), 1];
+    this.shaderKey = `probunetConvGemm_${mode}_${bias}_${relu}`;
+  }
+
+  getUserCode(): string {
+    // forward: a = x, ay = oy·s + (ky − padTop), B[k, n] = W[k·N + n] (k = tap·aC + ci);
+    // input-grad: a = dy, ay = oy − (ky − padTop), B[k, n] = W[tap·aC·N + n·aC + c] (k = tap·aC + c).
+    const sign = this.mode === 'forward' ? '' : '-'; // WGSL has no unary plus
+    const wIndex = this.mode === 'forward' ? 'k * uniforms.N + n' : '(k / uniforms.aC) * uniforms.aC * uniforms.N + n * uniforms.aC + k % uniforms.aC';
+    const epilogue = `${this.bias ? 'v = v + bias[n];' : ''}${this.relu ? 'v = max(v, 0.0);' : ''}`;
+    return `
+      var<workgroup> tileA : array<array<f32, ${TM}>, ${TK}>;
+      var<workgroup> tileB : array<array<f32, ${TN}>, ${TK}>;
+
+      fn main() {
+        let tx = i32(localId.x);
+        let ty = i32(localId.y);
+        let tid = ty * 8 + tx;
+        let n0 = i32(workgroupId.x) * ${TN};
+        let m0 = i32(workgroupId.y) * ${TM};
+        // This thread loads A at k offset kk for the rows r0 + 8·i; their geometry, once.
+        let kk = tid % ${TK};
+        let r0 = tid / ${TK};
+        var base : array<i32, ${TM / 8}>;
+        var ry : array<i32, ${TM / 8}>;
+        var rx : array<i32, ${TM / 8}>;
+        for (var i = 0; i < ${TM / 8}; i++) {
+          let p = m0 + r0 + 8 * i;
+          let ox = p % uniforms.oW;
+          let rest = p / uniforms.oW;
+          let oy = rest % uniforms.oH;
+          let b = rest / uniforms.oH;
+          // A row past the last pixel reads nothing (its y lies outside).
+          ry[i] = select(-1073741824, oy * uniforms.strideH, p < uniforms.M);
+          rx[i] = ox * uniforms.strideW;
+          base[i] = b * uniforms.aH;
+        }
+        var acc : array<vec4<f32>, 4>;
+        for (var i = 0; i < 4; i++) { acc[i] = vec4<f32>(0.0); }
+        // The trip count is uniform (K): a workgroup barrier needs uniform control flow.
+        for (var t = 0; t < uniforms.K; t = t + ${TK}) {
+          let k = t + kk;
+          let c = k % uniforms.aC;
+          let tap = k / uniforms.aC;
+          let offY = ${sign}(tap / uniforms.kw - uniforms.padTop);
+          let offX = ${sign}(tap % uniforms.kw - uniforms.padLeft);
+          for (var i = 0; i < ${TM / 8}; i++) {
+            let y = ry[i] + offY;
+            let x0 = rx[i] + offX;
+            var v = 0.0;
+            if (k < uniforms.K && y >= 0 && y < uniforms.aH && x0 >= 0 && x0 < uniforms.aW) {
+              v = a[((base[i] + y) * uniforms.aW + x0) * uniforms.aC + c];
+            }
+            tileA[kk][r0 + 8 * i] = v;
+          }
+          for (var i = 0; i < ${(TK * TN) / 128}; i++) {
+            let e = tid + 128 * i;
+            let col = e % ${TN};
+            let kb = t + e / ${TN};
+            let n = n0 + col;
+            var v = 0.0;
+            if (kb < uniforms.K && n < uniforms.N) {
+              let k = kb;
+              v = w[${wIndex}];
+            }
+            tileB[e / ${TN}][col] = v;
+          }
+          workgroupBarrier();
+          for (var j = 0; j < ${TK}; j++) {
+            let bv = vec4<f32>(tileB[j][tx * 4], tileB[j][tx * 4 + 1], tileB[j][tx * 4 + 2], tileB[j][tx * 4 + 3]);
+            for (var r = 0; r < 4; r++) {
+              acc[r] = acc[r] + tileA[j][ty * 4 + r] * bv;
+            }
+          }
+          workgroupBarrier();
+        }
+        for (var r = 0; r < 4; r++) {
+          let m = m0 + ty * 4 + r;
+          for (var j = 0; j < 4; j++) {
+            let n = n0 + tx * 4 + j;
+            if (m < uniforms.M && n < uniforms.N) {
+              var v = acc[r][j];
+              ${epilogue}
+              result[m * uniforms.N + n] = v;
+            }
+          }
+        }
+      }
+    `;
+  }
+}
+
+function int(v: number) {
+  return { type: 'int32', data: [v] };
+}
+
+function runGemm(backend: WebgpuBackendLike, mode: Mode, a: tf.TensorInfo, w: tf.TensorInfo, bias: tf.TensorInfo | null, relu: boolean, info: tf.backend_util.Conv2DInfo): tf.TensorInfo | null {
+  const [aH, aW, aC, oH, oW, n] =
+    mode === 'forward'
+      ? [info.inHeight, info.inWidth, info.inChannels, info.outHeight, info.outWidth, info.outChannels]
+      : [info.outHeight, info.outWidth, info.outChannels, info.inHeight, info.inWidth, info.inChannels];
+  const m = info.batchSize * oH * oW;
+  const k = info.filterHeight * info.filterWidth * aC;
+  if (m * n === 0 || k === 0) return null;
+  // i32 indices, and WebGPU's 65,535 workgroups per dimension.
+  if (Math.max(m * n, info.batchSize * aH * aW * aC) >= 2 ** 31 || Math.ceil(m / TM) > 65_535 || Math.ceil(n / TN) > 65_535) return null;
+  const program = new ConvGemmProgram(mode, [info.batchSize, oH, oW, n], bias !== null, relu);
+  const [strideH, strideW] = mode === 'forward' ? [info.strideHeight, info.strideWidth] : [1, 1];
+  return backend.runWebGPUProgram(program, bias ? [a, w, bias] : [a, w], 'float32', [
+    int(m),
+    int(n),
+    int(k),
+    int(aH),
+    int(aW),
+    int(aC),
+    int(oH),
+    int(oW),
+    int(info.filterWidth),
+    int(strideH),
+    int(strideW),
+    int(info.padInfo.top),
+    int(info.padInfo.left),
+  ]);
+}
+
+interface ConvAttrs {
+  strides: number | [number, number];
+  pad: 'valid' | 'same' | number | tf.backend_util.ExplicitPadding;
+  dataFormat?: 'NHWC' | 'NCHW';
+  dilations?: number | [number, number];
+  dimRoundingMode?: 'floor' | 'round' | 'ceil';
+  activation?: string;
+  inputShape?: [number, number, number, number];
+}
+
+const isOne = (v: number | [number, number] | undefined) => v === undefined || (Array.isArray(v) ? v[0] === 1 && v[1] === 1 : v === 1);
+const small = (info: tf.backend_util.Conv2DInfo) => info.filterHeight * info.filterWidth <= MAX_TAPS && !(info.filterHeight === 1 && info.filterWidth === 1);
+
+/**
+ * `Conv2D` / `FusedConv2D` (bias, linear or relu) on the GEMM kernel; null where it does not apply
+ * (NCHW, other dtypes, dilation, 1×1 or large filters, prelu/other activations): the stock kernel runs.
+ */
+export function gemmConv2D(args: { inputs: tf.NamedTensorInfoMap; backend: unknown; attrs?: tf.NamedAttrMap }): tf.TensorInfo | null {
+  const { x, filter } = args.inputs as { x: tf.TensorInfo; filter: tf.TensorInfo };
+  const bias = (args.inputs.bias as tf.TensorInfo | undefined) ?? null;
+  const attrs = args.attrs as unknown as ConvAttrs;
+  const activation = attrs.activation ?? 'linear';
+  if ((attrs.dataFormat ?? 'NHWC') !== 'NHWC' || x.dtype !== 'float32' || filter.dtype !== 'float32' || !isOne(attrs.dilations)) return null;
+  if (args.inputs.preluActivationWeights || (activation !== 'linear' && activation !== 'relu')) return null;
+  if (bias && (bias.dtype !== 'float32' || bias.shape.length !== 1)) return null;
+  const info = tf.backend_util.computeConv2DInfo(x.shape as [number, number, number, number], filter.shape as [number, number, number, number], attrs.strides, 1, attrs.pad, attrs.dimRoundingMode);
+  if (!small(info) || (bias && bias.shape[0] !== info.outChannels)) return null;
+  return runGemm(args.backend as WebgpuBackendLike, 'forward', x, filter, bias, activation === 'relu', info);
+}
+
+/** `Conv2DBackpropInput` at stride 1 on the GEMM kernel; null elsewhere (the stock kernel runs). */
+export function gemmConv2DBackpropInput(args: { inputs: tf.NamedTensorInfoMap; backend: unknown; attrs?: tf.NamedAttrMap }): tf.TensorInfo | null {
+  const { dy, filter } = args.inputs as { dy: tf.TensorInfo; filter: tf.TensorInfo };
+  const attrs = args.attrs as unknown as ConvAttrs;
+  if ((attrs.dataFormat ?? 'NHWC') !== 'NHWC' || dy.dtype !== 'float32' || filter.dtype !== 'float32' || !isOne(attrs.strides) || !attrs.inputShape) return null;
+  const info = tf.backend_util.computeConv2DInfo(attrs.inputShape, filter.shape as [number, number, number, number], 1, 1, attrs.pad, attrs.dimRoundingMode);
+  if (!small(info) || info.outHeight !== dy.shape[1] || info.outWidth !== dy.shape[2]) return null;
+  return runGemm(args.backend as WebgpuBackendLike, 'input-grad', dy, filter, null, false, info);
+}
+
+const KERNELS = {
+  Conv2D: gemmConv2D,
+  FusedConv2D: gemmConv2D,
+  Conv2DBackpropInput: gemmConv2DBackpropInput,
+} as const;
+type ConvKernelName = keyof typeof KERNELS;
+
+const stock = new Map<ConvKernelName, tf.KernelFunc>();
+
+function register(name: ConvKernelName, kind: 'gemm' | 'stock'): void {
+  const original = stock.get(name)!;
+  const gemm = KERNELS[name];
+  tf.unregisterKernel(name, 'webgpu');
+  tf.registerKernel({ kernelName: name, backendName: 'webgpu', kernelFunc: kind === 'stock' ? original : (args) => gemm(args) ?? original(args) });
+}
+
+/**
+ * Replaces webgpu's Conv2D, FusedConv2D and Conv2DBackpropInput with the GEMM kernels (the stock
+ * ones still run for what they do not cover). Idempotent; call after @tensorflow/tfjs-backend-webgpu
+ * has registered its kernels. With the split-K filter gradient this makes both backprop kernels
+ * exact, so the caller may declare `exactConvBackprop`.
+ */
+export function installWebgpuConvGemm(): boolean {
+  if (stock.size > 0) return true;
+  for (const name of Object.keys(KERNELS) as ConvKernelName[]) {
+    if (!tf.getKernel(name, 'webgpu')) return false;
+  }
+  for (const name of Object.keys(KERNELS) as ConvKernelName[]) {
+    stock.set(name, tf.getKernel(name, 'webgpu')!.kernelFunc);
+    register(name, 'gemm');
+  }
+  return true;
+}
+
+/**
+ * Which kernels webgpu's Conv2D, FusedConv2D and Conv2DBackpropInput run, for benchmarks and the
+ * GPU check: 'gemm' (what initBackend('webgpu') installs) or tfjs-webgpu's 'stock' ones. No-op
+ * before initBackend('webgpu').
+ */
+export function setWebgpuConvKernels(kind: 'gemm' | 'stock'): void {
+  for (const name of stock.keys()) register(name, kind);
+}
+
+/** The stock kernel the GEMM one replaced (undefined before installation); for tests. */
+export function stockWebgpuConvKernel(name: ConvKernelName): tf.KernelFunc | undefined {
+  return stock.get(name);
+}
