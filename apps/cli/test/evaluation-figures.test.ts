@@ -6,6 +6,7 @@ import { createProbUNet } from '@probunet/core';
 import { createSyntheticCityscapes, createSyntheticLidc, type Example, type IndexedDataset } from '@probunet/datasets';
 import { evaluateSampler, type Evaluation } from '@probunet/evaluation';
 import { decode } from 'fast-png';
+import { recordImageFlips, summarizeFlipCalibration, type LabelMap } from '@probunet/metrics';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { calibrationFigure, gedVersusSamplesFigure, modeFrequencyFigure, sampleGridFigure, writeFigure, type SampleGridRow } from '../src/figures/evaluation-figures.js';
 
@@ -87,10 +88,6 @@ describe('evaluation figures', () => {
     const bars = (svg: string) => [...svg.matchAll(/<g class="mark-rect role-mark child_marks"[^>]*>(.*?)<\/g>/gs)].map((m) => m[1]!.split('<path').length - 1);
     const flips = cityscapes.evaluation.flipCalibration!.flips;
     expect(bars(cal!.svg)).toEqual([flips.length + flips.filter((f) => Number.isFinite(f.fraction)).length]);
-    const modes = await modeFrequencyFigure([{ title: 'synthetic Cityscapes', evaluation: cityscapes.evaluation }]);
-    expect(modes!.svg).toContain('Mode frequencies');
-    expect(modes!.svg).toContain('frequency / probability');
-    expect(bars(modes!.svg)).toEqual([2 * cityscapes.evaluation.flipCalibration!.modes.length]);
     // Synthetic LIDC has mode shares (its known modes) instead of flips.
     const lidcModes = await modeFrequencyFigure([{ title: 'lidc', evaluation: lidc.evaluation }]);
     for (const m of lidc.evaluation.modeShares!) expect(lidcModes!.svg).toContain(`>${m.mode}<`);
@@ -98,24 +95,39 @@ describe('evaluation figures', () => {
     expect(await modeFrequencyFigure([{ title: 'none', evaluation: none }])).toBeUndefined();
   }, 60_000);
 
-  it('mode frequencies: when every image shows every flippable class, all 32 flip modes are drawn, the unsampled at 0', async () => {
+  it('mode frequencies: one panel per model, the 32 combinations most probable first, r and TV in the header, under 1,600 px wide', async () => {
     const flips = cityscapes.evaluation.card.protocol.conventions.flips!;
-    const truth = (key: string) => flips.reduce((p, f, i) => p * (key[i] === '1' ? f.probability : 1 - f.probability), 1);
-    // Two sampled modes (as if 3 and 1 of 4 samples took them), every class present.
-    const modes = [
-      { key: '00000', count: 3, frequency: 0.75, trueProbability: truth('00000') },
-      { key: '10100', count: 1, frequency: 0.25, trueProbability: truth('10100') },
-    ];
-    const evaluation = { ...cityscapes.evaluation, flipCalibration: { ...cityscapes.evaluation.flipCalibration!, modes } };
-    const fig = (await modeFrequencyFigure([{ title: 'all classes present', evaluation }]))!;
-    const bars = [...fig.svg.matchAll(/aria-label="mode: ([-01]{5}); frequency \/ probability: ([\d.e-]+); kind: ([a-z ]+)"/g)].map((m) => ({ mode: m[1]!, value: Number(m[2]), kind: m[3]! }));
-    expect(bars).toHaveLength(2 * 32);
-    const truths = bars.filter((b) => b.kind === 'true probability');
+    const truth: LabelMap = { data: flips.map((f) => f.from), height: 1, width: flips.length };
+    // Model A: 3 of 4 samples unflipped, 1 sidewalk and car flipped; model B never flips. Every class present.
+    const flipped = { ...truth, data: flips.map((f, i) => (i === 0 || i === 2 ? f.to : f.from)) };
+    const withRecords = (samples: LabelMap[]) => ({ ...cityscapes.evaluation, flipCalibration: summarizeFlipCalibration([recordImageFlips(samples, truth, flips)], flips) });
+    const fig = (await modeFrequencyFigure([
+      { title: 'model A', evaluation: withRecords([truth, truth, truth, flipped]) },
+      { title: 'model B', evaluation: withRecords([truth, truth]) },
+    ]))!;
+    const bars = [...fig.svg.matchAll(/aria-label="flip combination \([^)]*\): ([01]{5}); frequency \/ probability: ([\d.e-]+); kind: ([a-z ]+)"/g)].map((m) => ({ mode: m[1]!, value: Number(m[2]), kind: m[3]! }));
+    expect(bars).toHaveLength(2 * 2 * 32);
+    const truths = bars.slice(0, 64).filter((b) => b.kind === 'true probability');
     expect(new Set(truths.map((b) => b.mode)).size).toBe(32);
     expect(truths.reduce((a, b) => a + b.value, 0)).toBeCloseTo(1, 9); // the 32 flip combinations cover every outcome
     expect(bars.find((b) => b.mode === '11111' && b.kind === 'true probability')!.value).toBeCloseTo((8 * 7 * 6 * 5 * 4) / 17 ** 5, 9);
-    expect(bars.find((b) => b.mode === '11111' && b.kind === 'sampled frequency')!.value).toBe(0);
+    expect(bars.find((b) => b.mode === '10100' && b.kind === 'sampled frequency')!.value).toBe(0.25);
     expect(bars.find((b) => b.mode === '00000' && b.kind === 'sampled frequency')!.value).toBe(0.75);
+    // The x axis runs from the most probable combination (00000) to the least (11111).
+    const ticks = [...fig.svg.matchAll(/role-axis-label[\s\S]*?<\/g>/g)].flatMap((m) => [...m[0].matchAll(/>([01]{5})</g)].map((t) => t[1]!));
+    expect(ticks[0]).toBe('00000');
+    expect(ticks[31]).toBe('11111');
+    for (const text of ['model A: r = ', 'model B: r = 0.539, TV = 0.891 (1 image with every class)', 'sidewalk, person, car, vegetation, road (1 = flipped, 0 = not)']) expect(fig.svg).toContain(text);
+    expect(pngOf(fig.png).width).toBeLessThanOrEqual(1600);
+    // No image with every class: no table to draw.
+    const partial = { ...truth, data: [...truth.data.slice(0, -1), 3] };
+    const none = { ...cityscapes.evaluation, flipCalibration: summarizeFlipCalibration([recordImageFlips([partial], partial, flips)], flips) };
+    expect(await modeFrequencyFigure([{ title: 'none', evaluation: none }])).toBeUndefined();
+  }, 60_000);
+
+  it('calibration: five model panels stay under 1,600 px wide', async () => {
+    const panels = ['a', 'b', 'c', 'd', 'e'].map((title) => ({ title, evaluation: cityscapes.evaluation }));
+    expect(pngOf((await calibrationFigure(panels))!.png).width).toBeLessThanOrEqual(1600);
   }, 60_000);
 
   it('sample grid: a row per image, columns for the image, graders and samples', async () => {

@@ -1,5 +1,8 @@
+import { summarizeFlipCalibration, type FlipCalibration } from '@probunet/metrics';
 import { METRIC_NAMES, type ImageResult, type MetricName } from './image-metrics.js';
 import type { MetricConventions } from './protocol-card.js';
+
+export type { FlipCalibration } from '@probunet/metrics';
 
 /** A per-image measure over the images: NaN images are dropped from every statistic and counted. */
 export interface Summary {
@@ -27,17 +30,11 @@ export interface ModeShare {
   trueProbability: number;
 }
 
-export interface FlipCalibration {
-  flips: Array<{ from: number; to: number; trueProbability: number; truthPixels: number; flippedPixels: number; fraction: number }>;
-  /** Every flip combination the samples took, most frequent first. */
-  modes: Array<{ key: string; count: number; frequency: number; trueProbability: number }>;
-}
-
 export interface Aggregates {
   bySampleCount: SampleCountSummary[];
   /** Datasets with a known distribution and no flips (synthetic LIDC): largest count. */
   modeShares: ModeShare[] | null;
-  /** Datasets with flips (Cityscapes): largest count. */
+  /** Datasets with flips (Cityscapes): largest count. See `summarizeFlipCalibration` (@probunet/metrics). */
   flipCalibration: FlipCalibration | null;
 }
 
@@ -88,34 +85,7 @@ export function aggregate(perImage: readonly ImageResult[], sampleCounts: readon
     }
     modeShares = [...byName].map(([mode, e]) => ({ mode, samples: e.samples, sampleShare: e.samples / total, trueProbability: e.probability / withModes.length }));
   }
-  let flipCalibration: FlipCalibration | null = null;
-  const withFlips = perImage.filter((r) => r.flips);
-  if (conv.flips && withFlips.length > 0) {
-    const flips = conv.flips.map((f, i) => {
-      let truthPixels = 0;
-      let flippedPixels = 0;
-      for (const r of withFlips) {
-        truthPixels += r.flips![i]!.truthPixels;
-        flippedPixels += r.flips![i]!.flippedPixels;
-      }
-      return { from: f.from, to: f.to, trueProbability: f.probability, truthPixels, flippedPixels, fraction: truthPixels === 0 ? NaN : flippedPixels / truthPixels };
-    });
-    const modes = new Map<string, { count: number; trueProbability: number }>();
-    let total = 0;
-    for (const r of withFlips) {
-      for (const md of r.flipModes ?? []) {
-        const e = modes.get(md.key) ?? { count: 0, trueProbability: md.trueProbability };
-        e.count += md.count;
-        modes.set(md.key, e);
-        total += md.count;
-      }
-    }
-    flipCalibration = {
-      flips,
-      modes: [...modes]
-        .map(([key, e]) => ({ key, count: e.count, frequency: e.count / total, trueProbability: e.trueProbability }))
-        .sort((a, b) => b.count - a.count || a.key.localeCompare(b.key)),
-    };
-  }
+  const records = perImage.filter((r) => r.flipRecord).map((r) => r.flipRecord!);
+  const flipCalibration = conv.flips && records.length > 0 ? summarizeFlipCalibration(records, conv.flips) : null;
   return { bySampleCount, modeShares, flipCalibration };
 }

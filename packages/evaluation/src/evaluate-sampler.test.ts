@@ -133,7 +133,20 @@ describe('evaluateSampler', () => {
       const flips = whole.flipCalibration!.flips;
       expect(flips.map((f) => f.from)).toEqual([1, 11, 13, 8, 0]);
       expect(flips[0]!.truthPixels).toBeGreaterThan(0);
-      expect(whole.flipCalibration!.modes.reduce((a, m) => a + m.count, 0)).toBe(4 * 4);
+      // Every image's record holds one combination per sample (4 samples, the largest count).
+      for (const r of whole.perImage) expect(r.flipRecord!.modes.reduce((a, m) => a + m.count, 0)).toBe(4);
+      const cal = whole.flipCalibration!;
+      expect(cal.totalVariation.images + cal.totalVariation.imagesWithoutFlips).toBe(4);
+      expect(cal.fullModes.modes).toHaveLength(32);
+      // Files written before the flip record (per-image flips + flipModes) read back to the same calibration.
+      const legacy = JSON.parse(evaluationToJSON(whole)) as { perImage: Array<Record<string, unknown>> };
+      for (const r of legacy.perImage) {
+        const rec = r.flipRecord as { classPixels: number[]; flippedPixels: number[]; modes: Array<{ key: string; count: number }> };
+        r.flips = rec.classPixels.map((c, i) => ({ truthPixels: c * 4, flippedPixels: rec.flippedPixels[i] }));
+        r.flipModes = rec.modes.map((m) => ({ ...m, trueProbability: 0 }));
+        delete r.flipRecord;
+      }
+      expect(evaluationFromJSON(JSON.stringify(legacy)).flipCalibration).toEqual(cal);
       expect(whole.perImage[0]!.values.matchedIoUDistribution).toHaveLength(2);
     } finally {
       model.dispose();

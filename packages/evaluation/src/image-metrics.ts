@@ -1,12 +1,13 @@
 import type { Example } from '@probunet/datasets';
 import {
-  CalibrationAccumulator,
   expectedCalibrationError,
   generalizedEnergyDistance,
   hungarianMatchedIoU,
   normalizedCrossCorrelation,
   pairwiseDistances,
+  recordImageFlips,
   transportMatchedIoU,
+  type ImageFlipRecord,
   type LabelMap,
 } from '@probunet/metrics';
 import type { MetricConventions } from './protocol-card.js';
@@ -34,10 +35,8 @@ export interface ImageResult {
   values: Partial<Record<MetricName, number[]>>;
   /** Samples (of the largest count) nearest to each mode, with the mode's true probability. */
   modes?: Array<{ name: string; probability: number; samples: number }>;
-  /** Flip calibration counts (largest count), in the card's flip order. */
-  flips?: Array<{ truthPixels: number; flippedPixels: number }>;
-  /** Flip-mode counts of the samples (largest count). */
-  flipModes?: Array<{ key: string; count: number; trueProbability: number }>;
+  /** Flip calibration (largest count): pixel counts per flip in the card's flip order, and the combination each sample took. */
+  flipRecord?: ImageFlipRecord;
 }
 
 /**
@@ -82,10 +81,7 @@ export function measureImage(
   const result: ImageResult = { index, id: example.id, values };
   const unflipped = example.meta?.unflipped;
   if (conv.flips && unflipped instanceof Uint8Array) {
-    const acc = new CalibrationAccumulator(conv.flips, { ignoreLabel: conv.ignoreLabel });
-    acc.add(samples, map(unflipped));
-    result.flips = acc.flipCounts().map((f) => ({ truthPixels: f.truthPixels, flippedPixels: f.flippedPixels }));
-    result.flipModes = acc.modeFrequencies().map((f) => ({ key: f.key, count: f.count, trueProbability: f.trueProbability }));
+    result.flipRecord = recordImageFlips(samples, map(unflipped), conv.flips, { ignoreLabel: conv.ignoreLabel });
   } else if (modes && truths) {
     const counts = modes.map(() => 0);
     const d = pairwiseDistances(samples, truths, { classes: conv.classes, emptyPair: 'one', ignoreLabel: conv.ignoreLabel });

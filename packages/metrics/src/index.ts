@@ -6,12 +6,19 @@ export { hungarianMatchedIoU } from './matched-iou.js';
 export { solveAssignment } from './hungarian.js';
 export {
   CITYSCAPES_FLIPS,
-  CalibrationAccumulator,
-  flipCalibration,
-  type CalibrationOptions,
-  type FlipCounts,
+  checkFlips,
+  expectedTotalVariation,
+  flipModeKeys,
+  flipModeProbability,
+  pearsonCorrelation,
+  recordImageFlips,
+  summarizeFlipCalibration,
+  type ClassFlipFraction,
+  type FlipCalibration,
+  type FlipRecordOptions,
   type FlipSpec,
-  type ModeFrequency,
+  type FullModeFrequency,
+  type ImageFlipRecord,
 } from './calibration.js';
 export { MetricAccumulator, type MetricSummary } from './accumulator.js';
 export { type ProbabilityMap, type SampleSet } from './probability-map.js';

@@ -1,8 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import golden from './__fixtures__/golden.json' with { type: 'json' };
 import {
-  CITYSCAPES_FLIPS,
-  CalibrationAccumulator,
   MetricAccumulator,
   MetricInputError,
   generalizedEnergyDistance,
@@ -164,32 +162,6 @@ describe('hungarianMatchedIoU', () => {
     const cost = [9, 2, 7, 8, 6, 4, 3, 7, 5, 8, 1, 8, 7, 6, 9, 4]; // optimum 2+6+1+4 = 13
     const a = solveAssignment(cost, 4);
     expect(Array.from(a)).toEqual([1, 0, 2, 3]);
-  });
-});
-
-describe('calibration', () => {
-  it('counts per-class flip fractions and whole-image modes', () => {
-    // Truth: class 1 (2 px) and class 2 (2 px). Flips 1→5 (p .5) and 2→6 (p .25).
-    const truth = map('1122');
-    const flips = [
-      { from: 1, to: 5, probability: 0.5 },
-      { from: 2, to: 6, probability: 0.25 },
-    ];
-    const acc = new CalibrationAccumulator(flips);
-    acc.add([map('5522'), map('1122'), map('5562'), map('5566')], truth);
-    const counts = acc.flipCounts();
-    expect(counts.map((c) => c.fraction)).toEqual([6 / 8, 3 / 8]);
-    const modes = acc.modeFrequencies();
-    // '5562': class 2 half flipped → not more than 0.5 → counts as unflipped.
-    expect(modes).toEqual([
-      { key: '10', count: 2, frequency: 0.5, trueProbability: 0.5 * 0.75 },
-      { key: '00', count: 1, frequency: 0.25, trueProbability: 0.5 * 0.75 },
-      { key: '11', count: 1, frequency: 0.25, trueProbability: 0.5 * 0.25 },
-    ]);
-  });
-
-  it('has the paper\u2019s Cityscapes flip probabilities', () => {
-    expect(CITYSCAPES_FLIPS.map((f) => Math.round(f.probability * 100))).toEqual([47, 41, 35, 29, 24]);
   });
 });
 

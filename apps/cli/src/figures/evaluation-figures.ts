@@ -8,10 +8,11 @@
  *       panel; GED vs the graders, and vs the true distribution with the oracle floor where the
  *       results have them.
  *   calibrationFigure(panels)   → RenderedFigure | undefined   (undefined: no panel has flip calibration)
- *       sampled flip fraction per flippable class (bars) beside its true probability.
+ *       sampled flip fraction per flippable class, named (bars), beside its true probability; two panels a row.
  *   modeFrequencyFigure(panels) → RenderedFigure | undefined   (undefined: no panel has mode shares/flip modes)
- *       sampled frequency of each mode (Cityscapes: flip combinations; synthetic LIDC: its modes)
- *       beside the mode's true probability.
+ *       one panel per model: the mean sampled frequency of each mode (Cityscapes: the 2^F flip
+ *       combinations of the images with every flippable class, headed by r and TV; synthetic LIDC:
+ *       its modes) beside the mode's true probability, most probable first.
  *   sampleGridFigure(rows, { numClasses, ignoreLabel?, title? }) → { png }
  *       one row per image; columns "image", "grader 1..k", "sample 1..n". Binary label maps are
  *       drawn red over the image; multi-class ones in class colours (ignoreLabel gray).
@@ -110,16 +111,17 @@ export function gedVersusSamplesFigure(panels: EvaluationPanel[], options: { tit
   return renderVegaLite(spec);
 }
 
+/** Facet panels per row: keeps a figure of up to six models within ≈ 1,600 px at the PNG's zoom 2. */
+const PANEL_COLUMNS = 2;
+
 export function calibrationFigure(panels: EvaluationPanel[]): Promise<RenderedFigure | undefined> {
   const rows: Array<Record<string, unknown>> = [];
   const order: string[] = [];
   for (const { title, evaluation } of panels) {
     const cal = evaluation.flipCalibration;
     if (!cal) continue;
-    const specs = evaluation.card.protocol.conventions.flips ?? [];
     for (const f of cal.flips) {
-      const name = specs.find((s) => s.from === f.from && s.to === f.to)?.name;
-      const flip = `${name ? `${name} ` : ''}${f.from}→${f.to}`;
+      const flip = `${f.name ? `${f.name} ` : ''}${f.from}→${f.to}`;
       if (!order.includes(flip)) order.push(flip);
       rows.push({ panel: title, flip, kind: 'true probability', value: f.trueProbability });
       if (finite(f.fraction)) rows.push({ panel: title, flip, kind: 'sampled flip fraction', value: f.fraction });
@@ -129,79 +131,106 @@ export function calibrationFigure(panels: EvaluationPanel[]): Promise<RenderedFi
   const kinds = ['sampled flip fraction', 'true probability'];
   const spec = {
     $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
-    title: { text: 'Flip calibration: sampled flip fraction per class versus its true probability', subtitle: 'pixels of each flippable class that the samples give its flipped label (largest sample count)' },
+    title: {
+      text: 'Flip calibration: sampled flip fraction per class versus its true probability',
+      subtitle: 'pixels of each flippable class, in the images that contain it, that the samples give its flipped label (largest sample count)',
+    },
     data: { values: rows },
-    facet: { column: { field: 'panel', type: 'nominal', title: null } },
+    facet: { field: 'panel', type: 'nominal', title: null, sort: panels.map((p) => p.title), header: { labelFontSize: 13, labelFontWeight: 'bold' } },
+    columns: PANEL_COLUMNS,
     spec: {
-      width: 320,
-      height: 240,
+      width: 300,
+      height: 200,
       mark: 'bar',
       encoding: {
         x: { field: 'flip', type: 'nominal', title: 'flippable class (from → to, trainIds)', sort: order, axis: { labelAngle: -30 } },
         xOffset: { field: 'kind', type: 'nominal', sort: kinds },
         y: { field: 'value', type: 'quantitative', title: 'probability of the flip', scale: { domain: [0, 1] } },
-        color: { field: 'kind', type: 'nominal', title: null, legend: { labelLimit: 0 }, scale: { domain: kinds, range: ['#1f77b4', '#bbbbbb'] } },
+        color: { field: 'kind', type: 'nominal', title: null, legend: { labelLimit: 0, orient: 'top' }, scale: { domain: kinds, range: ['#1f77b4', '#bbbbbb'] } },
       },
     },
   } as unknown as TopLevelSpec;
   return renderVegaLite(spec);
 }
 
-/** The modes of one evaluation: flip combinations (Cityscapes-like data) or the known distribution's modes. */
-function modesOf(evaluation: Evaluation): { modes: Array<{ mode: string; sampled: number; truth: number }>; axis: string } | undefined {
+interface PanelModes {
+  /** Facet header: the panel's title and its summary. */
+  header: string;
+  modes: Array<{ mode: string; sampled: number; truth: number }>;
+}
+
+/**
+ * The modes of one evaluation. Flips (Cityscapes-like data): the 2^F combinations over the images
+ * that contain every flippable class (mean sampled frequency against the exact probability, with
+ * Pearson r and the table's total variation); undefined when no image has every class. Otherwise
+ * the known distribution's modes.
+ */
+function modesOf(title: string, evaluation: Evaluation): PanelModes | undefined {
   const cal = evaluation.flipCalibration;
-  if (cal && cal.modes.length > 0) {
-    const modes = cal.modes.map((m) => ({ mode: m.key, sampled: m.frequency, truth: m.trueProbability }));
-    const flips = evaluation.card.protocol.conventions.flips ?? [];
-    // When every image shows every flippable class, all 2^F combinations are possible: the ones no sample took are shown at 0.
-    if (flips.length > 0 && modes.every((m) => !m.mode.includes('-'))) {
-      for (let combo = 0; combo < 2 ** flips.length; combo++) {
-        const key = flips.map((_, b) => ((combo >> b) & 1 ? '1' : '0')).join('');
-        if (modes.some((m) => m.mode === key)) continue;
-        modes.push({ mode: key, sampled: 0, truth: flips.reduce((p, f, b) => p * ((combo >> b) & 1 ? f.probability : 1 - f.probability), 1) });
-      }
-    }
-    const names = flips.map((f, i) => f.name ?? `flip ${i + 1}`).join(', ');
-    return { modes, axis: `flip modes: one digit per flip (${names}); 1 flipped, 0 not, - class absent` };
+  if (cal) {
+    const t = cal.fullModes;
+    if (t.images === 0) return undefined;
+    return {
+      header: `${title}: r = ${finite(t.pearsonR) ? t.pearsonR.toFixed(3) : 'undefined'}, TV = ${t.totalVariation.toFixed(3)} (${t.images} image${t.images === 1 ? '' : 's'} with every class)`,
+      modes: t.modes.map((m) => ({ mode: m.key, sampled: m.sampledFrequency, truth: m.trueProbability })),
+    };
   }
   if (evaluation.modeShares && evaluation.modeShares.length > 0) {
-    return { modes: evaluation.modeShares.map((m) => ({ mode: m.mode, sampled: m.sampleShare, truth: m.trueProbability })), axis: 'named modes: the modes of the known distribution (synthetic data)' };
+    return { header: title, modes: evaluation.modeShares.map((m) => ({ mode: m.mode, sampled: m.sampleShare, truth: m.trueProbability })) };
   }
   return undefined;
 }
 
+/**
+ * Sampled mode frequency against true probability, one panel per model stacked in one column
+ * (≤ ≈ 1,400 px wide at zoom 2 for the 32 Cityscapes combinations), modes on the x axis most
+ * probable first. Flip combinations are named by digits, one per flippable class, which the
+ * subtitle and the axis title name.
+ */
 export function modeFrequencyFigure(panels: EvaluationPanel[]): Promise<RenderedFigure | undefined> {
   const rows: Array<Record<string, unknown>> = [];
-  const axes = new Set<string>();
+  const headers: string[] = [];
   const truthOf = new Map<string, number>();
+  let flipNames: string[] | undefined;
   for (const { title, evaluation } of panels) {
-    const found = modesOf(evaluation);
+    const found = modesOf(title, evaluation);
     if (!found) continue;
-    axes.add(found.axis);
+    if (evaluation.flipCalibration) flipNames = evaluation.flipCalibration.flips.map((f) => f.name ?? `${f.from}→${f.to}`);
+    headers.push(found.header);
     for (const m of found.modes) {
       truthOf.set(m.mode, Math.max(truthOf.get(m.mode) ?? 0, m.truth));
-      rows.push({ panel: title, mode: m.mode, kind: 'sampled frequency', value: m.sampled });
-      rows.push({ panel: title, mode: m.mode, kind: 'true probability', value: m.truth });
+      rows.push({ panel: found.header, mode: m.mode, kind: 'sampled frequency', value: m.sampled });
+      rows.push({ panel: found.header, mode: m.mode, kind: 'true probability', value: m.truth });
     }
   }
   if (rows.length === 0) return Promise.resolve(undefined);
-  const order = [...truthOf].sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0])).map(([mode]) => mode);
+  const order = [...truthOf].sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1)).map(([mode]) => mode);
   const kinds = ['sampled frequency', 'true probability'];
+  const legend = flipNames
+    ? [`mode digits, left to right: ${flipNames.join(', ')} (1 = flipped, 0 = not)`, 'images that contain all the flippable classes; sampled frequency: mean over those images of the share of their samples']
+    : ['modes of the known distribution (synthetic data); sampled frequency: share of all samples nearest to the mode'];
   const spec = {
     $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
-    title: { text: 'Mode frequencies: how often the samples take each mode versus its true probability', subtitle: ['largest sample count; modes sorted by true probability', ...axes] },
+    title: { text: 'Mode frequencies: how often the samples take each mode versus its true probability', subtitle: [...legend, 'largest sample count; modes sorted by true probability, most probable first'] },
     data: { values: rows },
-    facet: { row: { field: 'panel', type: 'nominal', title: null } },
-    resolve: { scale: { x: 'independent' }, axis: { x: 'independent' } },
+    facet: { row: { field: 'panel', type: 'nominal', title: null, sort: headers, header: { labelAngle: 0, labelAlign: 'left', labelAnchor: 'start', labelOrient: 'top', labelFontSize: 13, labelFontWeight: 'bold' } } },
+    // Each panel its own y scale: one model's tall bar (a sampler that always takes one mode) must not flatten the others'.
+    resolve: { scale: { y: 'independent' } },
     spec: {
-      width: { step: 24 },
-      height: 200,
+      width: order.length > 8 ? 620 : 320,
+      height: 150,
       mark: 'bar',
       encoding: {
-        x: { field: 'mode', type: 'nominal', title: 'mode', sort: order, axis: { labelAngle: -60 } },
+        x: {
+          field: 'mode',
+          type: 'nominal',
+          title: flipNames ? `flip combination (${flipNames.join(' · ')})` : 'mode',
+          sort: order,
+          axis: { labelAngle: -90, labelFontSize: 11 },
+        },
         xOffset: { field: 'kind', type: 'nominal', sort: kinds },
         y: { field: 'value', type: 'quantitative', title: 'frequency / probability' },
-        color: { field: 'kind', type: 'nominal', title: null, legend: { labelLimit: 0 }, scale: { domain: kinds, range: ['#1f77b4', '#bbbbbb'] } },
+        color: { field: 'kind', type: 'nominal', title: null, legend: { labelLimit: 0, orient: 'top' }, scale: { domain: kinds, range: ['#1f77b4', '#bbbbbb'] } },
       },
     },
   } as unknown as TopLevelSpec;
