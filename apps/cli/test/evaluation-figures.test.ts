@@ -120,7 +120,7 @@ describe('evaluation figures', () => {
     for (const text of ['model A: r = ', 'model B: r = 0.539, TV = 0.891 (1 image with every class)', 'sidewalk, person, car, vegetation, road (1 = flipped, 0 = not)']) expect(fig.svg).toContain(text);
     expect(pngOf(fig.png).width).toBeLessThanOrEqual(1600);
     // No image with every class: no table to draw.
-    const partial = { ...truth, data: [...truth.data.slice(0, -1), 3] };
+    const partial = { ...truth, data: [...Array.from(truth.data).slice(0, -1), 3] };
     const none = { ...cityscapes.evaluation, flipCalibration: summarizeFlipCalibration([recordImageFlips([partial], partial, flips)], flips) };
     expect(await modeFrequencyFigure([{ title: 'none', evaluation: none }])).toBeUndefined();
   }, 60_000);

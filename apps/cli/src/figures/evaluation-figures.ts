@@ -19,7 +19,6 @@
  *   writeFigure(dir, basename, figure) → the paths written (basename.svg if any, basename.png), each atomically.
  */
 import { join } from 'node:path';
-import { writeFileAtomic } from '@probunet/core/node';
 import type { Evaluation } from '@probunet/evaluation';
 import type { TopLevelSpec } from 'vega-lite';
 import { renderVegaLite, type RenderedFigure } from './vega-render.js';
@@ -239,6 +238,8 @@ export function modeFrequencyFigure(panels: EvaluationPanel[]): Promise<Rendered
 
 /** Writes `basename.svg` (when given) and `basename.png` into `dir`, each atomically; returns their paths. */
 export async function writeFigure(dir: string, basename: string, figure: { svg?: string; png: Uint8Array }): Promise<string[]> {
+  // Loaded here, not at the top: the figure builders above need no TensorFlow (core/node brings it), so scripts can draw with plain Node.
+  const { writeFileAtomic } = await import('@probunet/core/node');
   const paths: string[] = [];
   if (figure.svg !== undefined) {
     const svg = join(dir, `${basename}.svg`);
