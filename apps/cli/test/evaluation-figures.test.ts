@@ -8,7 +8,7 @@ import { evaluateSampler, type Evaluation } from '@probunet/evaluation';
 import { decode } from 'fast-png';
 import { recordImageFlips, summarizeFlipCalibration, type LabelMap } from '@probunet/metrics';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { calibrationFigure, gedVersusSamplesFigure, modeFrequencyFigure, sampleGridFigure, writeFigure, type SampleGridRow } from '../src/figures/evaluation-figures.js';
+import { CITYSCAPES_CLASSES, calibrationFigure, gedVersusSamplesFigure, modeFrequencyFigure, sampleGridFigure, writeFigure, type SampleGridRow } from '../src/figures/evaluation-figures.js';
 
 /** An untrained tiny Prob. U-Net evaluated on a few synthetic images, keeping each image's samples. */
 async function evaluateTiny(dataset: IndexedDataset, channels: number, numClasses: number): Promise<{ evaluation: Evaluation; rows: SampleGridRow[] }> {
@@ -141,6 +141,34 @@ describe('evaluation figures', () => {
     expect(a.width).toBeGreaterThan(9 * 96);
     const city = await sampleGridFigure(cityscapes.rows, { numClasses: 24, ignoreLabel: 255 });
     expect(colourCount(city.png)).toBeGreaterThan(8); // class colours
+  }, 60_000);
+
+  it('Cityscapes sample grid: label maps in the colours the images are painted in', async () => {
+    // The synthetic images: each class's mean pixel colour is its Cityscapes colour (within the generator's jitter and noise).
+    const ex = cityscapes.rows[0]!.image;
+    const unflipped = ex.meta!.unflipped as Uint8Array;
+    for (const c of CITYSCAPES_CLASSES.filter((k) => unflipped.includes(k.id))) {
+      const mean = [0, 0, 0];
+      let n = 0;
+      unflipped.forEach((v, p) => {
+        if (v !== c.id) return;
+        n++;
+        for (let ch = 0; ch < 3; ch++) mean[ch]! += ex.image[p * 3 + ch]!;
+      });
+      mean.forEach((m, ch) => expect(Math.abs(m / n - c.colour[ch]! / 255), `${c.name} channel ${ch}`).toBeLessThan(0.08));
+    }
+    const colours = (bytes: Uint8Array) => {
+      const img = decode(bytes);
+      const seen = new Set<string>();
+      for (let i = 0; i < img.width * img.height; i++) seen.add(String([0, 1, 2].map((c) => img.data[i * img.channels + c])));
+      return seen;
+    };
+    const shown = new Set(cityscapes.rows.flatMap((r) => [...r.graders, ...r.samples].flatMap((m) => [...m])));
+    const drawn = colours((await sampleGridFigure(cityscapes.rows, { numClasses: 24, ignoreLabel: 255, classes: CITYSCAPES_CLASSES })).png);
+    for (const c of CITYSCAPES_CLASSES.filter((k) => shown.has(k.id))) expect(drawn.has(String(c.colour)), c.name).toBe(true);
+    // Without the table: generic colours (road, class 0, is black there, not the Cityscapes purple).
+    const generic = colours((await sampleGridFigure(cityscapes.rows, { numClasses: 24, ignoreLabel: 255 })).png);
+    expect(generic.has(String(CITYSCAPES_CLASSES[0]!.colour))).toBe(false);
   }, 60_000);
 
   it('writeFigure writes basename.svg and basename.png atomically and returns their paths', async () => {

@@ -6,7 +6,7 @@ import { CITYSCAPES_EVAL_CLASSES } from '@probunet/datasets';
 import { evaluateSampler, evaluationFromJSON, evaluationToJSON, mergeEvaluations, type Evaluation, type EvaluationOptions } from '@probunet/evaluation';
 import { COMMON_OPTIONS, UsageError, defineCommand } from '../cli-errors.js';
 import { DATA_OPTIONS, DATA_SOURCES, SPLITS, dataSourceOptions, openDataSource } from '../dataset-source.js';
-import { calibrationFigure, gedVersusSamplesFigure, modeFrequencyFigure, sampleGridFigure, writeFigure, type SampleGridRow } from '../figures/evaluation-figures.js';
+import { CITYSCAPES_CLASSES, calibrationFigure, gedVersusSamplesFigure, modeFrequencyFigure, sampleGridFigure, writeFigure, type SampleGridRow } from '../figures/evaluation-figures.js';
 import { loadModelCheckpoint, mustExist } from '../model-inputs.js';
 import { choiceOption, integerOption, requiredOption } from '../option-values.js';
 import { createOutputFolder } from '../output-folder.js';
@@ -117,7 +117,9 @@ async function writeResult(result: Evaluation, out: string, force: boolean, grid
     await add('mode-frequencies', await modeFrequencyFigure(panels));
     if (grid && grid.rows.length > 0) {
       const title = `${model.type}: ${protocol.dataset.name} images, their graders and ${Math.min(GRID_SAMPLES, protocol.sampleCounts.at(-1)!)} samples each`;
-      await add('samples', await sampleGridFigure(grid.rows, { numClasses: grid.numClasses, ignoreLabel: grid.ignoreLabel, title }));
+      // Data with the Cityscapes flips: its class names, in the colours of the images.
+      const classes = result.card.protocol.conventions.flips ? { classes: CITYSCAPES_CLASSES } : {};
+      await add('samples', await sampleGridFigure(grid.rows, { numClasses: grid.numClasses, ignoreLabel: grid.ignoreLabel, ...classes, title }));
     }
     await folder.commit();
     const summary = {

@@ -8,7 +8,7 @@ import { writeFileAtomic } from '@probunet/core/node';
 import { batches, prefetch, toTensors } from '@probunet/datasets';
 import { assessAnnotations, evaluateSampler, type Evaluation } from '@probunet/evaluation';
 import { COMMON_OPTIONS, UsageError, defineCommand } from '../cli-errors.js';
-import { calibrationFigure, gedVersusSamplesFigure, modeFrequencyFigure, sampleGridFigure, writeFigure, type SampleGridRow } from '../figures/evaluation-figures.js';
+import { CITYSCAPES_CLASSES, calibrationFigure, gedVersusSamplesFigure, modeFrequencyFigure, sampleGridFigure, writeFigure, type SampleGridRow } from '../figures/evaluation-figures.js';
 import { choiceOption, integerOption, requiredOption } from '../option-values.js';
 import { createOutputFolder } from '../output-folder.js';
 import { Progress, formatSeconds } from '../progress.js';
@@ -252,7 +252,8 @@ async function writeFigures(dir: string, plan: StudyPlan, evaluations: Study['ev
   await add('mode-frequencies', await modeFrequencyFigure(stochastic));
   const numClasses = plan.data.source === 'synthetic-lidc' ? 2 : 24;
   for (const { type, rows } of grids) {
-    await add(`samples-${type}`, await sampleGridFigure(rows, { numClasses, ignoreLabel: 255, title: `${type} on ${plan.task}: test images, their 4 graders and ${plan.evaluation.gridSamples} samples` }));
+    const classes = plan.task === 'cityscapes-like' ? { classes: CITYSCAPES_CLASSES } : {};
+    await add(`samples-${type}`, await sampleGridFigure(rows, { numClasses, ignoreLabel: 255, ...classes, title: `${type} on ${plan.task}: test images, their 4 graders and ${plan.evaluation.gridSamples} samples` }));
   }
   return files;
 }

@@ -13,9 +13,10 @@
  *       one panel per model: the mean sampled frequency of each mode (Cityscapes: the 2^F flip
  *       combinations of the images with every flippable class, headed by r and TV; synthetic LIDC:
  *       its modes) beside the mode's true probability, most probable first.
- *   sampleGridFigure(rows, { numClasses, ignoreLabel?, title? }) → { png }
+ *   sampleGridFigure(rows, { numClasses, ignoreLabel?, title?, classes? }) → { png }
  *       one row per image; columns "image", "grader 1..k", "sample 1..n". Binary label maps are
- *       drawn red over the image; multi-class ones in class colours (ignoreLabel gray).
+ *       drawn red over the image; multi-class ones in class colours (ignoreLabel gray), named and
+ *       coloured by `classes` when given (CITYSCAPES_CLASSES: the colours the images are painted in).
  *   writeFigure(dir, basename, figure) → the paths written (basename.svg if any, basename.png), each atomically.
  */
 import { join } from 'node:path';
@@ -24,7 +25,8 @@ import type { TopLevelSpec } from 'vega-lite';
 import { renderVegaLite, type RenderedFigure } from './vega-render.js';
 
 export type { RenderedFigure } from './vega-render.js';
-export { sampleGridFigure, type SampleGridRow } from './sample-grid-figure.js';
+export { sampleGridFigure, type SampleGridOptions, type SampleGridRow } from './sample-grid-figure.js';
+export { CITYSCAPES_CLASSES, type ClassStyle } from './cityscapes-classes.js';
 
 /** One facet of a figure: a labelled evaluation (a model, a dataset, a shard). */
 export interface EvaluationPanel {

@@ -1,4 +1,5 @@
 import type { Example } from '@probunet/datasets';
+import type { ClassStyle } from './cityscapes-classes.js';
 import { classColour, labelImage, overlayImage } from './colour.js';
 import type { RgbImage } from './labelled-figure.js';
 import { labelledGridFigure } from './labelled-grid.js';
@@ -32,20 +33,43 @@ function pictureOf(ex: Example, image: Float32Array): RgbImage {
   return { width: ex.width, height: ex.height, rgb };
 }
 
+/** A label map in the given classes' colours (others in `classColour`'s), the ignore label gray. */
+function styledLabelImage(labels: ArrayLike<number>, width: number, height: number, ignoreLabel: number | undefined, colourOf: (k: number) => [number, number, number]): RgbImage {
+  const rgb = new Uint8Array(width * height * 3);
+  for (let i = 0; i < width * height; i++) rgb.set(labels[i] === ignoreLabel ? [128, 128, 128] : colourOf(labels[i]!), i * 3);
+  return { width, height, rgb };
+}
+
+export interface SampleGridOptions {
+  numClasses: number;
+  ignoreLabel?: number;
+  title?: string;
+  /**
+   * Names and colours of multi-class labels (e.g. CITYSCAPES_CLASSES, whose colours are those the
+   * images are painted in): the key then reads "person (11)"; classes not listed keep generic colours.
+   */
+  classes?: readonly ClassStyle[];
+}
+
 /**
  * A labelled grid, one row per image: the image, each grader's annotation, then each sample. Binary
  * label maps (numClasses 2) are drawn over the image, the foreground in red; multi-class ones as
- * class colours (the ignore label gray). Rows may differ in their numbers of graders and samples.
+ * class colours (the ignore label gray), with a key of the classes shown. Rows may differ in their
+ * numbers of graders and samples.
  */
-export async function sampleGridFigure(rows: SampleGridRow[], options: { numClasses: number; ignoreLabel?: number; title?: string }): Promise<{ png: Uint8Array }> {
+export async function sampleGridFigure(rows: SampleGridRow[], options: SampleGridOptions): Promise<{ png: Uint8Array }> {
   if (rows.length === 0) throw new Error('sampleGridFigure needs at least one row');
   const graders = Math.max(...rows.map((r) => r.graders.length));
   const samples = Math.max(...rows.map((r) => r.samples.length));
   const binary = options.numClasses <= 2;
+  const styles = new Map((options.classes ?? []).map((c) => [c.id, c]));
+  const colourOf = (k: number): [number, number, number] => styles.get(k)?.colour ?? classColour(k);
   const cells = rows.map(({ image: ex, graders: g, samples: s }) => {
     const image = normalised(ex);
     const draw = (labels: Uint8Array) =>
-      binary ? overlayImage(image, ex.channels, labels, ex.width, ex.height, options.ignoreLabel ?? -1) : labelImage(labels, ex.width, ex.height, options.ignoreLabel);
+      binary ? overlayImage(image, ex.channels, labels, ex.width, ex.height, options.ignoreLabel ?? -1) : options.classes
+          ? styledLabelImage(labels, ex.width, ex.height, options.ignoreLabel, colourOf)
+          : labelImage(labels, ex.width, ex.height, options.ignoreLabel);
     const blank: RgbImage = { width: ex.width, height: ex.height, rgb: new Uint8Array(ex.width * ex.height * 3).fill(255) };
     const pad = (list: RgbImage[], k: number) => [...list, ...Array.from({ length: k - list.length }, () => blank)];
     return [pictureOf(ex, image), ...pad(g.map(draw), graders), ...pad(s.map(draw), samples)];
@@ -57,7 +81,7 @@ export async function sampleGridFigure(rows: SampleGridRow[], options: { numClas
   const legend = binary
     ? [{ label: 'class 1', colour: classColour(1) }]
     : [
-        ...[...present].sort((a, b) => a - b).map((k) => ({ label: `class ${k}`, colour: classColour(k) })),
+        ...[...present].sort((a, b) => a - b).map((k) => ({ label: styles.has(k) ? `${styles.get(k)!.name} (${k})` : `class ${k}`, colour: colourOf(k) })),
         ...(options.ignoreLabel !== undefined ? [{ label: `ignore (${options.ignoreLabel})`, colour: [128, 128, 128] as [number, number, number] }] : []),
       ];
   const png = await labelledGridFigure({
