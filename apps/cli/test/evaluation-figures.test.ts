@@ -125,9 +125,12 @@ describe('evaluation figures', () => {
     expect(await modeFrequencyFigure([{ title: 'none', evaluation: none }])).toBeUndefined();
   }, 60_000);
 
-  it('calibration: five model panels stay under 1,600 px wide', async () => {
-    const panels = ['a', 'b', 'c', 'd', 'e'].map((title) => ({ title, evaluation: cityscapes.evaluation }));
-    expect(pngOf((await calibrationFigure(panels))!.png).width).toBeLessThanOrEqual(1600);
+  it('calibration (five models) and GED (six) stay under 1,600 px wide: two panels a row', async () => {
+    const panels = ['a', 'b', 'c', 'd', 'e', 'f'].map((title) => ({ title, evaluation: cityscapes.evaluation }));
+    expect(pngOf((await calibrationFigure(panels.slice(0, 5)))!.png).width).toBeLessThanOrEqual(1600);
+    const ged = pngOf((await gedVersusSamplesFigure(panels)).png);
+    expect(ged.width).toBeLessThanOrEqual(1600);
+    expect(ged.height).toBeGreaterThan(3 * 220 * 2); // three rows of two
   }, 60_000);
 
   it('sample grid: a row per image, columns for the image, graders and samples', async () => {

@@ -5,7 +5,7 @@
  *
  *   gedVersusSamplesFigure(panels, { title? })  → RenderedFigure
  *       per-image GED (jittered points) per sample count and the mean ± s.e. line; one facet per
- *       panel; GED vs the graders, and vs the true distribution with the oracle floor where the
+ *       panel, two a row; GED vs the graders, and vs the true distribution with the oracle floor where the
  *       results have them.
  *   calibrationFigure(panels)   → RenderedFigure | undefined   (undefined: no panel has flip calibration)
  *       sampled flip fraction per flippable class, named (bars), beside its true probability; two panels a row.
@@ -49,6 +49,9 @@ function jitter(...keys: number[]): number {
 }
 
 const finite = (v: number | null | undefined): v is number => typeof v === 'number' && Number.isFinite(v);
+
+/** Facet panels per row: keeps a figure of up to six models within ≈ 1,600 px at the PNG's zoom 2. */
+const PANEL_COLUMNS = 2;
 
 export function gedVersusSamplesFigure(panels: EvaluationPanel[], options: { title?: string } = {}): Promise<RenderedFigure> {
   if (panels.length === 0) throw new Error('gedVersusSamplesFigure needs at least one panel');
@@ -94,10 +97,11 @@ export function gedVersusSamplesFigure(panels: EvaluationPanel[], options: { tit
     $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
     title: { text: options.title ?? 'Generalized energy distance versus number of samples', subtitle: 'dots: images (jittered); line: mean ± standard error; images whose GED is NaN are left out' },
     data: { values: rows },
-    facet: { column: { field: 'panel', type: 'nominal', title: null, sort: panels.map((p) => p.title) } },
+    facet: { field: 'panel', type: 'nominal', title: null, sort: panels.map((p) => p.title), header: { labelFontSize: 13, labelFontWeight: 'bold' } },
+    columns: PANEL_COLUMNS,
     spec: {
       width: 300,
-      height: 260,
+      height: 220,
       layer: [
         {
           transform: [{ filter: "datum.kind === 'point'" }],
@@ -111,9 +115,6 @@ export function gedVersusSamplesFigure(panels: EvaluationPanel[], options: { tit
   } as unknown as TopLevelSpec;
   return renderVegaLite(spec);
 }
-
-/** Facet panels per row: keeps a figure of up to six models within ≈ 1,600 px at the PNG's zoom 2. */
-const PANEL_COLUMNS = 2;
 
 export function calibrationFigure(panels: EvaluationPanel[]): Promise<RenderedFigure | undefined> {
   const rows: Array<Record<string, unknown>> = [];
