@@ -46,6 +46,22 @@ describe('synthetic LIDC-like data', () => {
 });
 
 describe('synthetic Cityscapes-like data', () => {
+  it('personScale grows the persons and nothing else; out of range is refused', async () => {
+    const base = createSyntheticCityscapes({ count: 6, height: 32, width: 64, seed: 3 });
+    const big = createSyntheticCityscapes({ count: 6, height: 32, width: 64, seed: 3, personScale: 2 });
+    let persons = [0, 0];
+    for (let i = 0; i < 6; i++) {
+      const [a, b] = [(await base.get(i)).meta.unflipped as Uint8Array, (await big.get(i)).meta.unflipped as Uint8Array];
+      a.forEach((v, p) => {
+        if (v !== 11 && b[p] !== 11) expect(b[p]).toBe(v);
+      });
+      persons = [persons[0]! + a.filter((v) => v === 11).length, persons[1]! + b.filter((v) => v === 11).length];
+    }
+    expect(persons[0]).toBeGreaterThan(0);
+    expect(persons[1]! / persons[0]!).toBeGreaterThan(2.5); // ≈ 4× the area, less where persons leave the image
+    expect(() => createSyntheticCityscapes({ personScale: 0 })).toThrow(/personScale must be in \(0, 4\], got 0/);
+  });
+
   it('flips classes with the paper\u2019s probabilities and merges combinations that change nothing', async () => {
     const ds = createSyntheticCityscapes({ count: 30, seed: 2 });
     for await (const ex of ds) {

@@ -31,6 +31,13 @@ export interface SyntheticCityscapesOptions {
    * those of the option off. Needs graders ≥ 2. Default off.
    */
   implausibleGrader?: ImplausibleKind;
+  /**
+   * Scales every person (default 1: 15–25 % of the image height tall, 0.3 × that wide — 1–2 px
+   * wide at 32×64, about what real Cityscapes pedestrians are at that resolution). An experiment
+   * option of issue 27 (does object size keep the Prob. U-Net from sampling the person flip?); it
+   * changes only the persons' extent: every random draw, and so every other object, stays the same.
+   */
+  personScale?: number;
 }
 
 /**
@@ -51,6 +58,8 @@ export function createSyntheticCityscapes(options: SyntheticCityscapesOptions = 
     throw new RangeError(`height and width must be integers in 32..512 and 32..1024, got ${h}×${w}`);
   }
   const implausible = checkImplausibleOption(options.implausibleGrader, graders);
+  const personScale = options.personScale ?? 1;
+  if (!(personScale > 0 && personScale <= 4)) throw new RangeError(`personScale must be in (0, 4], got ${personScale}`);
   const spec = { channels: 3, numClasses: 24, ignoreLabel: 255, evalClasses: CITYSCAPES_EVAL_CLASSES, emptyPair: 'nan' as const };
 
   const make = async (index: number): Promise<Example> => {
@@ -88,7 +97,7 @@ export function createSyntheticCityscapes(options: SyntheticCityscapesOptions = 
     const persons = rng.nextInt(4);
     for (let k = 0; k < persons; k++) {
       const cx = rng.uniform(0, w);
-      const ph = h * rng.uniform(0.15, 0.25);
+      const ph = h * rng.uniform(0.15, 0.25) * personScale;
       fill(11, sidewalkTop + 2 - ph, sidewalkTop + 2, cx - ph * 0.15, cx + ph * 0.15, 'rect');
     }
     const egoRows = Math.max(1, Math.round(h / 32));
