@@ -1,0 +1,113 @@
+/**
+ * One calibration experiment of issue 27: trains the Prob. U-Net alone on cityscapes-like data as
+ * `probunet reproduce --task cityscapes-like` does (same data recipe — 4 graders per image, test
+ * split seed + 1,000,003 —, same U-Net, Trainer, batch and evaluation seed), with the settings under
+ * test changed, then scores its flip calibration (`summarizeFlipCalibration` through
+ * `evaluateSampler`, 16 samples per test image) and writes result.json, mode-frequencies.png and
+ * calibration.png into --out.
+ *
+ * Needs built packages (`npx nx run-many -t build`); from the repository root:
+ *   nice -n 10 npx tsx docs/results/experiments/calibration-experiment.mts --steps 2000 --out docs/results/experiments/e1-baseline
+ * Options (defaults: the full budget's data and model, 2,000 steps):
+ *   --height 32 --width 64 --person-scale 1 --train-images 2000 --test-images 100 --steps 2000
+ *   --batch 8 --lr 1e-3,2.5e-4@1600 (piecewise, as train's --lr; default drops ×¼ at 80 %) --seed 0
+ *   --backend native
+ */
+import { mkdir, rename, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import * as tf from '@tensorflow/tfjs-core';
+import { initBackend, type BackendName } from '@probunet/backends';
+import { createModel } from '@probunet/baselines';
+import type { ModelConfig } from '@probunet/core';
+import { batches, createSyntheticCityscapes, prefetch, toTensors } from '@probunet/datasets';
+import { evaluateSampler } from '@probunet/evaluation';
+import { modelConfigOf, studyPlan } from '../../../apps/cli/src/commands/reproduce-plan.js';
+import { calibrationFigure, modeFrequencyFigure } from '../../../apps/cli/src/figures/evaluation-figures.js';
+import { closeTrainer, createTrainer } from '../../../apps/cli/src/trainer-setup.js';
+
+const { values } = parseArgs({
+  options: {
+    height: { type: 'string', default: '32' },
+    width: { type: 'string', default: '64' },
+    'person-scale': { type: 'string', default: '1' },
+    'train-images': { type: 'string', default: '2000' },
+    'test-images': { type: 'string', default: '100' },
+    steps: { type: 'string', default: '2000' },
+    batch: { type: 'string', default: '8' },
+    lr: { type: 'string' },
+    seed: { type: 'string', default: '0' },
+    backend: { type: 'string', default: 'native' },
+    out: { type: 'string' },
+  },
+});
+if (!values.out) throw new Error('--out DIR is required');
+const num = (name: keyof typeof values) => {
+  const v = Number(values[name]);
+  if (!Number.isFinite(v)) throw new Error(`--${name} must be a number, got ${String(values[name])}`);
+  return v;
+};
+const [height, width, steps, batch, seed, personScale] = [num('height'), num('width'), num('steps'), num('batch'), num('seed'), num('person-scale')];
+// RATE,RATE@STEP,…: the first rate from step 0.
+const lrText = values.lr ?? `1e-3,2.5e-4@${Math.floor(steps * 0.8)}`;
+const parts = lrText.split(',').map((p, i) => (i === 0 ? { rate: Number(p), at: 0 } : { rate: Number(p.split('@')[0]), at: Number(p.split('@')[1]) }));
+const schedule = { boundaries: parts.slice(1).map((p) => p.at), values: parts.map((p) => p.rate) };
+
+const started = new Date().toISOString();
+const report = await initBackend(values.backend as BackendName);
+const plan = studyPlan('cityscapes-like', 'full', seed, { steps, batch, trainImages: num('train-images'), testImages: num('test-images') });
+const make = (count: number, dataSeed: number) => createSyntheticCityscapes({ count, height, width, graders: plan.data.graders, seed: dataSeed, personScale });
+const train = make(plan.data.trainImages, plan.data.trainSeed);
+const test = make(plan.data.testImages, plan.data.testSeed);
+const config = modelConfigOf(plan, 'prob-unet', { channels: train.spec.channels, numClasses: train.spec.numClasses, ignoreLabel: train.spec.ignoreLabel });
+const model = createModel(config as unknown as ModelConfig);
+const trainer = await createTrainer(model, { schedule, seed, workers: 0, backend: report.selected });
+const log: Array<{ step: number; loss: number; terms: Record<string, number> }> = [];
+const t0 = performance.now();
+try {
+  for await (const examples of prefetch(batches(train, { batchSize: batch, shuffleSeed: seed, epochs: Infinity, dropRemainder: true }), 2)) {
+    const { images, labels } = toTensors(examples);
+    let m;
+    try {
+      m = await trainer.trainStep({ images, labels });
+    } finally {
+      tf.dispose([images, labels]);
+    }
+    if (m.step % Math.max(1, Math.round(steps / 10)) === 0 || m.step === steps) {
+      log.push({ step: m.step, loss: m.loss, terms: m.terms });
+      process.stderr.write(`step ${m.step}/${steps}  loss ${m.loss.toFixed(2)}  ${Object.entries(m.terms).map(([k, v]) => `${k} ${v.toFixed(2)}`).join('  ')}  ${((performance.now() - t0) / 1000).toFixed(0)} s\n`);
+    }
+    if (m.step >= steps) break;
+  }
+} finally {
+  await closeTrainer(trainer);
+}
+const trainSeconds = (performance.now() - t0) / 1000;
+const evaluation = await evaluateSampler(model, test, { sampleCounts: [16], seed: plan.evaluation.seed, split: 'test' });
+model.dispose();
+const cal = evaluation.flipCalibration!;
+const result = {
+  command: `npx tsx docs/results/experiments/calibration-experiment.mts ${process.argv.slice(2).join(' ')}`,
+  started,
+  backend: report.selected,
+  settings: { height, width, personScale, trainImages: plan.data.trainImages, testImages: plan.data.testImages, steps, batch, learningRate: schedule, seed, backbone: plan.backbone, probUNet: plan.probUNet },
+  trainSeconds,
+  log,
+  gedTruth16: evaluation.bySampleCount[0]!.metrics.gedDistribution?.mean,
+  oracle16: evaluation.bySampleCount[0]!.metrics.oracleGedDistribution?.mean,
+  flips: cal.flips.map((f) => ({ name: f.name, fraction: f.fraction, trueProbability: f.trueProbability, images: f.images })),
+  totalVariation: cal.totalVariation,
+  fullModes: { images: cal.fullModes.images, pearsonR: cal.fullModes.pearsonR, totalVariation: cal.fullModes.totalVariation, totalVariationFloor: cal.fullModes.totalVariationFloor },
+};
+await mkdir(values.out, { recursive: true });
+const atomic = async (name: string, bytes: string | Uint8Array) => {
+  await writeFile(join(values.out!, `${name}.tmp`), bytes);
+  await rename(join(values.out!, `${name}.tmp`), join(values.out!, name));
+};
+await atomic('result.json', `${JSON.stringify(result, null, 2)}\n`);
+const panels = [{ title: `prob-unet, ${height}×${width}, persons ×${personScale}, ${steps} steps`, evaluation }];
+const modes = await modeFrequencyFigure(panels);
+if (modes) await atomic('mode-frequencies.png', modes.png);
+const bars = await calibrationFigure(panels);
+if (bars) await atomic('calibration.png', bars.png);
+process.stdout.write(`${JSON.stringify({ flips: result.flips.map((f) => `${f.name} ${f.fraction.toFixed(3)}/${f.trueProbability.toFixed(3)}`), r: result.fullModes.pearsonR, tableTV: result.fullModes.totalVariation, meanTV: cal.totalVariation.mean, floor: cal.totalVariation.floor, gedTruth16: result.gedTruth16, trainSeconds })}\n`);
