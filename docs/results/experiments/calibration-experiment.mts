@@ -3,8 +3,9 @@
  * `probunet reproduce --task cityscapes-like` does (same data recipe — 4 graders per image, test
  * split seed + 1,000,003 —, same U-Net, Trainer, batch and evaluation seed), with the settings under
  * test changed, then scores its flip calibration (`summarizeFlipCalibration` through
- * `evaluateSampler`, 16 samples per test image) and writes result.json, mode-frequencies.png and
- * calibration.png into --out.
+ * `evaluateSampler`, 16 samples per test image) and whether the posterior carries each flip (every
+ * test annotation reconstructed from its posterior mean), and writes result.json,
+ * mode-frequencies.png and calibration.png into --out.
  *
  * Needs built packages (`npx nx run-many -t build`); from the repository root:
  *   nice -n 10 npx tsx docs/results/experiments/calibration-experiment.mts --steps 2000 --out docs/results/experiments/e1-baseline
@@ -19,9 +20,10 @@ import { parseArgs } from 'node:util';
 import * as tf from '@tensorflow/tfjs-core';
 import { initBackend, type BackendName } from '@probunet/backends';
 import { createModel } from '@probunet/baselines';
-import type { ModelConfig } from '@probunet/core';
+import type { ModelConfig, ProbUNet } from '@probunet/core';
 import { batches, createSyntheticCityscapes, prefetch, toTensors } from '@probunet/datasets';
 import { evaluateSampler } from '@probunet/evaluation';
+import { recordImageFlips } from '@probunet/metrics';
 import { modelConfigOf, studyPlan } from '../../../apps/cli/src/commands/reproduce-plan.js';
 import { calibrationFigure, modeFrequencyFigure } from '../../../apps/cli/src/figures/evaluation-figures.js';
 import { closeTrainer, createTrainer } from '../../../apps/cli/src/trainer-setup.js';
@@ -60,7 +62,7 @@ const make = (count: number, dataSeed: number) => createSyntheticCityscapes({ co
 const train = make(plan.data.trainImages, plan.data.trainSeed);
 const test = make(plan.data.testImages, plan.data.testSeed);
 const config = modelConfigOf(plan, 'prob-unet', { channels: train.spec.channels, numClasses: train.spec.numClasses, ignoreLabel: train.spec.ignoreLabel });
-const model = createModel(config as unknown as ModelConfig);
+const model = createModel(config as unknown as ModelConfig) as ProbUNet;
 const trainer = await createTrainer(model, { schedule, seed, workers: 0, backend: report.selected });
 const log: Array<{ step: number; loss: number; terms: Record<string, number> }> = [];
 const t0 = performance.now();
@@ -84,6 +86,35 @@ try {
 }
 const trainSeconds = (performance.now() - t0) / 1000;
 const evaluation = await evaluateSampler(model, test, { sampleCounts: [16], seed: plan.evaluation.seed, split: 'test' });
+// Does z carry each flip? Reconstruct every test annotation from its posterior mean and compare, per
+// class present, whether the annotation and its reconstruction flip it: a class the posterior
+// encodes is reproduced both ways; one the decoder decides without z follows the majority.
+const flipSpecs = evaluation.card.protocol.conventions.flips!;
+const agree = flipSpecs.map(() => ({ flipped: 0, flippedReproduced: 0, kept: 0, keptReproduced: 0 }));
+for (let i = 0; i < test.length; i++) {
+  const ex = await test.get(i);
+  const unflipped = { data: ex.meta.unflipped as Uint8Array, height: ex.height, width: ex.width };
+  for (const annotation of ex.annotations) {
+    const rec = tf.tidy(() => {
+      const images = tf.tensor4d(ex.image, [1, ex.height, ex.width, ex.channels]);
+      const labels = tf.tensor3d(Int32Array.from(annotation), [1, ex.height, ex.width], 'int32');
+      return model.reconstruct(images, labels);
+    });
+    const recData = await rec.data();
+    rec.dispose();
+    const key = (data: ArrayLike<number>) => recordImageFlips([{ data, height: ex.height, width: ex.width }], unflipped, flipSpecs, { ignoreLabel: 255 }).modes[0]!.key;
+    const [want, got] = [key(annotation), key(recData)];
+    flipSpecs.forEach((_, k) => {
+      if (want[k] === '1') {
+        agree[k]!.flipped++;
+        if (got[k] === '1') agree[k]!.flippedReproduced++;
+      } else if (want[k] === '0') {
+        agree[k]!.kept++;
+        if (got[k] === '0') agree[k]!.keptReproduced++;
+      }
+    });
+  }
+}
 model.dispose();
 const cal = evaluation.flipCalibration!;
 const result = {
@@ -96,6 +127,8 @@ const result = {
   gedTruth16: evaluation.bySampleCount[0]!.metrics.gedDistribution?.mean,
   oracle16: evaluation.bySampleCount[0]!.metrics.oracleGedDistribution?.mean,
   flips: cal.flips.map((f) => ({ name: f.name, fraction: f.fraction, trueProbability: f.trueProbability, images: f.images })),
+  /** Per class: of the test annotations that flip it, the share whose posterior-mean reconstruction flips it too; and of those that keep it, the share reconstructed unflipped. */
+  posteriorReconstruction: flipSpecs.map((f, k) => ({ name: f.name, flippedReproduced: agree[k]!.flippedReproduced / agree[k]!.flipped, keptReproduced: agree[k]!.keptReproduced / agree[k]!.kept, annotations: agree[k]!.flipped + agree[k]!.kept })),
   totalVariation: cal.totalVariation,
   fullModes: { images: cal.fullModes.images, pearsonR: cal.fullModes.pearsonR, totalVariation: cal.fullModes.totalVariation, totalVariationFloor: cal.fullModes.totalVariationFloor },
 };
@@ -110,4 +143,4 @@ const modes = await modeFrequencyFigure(panels);
 if (modes) await atomic('mode-frequencies.png', modes.png);
 const bars = await calibrationFigure(panels);
 if (bars) await atomic('calibration.png', bars.png);
-process.stdout.write(`${JSON.stringify({ flips: result.flips.map((f) => `${f.name} ${f.fraction.toFixed(3)}/${f.trueProbability.toFixed(3)}`), r: result.fullModes.pearsonR, tableTV: result.fullModes.totalVariation, meanTV: cal.totalVariation.mean, floor: cal.totalVariation.floor, gedTruth16: result.gedTruth16, trainSeconds })}\n`);
+process.stdout.write(`${JSON.stringify({ flips: result.flips.map((f) => `${f.name} ${f.fraction.toFixed(3)}/${f.trueProbability.toFixed(3)}`), posterior: result.posteriorReconstruction.map((p) => `${p.name} ${p.flippedReproduced.toFixed(2)}/${p.keptReproduced.toFixed(2)}`), r: result.fullModes.pearsonR, tableTV: result.fullModes.totalVariation, meanTV: cal.totalVariation.mean, floor: cal.totalVariation.floor, gedTruth16: result.gedTruth16, trainSeconds })}\n`);
