@@ -12,3 +12,4 @@ export {
 export { nativeKernelCounters } from './native-kernels/host.js';
 export { nativePoolStats, type NativePoolStats } from './native/backend.js';
 export { setWebgpuFilterGradKernel } from './webgpu-filter-grad.js';
+export { setWebgpuConvKernels } from './webgpu-conv2d.js';

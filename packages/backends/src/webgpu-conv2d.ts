@@ -10,8 +10,8 @@ import * as tf from '@tensorflow/tfjs-core';
  *   (ky, kx, co), A[p, k] = dy[b, iy + padTop − ky, ix + padLeft − kx, co], B[k, ci] = W[ky, kx, ci, co]:
  *   the filter is read rotated and transposed in place, where core's formulation dispatches a
  *   reverse, a transpose and a convolution.
- * Workgroups of 8×16 threads own a 64-pixel × 32-channel tile of the result; they stage 16 values
- * of k at a time in workgroup memory (6 KB: within WebGPU's compatibility limits, where the parity
+ * Workgroups of 128 threads own a 64-pixel × 32-channel tile of the result; they stage 32 values
+ * of k at a time in workgroup memory (12 KB: within WebGPU's compatibility limits, where the parity
  * tests run on Dawn/OpenGL) and each thread accumulates 4×4 results (vec4 rows). Threads that load A
  * walk k (consecutive channels: contiguous reads); the pixel geometry of a thread's 8 A rows is
  * computed once, outside the k loop.
@@ -23,7 +23,7 @@ interface WebgpuBackendLike {
 }
 
 /** The result tile of one workgroup (pixels × channels) and the reduction step. */
-export const GEMM_TILE = { pixels: 64, channels: 32, k: 16 } as const;
+export const GEMM_TILE = { pixels: 64, channels: 32, k: 32 } as const;
 const TM = GEMM_TILE.pixels;
 const TN = GEMM_TILE.channels;
 const TK = GEMM_TILE.k;
@@ -35,15 +35,21 @@ type Mode = 'forward' | 'input-grad';
 class ConvGemmProgram {
   variableNames: string[];
   uniforms = 'M : i32, N : i32, K : i32, aH : i32, aW : i32, aC : i32, oH : i32, oW : i32, kw : i32, strideH : i32, strideW : i32, padTop : i32, padLeft : i32,';
-  workgroupSize: [number, number, number] = [8, 16, 1];
+  workgroupSize: [number, number, number] = [128, 1, 1];
   outputShape: number[];
   dispatchLayout = { x: [3], y: [0, 1, 2], z: [] as number[] };
   dispatch: [number, number, number];
   shaderKey: string;
+  /** aC % 4 = 0: each A load is 4 consecutive channels of one tap (one bounds check, contiguous). */
+  private readonly quad: boolean;
+  /** Forward with N % 4 = 0: the filter is read as vec4 along the output channels. */
+  private readonly filterQuad: boolean;
+  variableComponents: number[];
 
   constructor(
     private readonly mode: Mode,
     outShape: [number, number, number, number],
+    reductionChannels: number,
     private readonly bias: boolean,
     private readonly relu: boolean,
   ) {
@@ -51,92 +57,152 @@ class ConvGemmProgram {
     this.outputShape = outShape;
     const m = outShape[0] * outShape[1] * outShape[2];
     this.dispatch = [Math.ceil(outShape[3] / TN), Math.ceil(m / TM), 1];
-    this.shaderKey = `probunetConvGemm_${mode}_${bias}_${relu}`;
+    this.quad = reductionChannels % 4 === 0;
+    this.filterQuad = mode === 'forward' && outShape[3] % 4 === 0;
+    this.variableComponents = [this.quad ? 4 : 1, this.filterQuad ? 4 : 1, ...(bias ? [1] : [])];
+    this.shaderKey = `probunetConvGemm_${mode}_${bias}_${relu}_${this.quad}_${this.filterQuad}`;
   }
 
   getUserCode(): string {
     // forward: a = x, ay = oy·s + (ky − padTop), B[k, n] = W[k·N + n] (k = tap·aC + ci);
     // input-grad: a = dy, ay = oy − (ky − padTop), B[k, n] = W[tap·aC·N + n·aC + c] (k = tap·aC + c).
+    // Every loop is unrolled here (constant indices: private values stay in registers).
     const sign = this.mode === 'forward' ? '' : '-'; // WGSL has no unary plus
-    const wIndex = this.mode === 'forward' ? 'k * uniforms.N + n' : '(k / uniforms.aC) * uniforms.aC * uniforms.N + n * uniforms.aC + k % uniforms.aC';
-    const epilogue = `${this.bias ? 'v = v + bias[n];' : ''}${this.relu ? 'v = max(v, 0.0);' : ''}`;
-    return `
-      var<workgroup> tileA : array<array<f32, ${TM}>, ${TK}>;
-      var<workgroup> tileB : array<array<f32, ${TN}>, ${TK}>;
-
-      fn main() {
-        let tx = i32(localId.x);
-        let ty = i32(localId.y);
-        let tid = ty * 8 + tx;
-        let n0 = i32(workgroupId.x) * ${TN};
-        let m0 = i32(workgroupId.y) * ${TM};
-        // This thread loads A at k offset kk for the rows r0 + 8·i; their geometry, once.
-        let kk = tid % ${TK};
-        let r0 = tid / ${TK};
-        var base : array<i32, ${TM / 8}>;
-        var ry : array<i32, ${TM / 8}>;
-        var rx : array<i32, ${TM / 8}>;
-        for (var i = 0; i < ${TM / 8}; i++) {
-          let p = m0 + r0 + 8 * i;
-          let ox = p % uniforms.oW;
-          let rest = p / uniforms.oW;
-          let oy = rest % uniforms.oH;
-          let b = rest / uniforms.oH;
-          // A row past the last pixel reads nothing (its y lies outside).
-          ry[i] = select(-1073741824, oy * uniforms.strideH, p < uniforms.M);
-          rx[i] = ox * uniforms.strideW;
-          base[i] = b * uniforms.aH;
-        }
-        var acc : array<vec4<f32>, 4>;
-        for (var i = 0; i < 4; i++) { acc[i] = vec4<f32>(0.0); }
-        // The trip count is uniform (K): a workgroup barrier needs uniform control flow.
-        for (var t = 0; t < uniforms.K; t = t + ${TK}) {
-          let k = t + kk;
+    const wIndex = (k: string, n: string) => (this.mode === 'forward' ? `${k} * uniforms.N + ${n}` : `(${k} / uniforms.aC) * uniforms.aC * uniforms.N + ${n} * uniforms.aC + ${k} % uniforms.aC`);
+    const range = (n: number) => Array.from({ length: n }, (_, i) => i);
+    // A loads: quad: thread loads channels 4·kq..+3 of rows rBase + 16·i (i < 4); else one k (kq)
+    // of rows rBase + 4·i (i < 16). tileA[k·16 + row/4] holds 4 consecutive rows at k.
+    const rows = this.quad ? (TM * TK) / 512 : (TM * TK) / 128;
+    const rowStride = this.quad ? 512 / TK : 128 / TK;
+    const rowSetup = `
+        let kq = tid % ${this.quad ? TK / 4 : TK};
+        let rBase = tid / ${this.quad ? TK / 4 : TK};
+        let comp = rBase % 4;
+        ${range(rows)
+          .map(
+            (i) => `
+        let p${i} = m0 + rBase + ${rowStride * i};
+        let ox${i} = p${i} % uniforms.oW;
+        let oy${i} = (p${i} / uniforms.oW) % uniforms.oH;
+        // A row past the last pixel reads nothing (its y lies outside).
+        let ry${i} = select(-1073741824, oy${i} * uniforms.strideH, p${i} < uniforms.M);
+        let rx${i} = ox${i} * uniforms.strideW;
+        let rb${i} = (p${i} / (uniforms.oW * uniforms.oH)) * uniforms.aH;`,
+          )
+          .join('')}`;
+    const loadA = `
+          let k = t + ${this.quad ? '4 * kq' : 'kq'};
           let c = k % uniforms.aC;
           let tap = k / uniforms.aC;
           let offY = ${sign}(tap / uniforms.kw - uniforms.padTop);
           let offX = ${sign}(tap % uniforms.kw - uniforms.padLeft);
-          for (var i = 0; i < ${TM / 8}; i++) {
-            let y = ry[i] + offY;
-            let x0 = rx[i] + offX;
+          let kIn = k < uniforms.K;
+          ${range(rows)
+            .map((i) => {
+              const row = `rBase + ${rowStride * i}`;
+              const cond = `kIn && ry${i} + offY >= 0 && ry${i} + offY < uniforms.aH && rx${i} + offX >= 0 && rx${i} + offX < uniforms.aW`;
+              const at = `((rb${i} + ry${i} + offY) * uniforms.aW + rx${i} + offX) * uniforms.aC + c`;
+              if (!this.quad)
+                return `
+          {
             var v = 0.0;
-            if (k < uniforms.K && y >= 0 && y < uniforms.aH && x0 >= 0 && x0 < uniforms.aW) {
-              v = a[((base[i] + y) * uniforms.aW + x0) * uniforms.aC + c];
+            if (${cond}) { v = a[${at}]; }
+            tileA[kq * 16 + (${row}) / 4][comp] = v;
+          }`;
+              return `
+          {
+            var v = vec4<f32>(0.0);
+            if (${cond}) {
+              let at = ${at};
+              v = a[at / 4];
             }
-            tileA[kk][r0 + 8 * i] = v;
-          }
-          for (var i = 0; i < ${(TK * TN) / 128}; i++) {
-            let e = tid + 128 * i;
-            let col = e % ${TN};
-            let kb = t + e / ${TN};
-            let n = n0 + col;
-            var v = 0.0;
-            if (kb < uniforms.K && n < uniforms.N) {
-              let k = kb;
-              v = w[${wIndex}];
+            let g = (${row}) / 4;
+            tileA[(4 * kq) * 16 + g][comp] = v.x;
+            tileA[(4 * kq + 1) * 16 + g][comp] = v.y;
+            tileA[(4 * kq + 2) * 16 + g][comp] = v.z;
+            tileA[(4 * kq + 3) * 16 + g][comp] = v.w;
+          }`;
+            })
+            .join('')}`;
+    // B loads: thread loads k = tid / 8 (+ 16·h), columns 4·(tid % 8)..+3 into tileB[k·8 + tid % 8].
+    const loadB = range((TK * TN) / 512)
+      .map(
+        (h) => `
+          {
+            let kb = t + tid / 8 + ${16 * h};
+            let nb = n0 + 4 * (tid % 8);
+            var v = vec4<f32>(0.0);
+            ${
+              this.filterQuad
+                ? `if (kb < uniforms.K && nb < uniforms.N) { v = w[(kb * uniforms.N + nb) / 4]; }`
+                : `if (kb < uniforms.K) {
+              ${range(4)
+                .map((q) => `if (nb + ${q} < uniforms.N) { v[${q}] = w[${wIndex('kb', `(nb + ${q})`)}]; }`)
+                .join('\n              ')}
+            }`
             }
-            tileB[e / ${TN}][col] = v;
-          }
-          workgroupBarrier();
+            tileB[tid + ${128 * h}] = v;
+          }`,
+      )
+      .join('');
+    const compute = `
           for (var j = 0; j < ${TK}; j++) {
-            let bv = vec4<f32>(tileB[j][tx * 4], tileB[j][tx * 4 + 1], tileB[j][tx * 4 + 2], tileB[j][tx * 4 + 3]);
-            for (var r = 0; r < 4; r++) {
-              acc[r] = acc[r] + tileA[j][ty * 4 + r] * bv;
-            }
+            let av = tileA[j * 16 + ty];
+            let bv = tileB[j * 8 + tx];
+            acc0 = acc0 + av.x * bv;
+            acc1 = acc1 + av.y * bv;
+            acc2 = acc2 + av.z * bv;
+            acc3 = acc3 + av.w * bv;
+          }`;
+    const epilogue = `${this.bias ? 'v = v + bias[n];' : ''}${this.relu ? 'v = max(v, 0.0);' : ''}`;
+    const store = range(4)
+      .map(
+        (r) => `
+        {
+          let m = m0 + ty * 4 + ${r};
+          if (m < uniforms.M) {
+            ${range(4)
+              .map(
+                (j) => `
+            {
+              let n = n0 + tx * 4 + ${j};
+              if (n < uniforms.N) {
+                var v = acc${r}[${j}];
+                ${epilogue}
+                result[m * uniforms.N + n] = v;
+              }
+            }`,
+              )
+              .join('')}
           }
+        }`,
+      )
+      .join('');
+    return `
+      var<workgroup> tileA : array<vec4<f32>, ${(TK * TM) / 4}>;
+      var<workgroup> tileB : array<vec4<f32>, ${(TK * TN) / 4}>;
+
+      fn main() {
+        let tid = i32(localId.x);
+        // This thread's results: rows 4·ty..+3, columns 4·tx..+3 of the tile.
+        let tx = tid % 8;
+        let ty = tid / 8;
+        let n0 = i32(workgroupId.x) * ${TN};
+        let m0 = i32(workgroupId.y) * ${TM};
+        ${rowSetup}
+        var acc0 = vec4<f32>(0.0);
+        var acc1 = vec4<f32>(0.0);
+        var acc2 = vec4<f32>(0.0);
+        var acc3 = vec4<f32>(0.0);
+        // The trip count is uniform (K): a workgroup barrier needs uniform control flow.
+        for (var t = 0; t < uniforms.K; t = t + ${TK}) {
+          ${loadA}
+          ${loadB}
+          workgroupBarrier();
+          ${compute}
           workgroupBarrier();
         }
-        for (var r = 0; r < 4; r++) {
-          let m = m0 + ty * 4 + r;
-          for (var j = 0; j < 4; j++) {
-            let n = n0 + tx * 4 + j;
-            if (m < uniforms.M && n < uniforms.N) {
-              var v = acc[r][j];
-              ${epilogue}
-              result[m * uniforms.N + n] = v;
-            }
-          }
-        }
+        ${store}
       }
     `;
   }
@@ -156,7 +222,7 @@ function runGemm(backend: WebgpuBackendLike, mode: Mode, a: tf.TensorInfo, w: tf
   if (m * n === 0 || k === 0) return null;
   // i32 indices, and WebGPU's 65,535 workgroups per dimension.
   if (Math.max(m * n, info.batchSize * aH * aW * aC) >= 2 ** 31 || Math.ceil(m / TM) > 65_535 || Math.ceil(n / TN) > 65_535) return null;
-  const program = new ConvGemmProgram(mode, [info.batchSize, oH, oW, n], bias !== null, relu);
+  const program = new ConvGemmProgram(mode, [info.batchSize, oH, oW, n], aC, bias !== null, relu);
   const [strideH, strideW] = mode === 'forward' ? [info.strideHeight, info.strideWidth] : [1, 1];
   return backend.runWebGPUProgram(program, bias ? [a, w, bias] : [a, w], 'float32', [
     int(m),
