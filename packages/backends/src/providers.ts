@@ -44,6 +44,20 @@ export interface LoadContext {
   auto?: boolean;
 }
 
+/**
+ * The install command for each optional package, at the version this package is tested with (the
+ * versions of its peer dependencies: a test holds the two together).
+ */
+export const INSTALL_SPECS: Readonly<Record<string, string>> = {
+  '@tensorflow/tfjs-node-gpu': '@tensorflow/tfjs-node-gpu@4.22.0',
+  '@tensorflow/tfjs-node': '@tensorflow/tfjs-node@4.22.0',
+  '@tensorflow/tfjs-backend-webgpu': '@tensorflow/tfjs-backend-webgpu@4.22.0',
+  webgpu: 'webgpu@0.6.2',
+  '@tensorflow/tfjs-backend-wasm': '@tensorflow/tfjs-backend-wasm@4.22.0',
+  '@tensorflow/tfjs-backend-cpu': '@tensorflow/tfjs-backend-cpu@4.22.0',
+  '@probunet/native': '@probunet/native',
+};
+
 /** Imports a package by a name TypeScript does not resolve (optional peer dependencies). */
 async function importOptional(name: string, modules: ModuleLoaders = {}): Promise<unknown> {
   try {
@@ -52,7 +66,7 @@ async function importOptional(name: string, modules: ModuleLoaders = {}): Promis
   } catch (err) {
     const code = (err as { code?: string }).code;
     if (code === 'ERR_MODULE_NOT_FOUND' || code === 'MODULE_NOT_FOUND' || /Cannot find (module|package)/.test(String(err))) {
-      throw new Error(`${name} is not installed`);
+      throw new Error(`${name} is not installed: npm i ${INSTALL_SPECS[name] ?? name}`);
     }
     throw new Error(`${name} failed to load: ${(err as Error).message.split('\n')[0]}`);
   }

@@ -45,5 +45,7 @@ if (!gyp) {
 mkdirSync(join(root, 'build'), { recursive: true });
 writeFileSync(join(root, 'build', 'build.log'), log);
 record({ ok: false, reason });
-console.warn(`@probunet/native: not compiled — ${reason}\n  The wasm-native backend will be unavailable; everything else works. Full log: ${join(root, 'build', 'build.log')}`);
+console.warn(
+  `@probunet/native: not compiled — ${reason}\n  The native and wasm-native backends will be unavailable (initBackend('auto') falls through to wasm, then cpu); everything else works.\n  Full log: ${join(root, 'build', 'build.log')}. To build again: npm rebuild @probunet/native`,
+);
 process.exit(required ? 1 : 0);

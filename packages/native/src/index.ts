@@ -287,8 +287,12 @@ export function loadNativeKernels(): NativeKernels {
   const addonPath = override || builtAddonPath;
   if (!existsSync(addonPath)) {
     const status = nativeBuildStatus();
-    const why = status?.reason ?? 'the install-time build did not run';
-    throw new NativeUnavailableError(`@probunet/native is not compiled (${why}); rebuild with: npm run build:native -w @probunet/native (needs python3, make and a C++ compiler)`);
+    const why =
+      status?.reason ??
+      'the install-time build did not run: npm ≥ 11 runs a dependency\'s install script only when your package.json lists it, "allowScripts": { "@probunet/native": true }; --ignore-scripts skips it too';
+    throw new NativeUnavailableError(
+      `@probunet/native is not compiled (${why}); the native and wasm-native backends are unavailable. Build it with: npm rebuild @probunet/native (needs python3, make and a C++ compiler)`,
+    );
   }
   let raw: RawAddon;
   try {

@@ -20,12 +20,13 @@ describe('scripts/build.mjs (the install script)', () => {
     const r = run([], { CXX: 'false', CC: 'false' });
     expect(r.status, r.stderr).toBe(0);
     expect(r.stderr).toMatch(/@probunet\/native: not compiled — node-gyp rebuild failed/);
+    expect(r.stderr).toMatch(/The native and wasm-native backends will be unavailable/);
     const status = JSON.parse(readFileSync(join(dir, 'build', 'status.json'), 'utf8')) as { ok: boolean; reason: string };
     expect(status.ok).toBe(false);
     expect(existsSync(join(dir, 'build', 'Release', 'probunet_native.node'))).toBe(false);
     writeFileSync(join(dir, 'check.mts'), "import { loadNativeKernels } from './src/index.ts';\ntry { loadNativeKernels(); console.log('loaded'); } catch (e) { console.log(`${(e as Error).name}: ${(e as Error).message}`); }\n");
     const load = spawnSync(join(pkg, '../../node_modules/.bin/tsx'), ['check.mts'], { cwd: dir, encoding: 'utf8' });
-    expect(load.stdout, load.stderr).toMatch(/NativeUnavailableError: @probunet\/native is not compiled \(node-gyp rebuild failed \(exit \d+\)[\s\S]*\); rebuild with: npm run build:native/);
+    expect(load.stdout, load.stderr).toMatch(/NativeUnavailableError: @probunet\/native is not compiled \(node-gyp rebuild failed \(exit \d+\)[\s\S]*\); the native and wasm-native backends are unavailable\. Build it with: npm rebuild @probunet\/native/);
   });
 
   it('--required turns the failure into an error', () => {
