@@ -2,7 +2,7 @@
   "targets": [
     {
       "target_name": "probunet_native",
-      "sources": ["csrc/addon.cc", "csrc/elementwise.cc", "csrc/gemm.cc", "csrc/ops.cc", "csrc/parallel.cc", "csrc/scratch.cc"],
+      "sources": ["csrc/addon.cc", "csrc/conv.cc", "csrc/elementwise.cc", "csrc/gemm.cc", "csrc/ops.cc", "csrc/parallel.cc", "csrc/scratch.cc", "csrc/winograd.cc"],
       "cflags_cc!": ["-fno-exceptions", "-O2", "-O3"],
       "cflags_cc": ["-O3", "-std=c++17", "-fno-math-errno", "-fPIC"],
       "cflags!": ["-O2"],

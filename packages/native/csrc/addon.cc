@@ -15,11 +15,13 @@
 #include <utility>
 #include <vector>
 
+#include "conv.h"
 #include "elementwise.h"
 #include "gemm.h"
 #include "ops.h"
 #include "parallel.h"
 #include "scratch.h"
+#include "winograd.h"
 
 namespace {
 
