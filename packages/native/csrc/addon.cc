@@ -137,6 +137,53 @@ void need(const char* name, size_t have, int64_t want) {
   }
 }
 
+// Reads argc integers from argv[from..] into v.
+void get_ints(napi_env env, napi_value* argv, size_t from, size_t count, const char* const* names, int64_t* v) {
+  for (size_t i = 0; i < count; ++i) v[i] = get_int(env, argv[from + i], names[i]);
+}
+
+// A VALID pooling window: arguments (batch, inH, inW, channels, outH, outW, fh, fw, sh, sw) from argv[from].
+struct PoolArgs {
+  int64_t batch, inH, inW, ch, outH, outW, fh, fw, sh, sw;
+};
+PoolArgs get_pool(napi_env env, napi_value* argv, size_t from) {
+  int64_t v[10];
+  static const char* names[10] = {"batch", "inH", "inW", "channels", "outH", "outW", "fh", "fw", "sh", "sw"};
+  get_ints(env, argv, from, 10, names, v);
+  const PoolArgs p{v[0], v[1], v[2], v[3], v[4], v[5], v[6], v[7], v[8], v[9]};
+  if (p.fh < 1 || p.fw < 1 || p.sh < 1 || p.sw < 1) throw ArgError{"pool sizes and strides must be ≥ 1"};
+  if ((p.outH > 0 && (p.outH - 1) * p.sh + p.fh > p.inH) || (p.outW > 0 && (p.outW - 1) * p.sw + p.fw > p.inW)) {
+    throw ArgError{"the pooling windows reach outside the input (VALID pooling only)"};
+  }
+  return p;
+}
+
+// Reads a JavaScript array of exactly n non-negative integers.
+void get_int_array(napi_env env, napi_value arr, uint32_t n, const char* what, int64_t* out) {
+  bool isArray = false;
+  napi_is_array(env, arr, &isArray);
+  uint32_t len = 0;
+  if (isArray) napi_get_array_length(env, arr, &len);
+  if (!isArray || len != n) throw ArgError{std::string(what) + " must be an array of " + std::to_string(n) + " integers"};
+  for (uint32_t i = 0; i < n; ++i) {
+    napi_value e;
+    napi_get_element(env, arr, i, &e);
+    out[i] = get_int(env, e, what);
+  }
+}
+
+// A kernel's number result, or nothing when its arguments threw (the exception is pending).
+napi_value number_unless_thrown(napi_env env, double value) {
+  bool pending = false;
+  napi_is_exception_pending(env, &pending);
+  if (pending) return nullptr;
+  napi_value out;
+  napi_create_double(env, value, &out);
+  return out;
+}
+
+// ---------------------------------------------------------------- products: gemm and convolutions (gemm.h, conv.h, winograd.h)
+
 // gemm(a, b, c, batch, batchA, batchB, m, n, k, transA, transB, bias, activation, alpha)
 // a: [batchA, m, k] ([batchA, k, m] when transA), b: [batchB, k, n] ([batchB, n, k] when transB),
 // c: [batch, m, n]; batchA and batchB are 1 or batch (broadcast).
@@ -186,6 +233,21 @@ probunet::ConvShape get_shape(napi_env env, napi_value arr) {
   return s;
 }
 
+napi_value Conv2d(napi_env env, napi_callback_info info) {
+  return with_args<7>(env, info, "conv2d", [&](napi_value* argv) {
+      size_t lx, lf, lo;
+      const float* x = get_f32(env, argv[0], "x", &lx);
+      const float* f = get_f32(env, argv[1], "filter", &lf);
+      float* out = const_cast<float*>(get_f32(env, argv[2], "out", &lo));
+      const probunet::ConvShape s = get_shape(env, argv[3]);
+      need("x", lx, product({s.batch, s.inH, s.inW, s.inC}, "x"));
+      need("filter", lf, product({s.kh, s.kw, s.inC, s.outC}, "filter"));
+      need("out", lo, product({s.batch, s.outH, s.outW, s.outC}, "out"));
+      const probunet::Epilogue ep = get_epilogue(env, argv[4], argv[5], argv[6], s.outC);
+      probunet::conv2d(s, x, f, out, ep);
+  });
+}
+
 // conv2dBackpropFilter(x, dy, dw, shape) / conv2dBackpropInput(dy, filter, dx, shape): shape is the
 // forward convolution's, as for conv2d.
 napi_value Conv2dBackprop(napi_env env, napi_callback_info info, bool filterGrad) {
@@ -219,85 +281,7 @@ napi_value Conv2dBackprop(napi_env env, napi_callback_info info, bool filterGrad
 napi_value Conv2dBackpropFilter(napi_env env, napi_callback_info info) { return Conv2dBackprop(env, info, true); }
 napi_value Conv2dBackpropInput(napi_env env, napi_callback_info info) { return Conv2dBackprop(env, info, false); }
 
-napi_value Conv2d(napi_env env, napi_callback_info info) {
-  return with_args<7>(env, info, "conv2d", [&](napi_value* argv) {
-      size_t lx, lf, lo;
-      const float* x = get_f32(env, argv[0], "x", &lx);
-      const float* f = get_f32(env, argv[1], "filter", &lf);
-      float* out = const_cast<float*>(get_f32(env, argv[2], "out", &lo));
-      const probunet::ConvShape s = get_shape(env, argv[3]);
-      need("x", lx, product({s.batch, s.inH, s.inW, s.inC}, "x"));
-      need("filter", lf, product({s.kh, s.kw, s.inC, s.outC}, "filter"));
-      need("out", lo, product({s.batch, s.outH, s.outW, s.outC}, "out"));
-      const probunet::Epilogue ep = get_epilogue(env, argv[4], argv[5], argv[6], s.outC);
-      probunet::conv2d(s, x, f, out, ep);
-  });
-}
-
-// Reads argc integers from argv[from..] into v.
-void get_ints(napi_env env, napi_value* argv, size_t from, size_t count, const char* const* names, int64_t* v) {
-  for (size_t i = 0; i < count; ++i) v[i] = get_int(env, argv[from + i], names[i]);
-}
-
-// sumLeading(x, rows, cols, out)
-napi_value SumLeading(napi_env env, napi_callback_info info) {
-  return with_args<4>(env, info, "sumLeading", [&](napi_value* argv) {
-      size_t lx, lo;
-      const float* x = get_f32(env, argv[0], "x", &lx);
-      int64_t v[2];
-      static const char* names[2] = {"rows", "cols"};
-      get_ints(env, argv, 1, 2, names, v);
-      float* out = const_cast<float*>(get_f32(env, argv[3], "out", &lo));
-      need("x", lx, product({v[0], v[1]}, "x"));
-      need("out", lo, v[1]);
-      probunet::sum_leading(x, v[0], v[1], out);
-  });
-}
-
-// copyColumns(src, rows, srcCols, colStart, width, dst)
-napi_value CopyColumns(napi_env env, napi_callback_info info) {
-  return with_args<6>(env, info, "copyColumns", [&](napi_value* argv) {
-      size_t ls, ld;
-      const float* src = get_f32(env, argv[0], "src", &ls);
-      int64_t v[4];
-      static const char* names[4] = {"rows", "srcCols", "colStart", "width"};
-      get_ints(env, argv, 1, 4, names, v);
-      float* dst = const_cast<float*>(get_f32(env, argv[5], "dst", &ld));
-      if (v[2] + v[3] > v[1]) throw ArgError{"colStart + width exceeds srcCols"};
-      need("src", ls, product({v[0], v[1]}, "src"));
-      need("dst", ld, product({v[0], v[3]}, "dst"));
-      probunet::copy_columns(src, v[0], v[1], v[2], v[3], dst);
-  });
-}
-
-// A VALID pooling window: arguments (batch, inH, inW, channels, outH, outW, fh, fw, sh, sw) from argv[from].
-struct PoolArgs {
-  int64_t batch, inH, inW, ch, outH, outW, fh, fw, sh, sw;
-};
-PoolArgs get_pool(napi_env env, napi_value* argv, size_t from) {
-  int64_t v[10];
-  static const char* names[10] = {"batch", "inH", "inW", "channels", "outH", "outW", "fh", "fw", "sh", "sw"};
-  get_ints(env, argv, from, 10, names, v);
-  const PoolArgs p{v[0], v[1], v[2], v[3], v[4], v[5], v[6], v[7], v[8], v[9]};
-  if (p.fh < 1 || p.fw < 1 || p.sh < 1 || p.sw < 1) throw ArgError{"pool sizes and strides must be ≥ 1"};
-  if ((p.outH > 0 && (p.outH - 1) * p.sh + p.fh > p.inH) || (p.outW > 0 && (p.outW - 1) * p.sw + p.fw > p.inW)) {
-    throw ArgError{"the pooling windows reach outside the input (VALID pooling only)"};
-  }
-  return p;
-}
-
-// avgPoolGradValid(dy, dx, batch, inH, inW, channels, outH, outW, fh, fw, sh, sw)
-napi_value AvgPoolGradValid(napi_env env, napi_callback_info info) {
-  return with_args<12>(env, info, "avgPoolGradValid", [&](napi_value* argv) {
-      size_t ly, lx;
-      const float* dy = get_f32(env, argv[0], "dy", &ly);
-      float* dx = const_cast<float*>(get_f32(env, argv[1], "dx", &lx));
-      const PoolArgs p = get_pool(env, argv, 2);
-      need("dy", ly, product({p.batch, p.outH, p.outW, p.ch}, "dy"));
-      need("dx", lx, product({p.batch, p.inH, p.inW, p.ch}, "dx"));
-      probunet::avg_pool_grad_valid(dy, p.batch, p.outH, p.outW, p.ch, p.inH, p.inW, p.fh, p.fw, p.sh, p.sw, dx);
-  });
-}
+// ---------------------------------------------------------------- elementwise (elementwise.h)
 
 // binary(op, a, b, out): out[i] = op(a[i % a.length], b[i % b.length]); each input's length is 1 or
 // divides out's (broadcast along leading axes).
@@ -318,6 +302,33 @@ napi_value Binary(napi_env env, napi_callback_info info) {
       }
       probunet::binary(static_cast<int>(op), a, static_cast<int64_t>(la), b, static_cast<int64_t>(lb), out,
                        static_cast<int64_t>(lo));
+  });
+}
+
+// binaryStrided(op, a, aStrides[4], b, bStrides[4], out, dims[4])
+napi_value BinaryStrided(napi_env env, napi_callback_info info) {
+  return with_args<7>(env, info, "binaryStrided", [&](napi_value* argv) {
+      const int64_t op = get_int(env, argv[0], "op");
+      if (op >= probunet::kBinaryOpCount) throw ArgError{"unknown binary op code " + std::to_string(op)};
+      size_t la, lb, lo;
+      const float* a = get_f32(env, argv[1], "a", &la);
+      const float* b = get_f32(env, argv[3], "b", &lb);
+      float* out = const_cast<float*>(get_f32(env, argv[5], "out", &lo));
+      int64_t as[4], bs[4], d[4];
+      get_int_array(env, argv[2], 4, "aStrides", as);
+      get_int_array(env, argv[4], 4, "bStrides", bs);
+      get_int_array(env, argv[6], 4, "dims", d);
+      const int64_t n = product({d[0], d[1], d[2], d[3]}, "dims");
+      need("out", lo, n);
+      if (n == 0) return;
+      int64_t lastA = 0, lastB = 0;
+      for (int j = 0; j < 4; ++j) {
+        lastA += (d[j] - 1) * as[j];
+        lastB += (d[j] - 1) * bs[j];
+      }
+      need("a", la, lastA + 1);
+      need("b", lb, lastB + 1);
+      probunet::binary_strided(static_cast<int>(op), a, as, b, bs, out, d);
   });
 }
 
@@ -358,44 +369,40 @@ napi_value AddN(napi_env env, napi_callback_info info) {
   });
 }
 
-// Reads a JavaScript array of exactly n non-negative integers.
-void get_int_array(napi_env env, napi_value arr, uint32_t n, const char* what, int64_t* out) {
-  bool isArray = false;
-  napi_is_array(env, arr, &isArray);
-  uint32_t len = 0;
-  if (isArray) napi_get_array_length(env, arr, &len);
-  if (!isArray || len != n) throw ArgError{std::string(what) + " must be an array of " + std::to_string(n) + " integers"};
-  for (uint32_t i = 0; i < n; ++i) {
-    napi_value e;
-    napi_get_element(env, arr, i, &e);
-    out[i] = get_int(env, e, what);
-  }
+// reluGradBias(dy, y, dx, db, rows, cols): dx = dy · step(y), db = Σ_rows dx ([rows, cols] arrays).
+napi_value ReluGradBias(napi_env env, napi_callback_info info) {
+  return with_args<6>(env, info, "reluGradBias", [&](napi_value* argv) {
+      size_t ldy, ly, ldx, ldb;
+      const float* dy = get_f32(env, argv[0], "dy", &ldy);
+      const float* y = get_f32(env, argv[1], "y", &ly);
+      float* dx = const_cast<float*>(get_f32(env, argv[2], "dx", &ldx));
+      float* db = const_cast<float*>(get_f32(env, argv[3], "db", &ldb));
+      int64_t v[2];
+      static const char* names[2] = {"rows", "cols"};
+      get_ints(env, argv, 4, 2, names, v);
+      const int64_t n = product({v[0], v[1]}, "dy");
+      need("dy", ldy, n);
+      need("y", ly, n);
+      need("dx", ldx, n);
+      need("db", ldb, v[1]);
+      probunet::relu_grad_bias(dy, y, dx, db, v[0], v[1]);
+  });
 }
 
-// binaryStrided(op, a, aStrides[4], b, bStrides[4], out, dims[4])
-napi_value BinaryStrided(napi_env env, napi_callback_info info) {
-  return with_args<7>(env, info, "binaryStrided", [&](napi_value* argv) {
-      const int64_t op = get_int(env, argv[0], "op");
-      if (op >= probunet::kBinaryOpCount) throw ArgError{"unknown binary op code " + std::to_string(op)};
-      size_t la, lb, lo;
-      const float* a = get_f32(env, argv[1], "a", &la);
-      const float* b = get_f32(env, argv[3], "b", &lb);
-      float* out = const_cast<float*>(get_f32(env, argv[5], "out", &lo));
-      int64_t as[4], bs[4], d[4];
-      get_int_array(env, argv[2], 4, "aStrides", as);
-      get_int_array(env, argv[4], 4, "bStrides", bs);
-      get_int_array(env, argv[6], 4, "dims", d);
-      const int64_t n = product({d[0], d[1], d[2], d[3]}, "dims");
-      need("out", lo, n);
-      if (n == 0) return;
-      int64_t lastA = 0, lastB = 0;
-      for (int j = 0; j < 4; ++j) {
-        lastA += (d[j] - 1) * as[j];
-        lastB += (d[j] - 1) * bs[j];
-      }
-      need("a", la, lastA + 1);
-      need("b", lb, lastB + 1);
-      probunet::binary_strided(static_cast<int>(op), a, as, b, bs, out, d);
+// ---------------------------------------------------------------- reductions (ops.h, elementwise.h)
+
+// sumLeading(x, rows, cols, out)
+napi_value SumLeading(napi_env env, napi_callback_info info) {
+  return with_args<4>(env, info, "sumLeading", [&](napi_value* argv) {
+      size_t lx, lo;
+      const float* x = get_f32(env, argv[0], "x", &lx);
+      int64_t v[2];
+      static const char* names[2] = {"rows", "cols"};
+      get_ints(env, argv, 1, 2, names, v);
+      float* out = const_cast<float*>(get_f32(env, argv[3], "out", &lo));
+      need("x", lx, product({v[0], v[1]}, "x"));
+      need("out", lo, v[1]);
+      probunet::sum_leading(x, v[0], v[1], out);
   });
 }
 
@@ -426,36 +433,113 @@ napi_value MaxAxes(napi_env env, napi_callback_info info) {
   return AxesReduction(env, info, "maxAxes", true, probunet::max_axes);
 }
 
+// sumSquares(x) → Σ x² (a number)
+napi_value SumSquares(napi_env env, napi_callback_info info) {
+  double total = 0;
+  with_args<1>(env, info, "sumSquares", [&](napi_value* argv) {
+      size_t n;
+      const float* x = get_f32(env, argv[0], "x", &n);
+      total = probunet::sum_squares(x, static_cast<int64_t>(n));
+  });
+  return number_unless_thrown(env, total);
+}
 
-// reluGradBias(dy, y, dx, db, rows, cols): dx = dy · step(y), db = Σ_rows dx ([rows, cols] arrays).
-napi_value ReluGradBias(napi_env env, napi_callback_info info) {
-  return with_args<6>(env, info, "reluGradBias", [&](napi_value* argv) {
-      size_t ldy, ly, ldx, ldb;
-      const float* dy = get_f32(env, argv[0], "dy", &ldy);
-      const float* y = get_f32(env, argv[1], "y", &ly);
-      float* dx = const_cast<float*>(get_f32(env, argv[2], "dx", &ldx));
-      float* db = const_cast<float*>(get_f32(env, argv[3], "db", &ldb));
-      int64_t v[2];
-      static const char* names[2] = {"rows", "cols"};
-      get_ints(env, argv, 4, 2, names, v);
-      const int64_t n = product({v[0], v[1]}, "dy");
-      need("dy", ldy, n);
-      need("y", ly, n);
-      need("dx", ldx, n);
-      need("db", ldb, v[1]);
-      probunet::relu_grad_bias(dy, y, dx, db, v[0], v[1]);
+// ---------------------------------------------------------------- layout copies (ops.h)
+
+// copyColumns(src, rows, srcCols, colStart, width, dst)
+napi_value CopyColumns(napi_env env, napi_callback_info info) {
+  return with_args<6>(env, info, "copyColumns", [&](napi_value* argv) {
+      size_t ls, ld;
+      const float* src = get_f32(env, argv[0], "src", &ls);
+      int64_t v[4];
+      static const char* names[4] = {"rows", "srcCols", "colStart", "width"};
+      get_ints(env, argv, 1, 4, names, v);
+      float* dst = const_cast<float*>(get_f32(env, argv[5], "dst", &ld));
+      if (v[2] + v[3] > v[1]) throw ArgError{"colStart + width exceeds srcCols"};
+      need("src", ls, product({v[0], v[1]}, "src"));
+      need("dst", ld, product({v[0], v[3]}, "dst"));
+      probunet::copy_columns(src, v[0], v[1], v[2], v[3], dst);
   });
 }
 
-// A kernel's number result, or nothing when its arguments threw (the exception is pending).
-napi_value number_unless_thrown(napi_env env, double value) {
-  bool pending = false;
-  napi_is_exception_pending(env, &pending);
-  if (pending) return nullptr;
-  napi_value out;
-  napi_create_double(env, value, &out);
-  return out;
+// pasteColumns(src, rows, width, dst, dstCols, colStart): dst[r, colStart + j] = src[r, j]
+napi_value PasteColumns(napi_env env, napi_callback_info info) {
+  return with_args<6>(env, info, "pasteColumns", [&](napi_value* argv) {
+      size_t ls, ld;
+      const float* src = get_f32(env, argv[0], "src", &ls);
+      int64_t v[2];
+      static const char* names[2] = {"rows", "width"};
+      get_ints(env, argv, 1, 2, names, v);
+      float* dst = const_cast<float*>(get_f32(env, argv[3], "dst", &ld));
+      const int64_t dstCols = get_int(env, argv[4], "dstCols"), colStart = get_int(env, argv[5], "colStart");
+      if (colStart + v[1] > dstCols) throw ArgError{"colStart + width exceeds dstCols"};
+      need("src", ls, product({v[0], v[1]}, "src"));
+      need("dst", ld, product({v[0], dstCols}, "dst"));
+      probunet::paste_columns(src, v[0], v[1], dst, dstCols, colStart);
+  });
 }
+
+// ---------------------------------------------------------------- pooling and resizing (ops.h)
+
+// avgPoolValid(x, out, batch, inH, inW, channels, outH, outW, fh, fw, sh, sw)
+napi_value AvgPoolValid(napi_env env, napi_callback_info info) {
+  return with_args<12>(env, info, "avgPoolValid", [&](napi_value* argv) {
+      size_t lx, lo;
+      const float* x = get_f32(env, argv[0], "x", &lx);
+      float* out = const_cast<float*>(get_f32(env, argv[1], "out", &lo));
+      const PoolArgs p = get_pool(env, argv, 2);
+      need("x", lx, product({p.batch, p.inH, p.inW, p.ch}, "x"));
+      need("out", lo, product({p.batch, p.outH, p.outW, p.ch}, "out"));
+      probunet::avg_pool_valid(x, p.batch, p.inH, p.inW, p.ch, p.outH, p.outW, p.fh, p.fw, p.sh, p.sw, out);
+  });
+}
+
+// avgPoolGradValid(dy, dx, batch, inH, inW, channels, outH, outW, fh, fw, sh, sw)
+napi_value AvgPoolGradValid(napi_env env, napi_callback_info info) {
+  return with_args<12>(env, info, "avgPoolGradValid", [&](napi_value* argv) {
+      size_t ly, lx;
+      const float* dy = get_f32(env, argv[0], "dy", &ly);
+      float* dx = const_cast<float*>(get_f32(env, argv[1], "dx", &lx));
+      const PoolArgs p = get_pool(env, argv, 2);
+      need("dy", ly, product({p.batch, p.outH, p.outW, p.ch}, "dy"));
+      need("dx", lx, product({p.batch, p.inH, p.inW, p.ch}, "dx"));
+      probunet::avg_pool_grad_valid(dy, p.batch, p.outH, p.outW, p.ch, p.inH, p.inW, p.fh, p.fw, p.sh, p.sw, dx);
+  });
+}
+
+// resizeBilinear(x, out, batch, inH, inW, channels, outH, outW, alignCorners, halfPixelCenters)
+napi_value ResizeBilinear(napi_env env, napi_callback_info info) {
+  return with_args<10>(env, info, "resizeBilinear", [&](napi_value* argv) {
+      size_t lx, lo;
+      const float* x = get_f32(env, argv[0], "x", &lx);
+      float* out = const_cast<float*>(get_f32(env, argv[1], "out", &lo));
+      int64_t v[6];
+      static const char* names[6] = {"batch", "inH", "inW", "channels", "outH", "outW"};
+      get_ints(env, argv, 2, 6, names, v);
+      if ((v[1] == 0 || v[2] == 0) && v[0] * v[3] * v[4] * v[5] > 0) throw ArgError{"resizeBilinear needs a non-empty input"};
+      need("x", lx, product({v[0], v[1], v[2], v[3]}, "x"));
+      need("out", lo, product({v[0], v[4], v[5], v[3]}, "out"));
+      probunet::resize_bilinear(x, v[0], v[1], v[2], v[3], v[4], v[5], get_bool(env, argv[8]), get_bool(env, argv[9]), out);
+  });
+}
+
+// resizeBilinearGrad(dy, dx, batch, yH, yW, channels, xH, xW, alignCorners)
+napi_value ResizeBilinearGrad(napi_env env, napi_callback_info info) {
+  return with_args<9>(env, info, "resizeBilinearGrad", [&](napi_value* argv) {
+      size_t ly, lx;
+      const float* dy = get_f32(env, argv[0], "dy", &ly);
+      float* dx = const_cast<float*>(get_f32(env, argv[1], "dx", &lx));
+      int64_t v[6];
+      static const char* names[6] = {"batch", "yH", "yW", "channels", "xH", "xW"};
+      get_ints(env, argv, 2, 6, names, v);
+      if ((v[4] == 0 || v[5] == 0) && v[0] * v[1] * v[2] * v[3] > 0) throw ArgError{"resizeBilinearGrad needs a non-empty input"};
+      need("dy", ly, product({v[0], v[1], v[2], v[3]}, "dy"));
+      need("dx", lx, product({v[0], v[4], v[5], v[3]}, "dx"));
+      probunet::resize_bilinear_grad(dy, v[0], v[1], v[2], v[3], v[4], v[5], get_bool(env, argv[8]), dx);
+  });
+}
+
+// ---------------------------------------------------------------- the optimiser (elementwise.h)
 
 // adamUpdate(w, g, m | null, v | null, wOut, mOut, vOut, [beta1, 1-beta1, beta2, 1-beta2, epsilon, stepSize])
 // → Σ u² (a number). Every array has w's length.
@@ -501,78 +585,7 @@ napi_value AdamUpdate(napi_env env, napi_callback_info info) {
   return number_unless_thrown(env, sumSq);
 }
 
-// sumSquares(x) → Σ x² (a number)
-napi_value SumSquares(napi_env env, napi_callback_info info) {
-  double total = 0;
-  with_args<1>(env, info, "sumSquares", [&](napi_value* argv) {
-      size_t n;
-      const float* x = get_f32(env, argv[0], "x", &n);
-      total = probunet::sum_squares(x, static_cast<int64_t>(n));
-  });
-  return number_unless_thrown(env, total);
-}
-
-// avgPoolValid(x, out, batch, inH, inW, channels, outH, outW, fh, fw, sh, sw)
-napi_value AvgPoolValid(napi_env env, napi_callback_info info) {
-  return with_args<12>(env, info, "avgPoolValid", [&](napi_value* argv) {
-      size_t lx, lo;
-      const float* x = get_f32(env, argv[0], "x", &lx);
-      float* out = const_cast<float*>(get_f32(env, argv[1], "out", &lo));
-      const PoolArgs p = get_pool(env, argv, 2);
-      need("x", lx, product({p.batch, p.inH, p.inW, p.ch}, "x"));
-      need("out", lo, product({p.batch, p.outH, p.outW, p.ch}, "out"));
-      probunet::avg_pool_valid(x, p.batch, p.inH, p.inW, p.ch, p.outH, p.outW, p.fh, p.fw, p.sh, p.sw, out);
-  });
-}
-
-// pasteColumns(src, rows, width, dst, dstCols, colStart): dst[r, colStart + j] = src[r, j]
-napi_value PasteColumns(napi_env env, napi_callback_info info) {
-  return with_args<6>(env, info, "pasteColumns", [&](napi_value* argv) {
-      size_t ls, ld;
-      const float* src = get_f32(env, argv[0], "src", &ls);
-      int64_t v[2];
-      static const char* names[2] = {"rows", "width"};
-      get_ints(env, argv, 1, 2, names, v);
-      float* dst = const_cast<float*>(get_f32(env, argv[3], "dst", &ld));
-      const int64_t dstCols = get_int(env, argv[4], "dstCols"), colStart = get_int(env, argv[5], "colStart");
-      if (colStart + v[1] > dstCols) throw ArgError{"colStart + width exceeds dstCols"};
-      need("src", ls, product({v[0], v[1]}, "src"));
-      need("dst", ld, product({v[0], dstCols}, "dst"));
-      probunet::paste_columns(src, v[0], v[1], dst, dstCols, colStart);
-  });
-}
-
-// resizeBilinear(x, out, batch, inH, inW, channels, outH, outW, alignCorners, halfPixelCenters)
-napi_value ResizeBilinear(napi_env env, napi_callback_info info) {
-  return with_args<10>(env, info, "resizeBilinear", [&](napi_value* argv) {
-      size_t lx, lo;
-      const float* x = get_f32(env, argv[0], "x", &lx);
-      float* out = const_cast<float*>(get_f32(env, argv[1], "out", &lo));
-      int64_t v[6];
-      static const char* names[6] = {"batch", "inH", "inW", "channels", "outH", "outW"};
-      get_ints(env, argv, 2, 6, names, v);
-      if ((v[1] == 0 || v[2] == 0) && v[0] * v[3] * v[4] * v[5] > 0) throw ArgError{"resizeBilinear needs a non-empty input"};
-      need("x", lx, product({v[0], v[1], v[2], v[3]}, "x"));
-      need("out", lo, product({v[0], v[4], v[5], v[3]}, "out"));
-      probunet::resize_bilinear(x, v[0], v[1], v[2], v[3], v[4], v[5], get_bool(env, argv[8]), get_bool(env, argv[9]), out);
-  });
-}
-
-// resizeBilinearGrad(dy, dx, batch, yH, yW, channels, xH, xW, alignCorners)
-napi_value ResizeBilinearGrad(napi_env env, napi_callback_info info) {
-  return with_args<9>(env, info, "resizeBilinearGrad", [&](napi_value* argv) {
-      size_t ly, lx;
-      const float* dy = get_f32(env, argv[0], "dy", &ly);
-      float* dx = const_cast<float*>(get_f32(env, argv[1], "dx", &lx));
-      int64_t v[6];
-      static const char* names[6] = {"batch", "yH", "yW", "channels", "xH", "xW"};
-      get_ints(env, argv, 2, 6, names, v);
-      if ((v[4] == 0 || v[5] == 0) && v[0] * v[1] * v[2] * v[3] > 0) throw ArgError{"resizeBilinearGrad needs a non-empty input"};
-      need("dy", ly, product({v[0], v[1], v[2], v[3]}, "dy"));
-      need("dx", lx, product({v[0], v[4], v[5], v[3]}, "dx"));
-      probunet::resize_bilinear_grad(dy, v[0], v[1], v[2], v[3], v[4], v[5], get_bool(env, argv[8]), dx);
-  });
-}
+// ---------------------------------------------------------------- configuration (ISA, threads, Winograd) and registration
 
 const char* isa_name(probunet::Isa i) {
   return i == probunet::kIsaAvx512 ? "avx512" : i == probunet::kIsaAvx2 ? "avx2" : "portable";
@@ -676,22 +689,22 @@ napi_value Init(napi_env env, napi_value exports) {
       {"conv2d", nullptr, Conv2d, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"conv2dBackpropFilter", nullptr, Conv2dBackpropFilter, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"conv2dBackpropInput", nullptr, Conv2dBackpropInput, nullptr, nullptr, nullptr, napi_default, nullptr},
-      {"sumLeading", nullptr, SumLeading, nullptr, nullptr, nullptr, napi_default, nullptr},
-      {"copyColumns", nullptr, CopyColumns, nullptr, nullptr, nullptr, napi_default, nullptr},
-      {"avgPoolGradValid", nullptr, AvgPoolGradValid, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"binary", nullptr, Binary, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"binaryStrided", nullptr, BinaryStrided, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"unary", nullptr, Unary, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"addN", nullptr, AddN, nullptr, nullptr, nullptr, napi_default, nullptr},
-      {"binaryStrided", nullptr, BinaryStrided, nullptr, nullptr, nullptr, napi_default, nullptr},
-      {"maxAxes", nullptr, MaxAxes, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"reluGradBias", nullptr, ReluGradBias, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"sumLeading", nullptr, SumLeading, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"sumAxes", nullptr, SumAxes, nullptr, nullptr, nullptr, napi_default, nullptr},
-      {"avgPoolValid", nullptr, AvgPoolValid, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"maxAxes", nullptr, MaxAxes, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"sumSquares", nullptr, SumSquares, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"copyColumns", nullptr, CopyColumns, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"pasteColumns", nullptr, PasteColumns, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"avgPoolValid", nullptr, AvgPoolValid, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"avgPoolGradValid", nullptr, AvgPoolGradValid, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"resizeBilinear", nullptr, ResizeBilinear, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"resizeBilinearGrad", nullptr, ResizeBilinearGrad, nullptr, nullptr, nullptr, napi_default, nullptr},
-      {"reluGradBias", nullptr, ReluGradBias, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"adamUpdate", nullptr, AdamUpdate, nullptr, nullptr, nullptr, napi_default, nullptr},
-      {"sumSquares", nullptr, SumSquares, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"info", nullptr, Info, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"setThreads", nullptr, SetThreads, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"setIsa", nullptr, SetIsa, nullptr, nullptr, nullptr, napi_default, nullptr},
