@@ -209,6 +209,15 @@ if (values.backends!.split(',').some((b) => b === 'wasm-native' || b === 'native
   nativeLayers = r.ok ? r.json : { failed: r.reason };
 }
 
+// WebGPU's convolution kernels layer by layer against tfjs-webgpu's stock ones (bench/webgpu-layers.ts),
+// at a size the software adapter gets through (the GPU check measures 128×128 on a GPU).
+let webgpuLayers: Record<string, unknown> | undefined;
+if (values.backends!.split(',').includes('webgpu')) {
+  log('webgpu kernels per layer…');
+  const r = child(tsx, ['bench/webgpu-layers.ts', '--batch', quick ? '1' : '2', '--size', quick ? '16' : '64', '--reps', quick ? '1' : '3'], 30 * 60_000);
+  webgpuLayers = r.ok ? r.json : { failed: r.reason };
+}
+
 const flopsPerImage = trainStepFlopsPerImage(LIDC_CONFIG, size, size);
 const result = {
   benchmark: 'probunet',
@@ -222,6 +231,7 @@ const result = {
   },
   fmaPeak,
   nativeLayers,
+  webgpuLayers,
   cases,
   metrics,
   evaluation,

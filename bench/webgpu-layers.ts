@@ -1,0 +1,18 @@
+/**
+ * `npx tsx bench/webgpu-layers.ts [--batch 2] [--size 64] [--reps 3]`: the WebGPU convolution
+ * kernels layer by layer against tfjs-webgpu's stock ones (bench/webgpu-layer-times.ts), on the
+ * adapter initBackend('webgpu') finds (here: Dawn on Mesa's llvmpipe). Run by `npm run bench`
+ * when its --backends name webgpu. Prints one JSON document: adapter, per layer and pass ms for
+ * both kernels and the ratio stock / ours, and the sums over the step (each shape counted as often
+ * as the step runs it).
+ */
+import { cpus, hostname } from 'node:os';
+import { parseArgs } from 'node:util';
+import { initBackend } from '@probunet/backends';
+import { webgpuLayerTimes } from './webgpu-layer-times.js';
+
+const { values } = parseArgs({ options: { batch: { type: 'string', default: '2' }, size: { type: 'string', default: '64' }, reps: { type: 'string', default: '3' } } });
+const startedAt = new Date().toISOString();
+const report = await initBackend('webgpu');
+const times = await webgpuLayerTimes({ batch: Number(values.batch), size: Number(values.size), reps: Number(values.reps), log: (l) => process.stderr.write(`${l}\n`) });
+console.log(JSON.stringify({ benchmark: 'webgpu-layers', date: startedAt, machine: { host: hostname(), cpus: cpus().length, cpuModel: cpus()[0]?.model, node: process.version }, backend: report.selected, adapter: report.notes.find((n) => n.startsWith('Dawn')) ?? null, ...times }));
