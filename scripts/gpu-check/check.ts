@@ -18,26 +18,43 @@ import { hostname, cpus } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import * as tf from '@tensorflow/tfjs-core';
-import { formatBackendReport, initBackend, setWebgpuFilterGradKernel, type ModuleLoaders } from '@probunet/backends';
-import { Trainer, backendCapabilities, capabilityMarker, conv2dFilterGrad, createProbUNet, type ProbUNet } from '@probunet/core';
+import { formatBackendReport, initBackend, setWebgpuConvKernels, setWebgpuFilterGradKernel, type ModuleLoaders } from '@probunet/backends';
+import { Trainer, createProbUNet, type ProbUNet } from '@probunet/core';
+import { backendCapabilities, capabilityMarker, conv2dFilterGrad } from '@probunet/core/internal';
+import { webgpuLayerTimes } from '../../bench/webgpu-layer-times.js';
 
-const usesConvBackpropKernels = () => backendCapabilities().exactConvBackprop;
-/** Whether conv2dSame's filter gradient runs the Conv2DBackpropFilter kernel (split-K or stock). */
+/** Whether conv2dSame's filter gradient runs the Conv2DBackpropFilter kernel (ours or stock). */
 const usesFilterGradKernel = () => backendCapabilities().exactConvBackprop || backendCapabilities().exactFilterGrad;
+
 /**
- * The 'stock' variant: webgpu's own backprop kernels (tfjs-webgpu's Conv2DBackpropFilter in place
- * of the split-K one) declared exact for the length of the check.
+ * Which convolution kernels a train step runs:
+ * - 'ours' (what initBackend('webgpu') installs): the GEMM forward (bias + relu fused) and input
+ *   gradient, the split-K filter gradient, both backprop kernels called directly (exactConvBackprop);
+ * - 'splitk' (the default from 2026-12-01 until the GEMM kernels): tfjs-webgpu's forward
+ *   convolutions, core's forward-conv input gradient, the split-K filter gradient;
+ * - 'forward': tfjs-webgpu's forward convolutions, core's forward-conv formulation for both gradients;
+ * - 'stock': tfjs-webgpu's own kernels throughout (its Conv2DBackpropInput/Filter called directly).
  */
-function setStockBackprop(on: boolean): void {
-  setWebgpuFilterGradKernel(on ? 'stock' : 'split-k');
-  if (on) tf.registerKernel(capabilityMarker('exactConvBackprop', 'webgpu'));
-  else tf.unregisterKernel(capabilityMarker('exactConvBackprop', 'webgpu').kernelName, 'webgpu');
-}
-/** The 'forward' variant: core's forward-conv filter gradient (the split-K kernel undeclared). */
-function setForwardConv(on: boolean): void {
-  const marker = capabilityMarker('exactFilterGrad', 'webgpu');
-  if (on) tf.unregisterKernel(marker.kernelName, 'webgpu');
-  else tf.registerKernel(marker);
+type Variant = 'ours' | 'splitk' | 'forward' | 'stock';
+const VARIANT_LABELS: Record<Variant, string> = {
+  ours: 'GEMM convolutions + split-K filter gradient',
+  splitk: 'split-K filter gradient',
+  forward: 'forward-conv gradient',
+  stock: 'stock tfjs-webgpu kernels',
+};
+let variant: Variant = 'ours';
+function setVariant(v: Variant): void {
+  const mark = (capability: 'exactConvBackprop' | 'exactFilterGrad', on: boolean) => {
+    const marker = capabilityMarker(capability, 'webgpu');
+    const has = tf.getKernel(marker.kernelName, 'webgpu') !== undefined;
+    if (on && !has) tf.registerKernel(marker);
+    if (!on && has) tf.unregisterKernel(marker.kernelName, 'webgpu');
+  };
+  setWebgpuConvKernels(v === 'ours' ? 'gemm' : 'stock');
+  setWebgpuFilterGradKernel(v === 'ours' || v === 'splitk' ? 'split-k' : 'stock');
+  mark('exactConvBackprop', v === 'ours' || v === 'stock');
+  mark('exactFilterGrad', v === 'ours' || v === 'splitk');
+  variant = v;
 }
 
 /** Small enough to carry (≈ 100 k parameters), large enough for real shapes on a GPU. */
@@ -266,7 +283,7 @@ function gpuBytes(): number {
   return m.numBytesAllocatedInGPU ?? m.numBytesInGPUAllocated ?? m.numBytesInGPU ?? 0;
 }
 
-async function run(refDir: string, outFile: string, options: { quickSpeed: boolean | null; batches: number[] | null; variants: string[] | null }): Promise<number> {
+async function run(refDir: string, outFile: string, options: { quickSpeed: boolean | null; batches: number[] | null; variants: Variant[] | null; layerBatches: number[] | null }): Promise<number> {
   const report: Record<string, unknown> & { steps: Step[] } = {
     schema: 'probunet-gpu-check-webgpu/1',
     startedAt: new Date().toISOString(),
@@ -317,7 +334,7 @@ async function run(refDir: string, outFile: string, options: { quickSpeed: boole
   annotateProgramErrors();
   // Parity against the cpu reference carried in the bundle.
   const parityCase = (key: 'parity' | 'parityStockBackprop') =>
-    step(key === 'parity' ? 'parity' : 'parity, stock backprop kernels', async () => {
+    step(key === 'parity' ? 'parity' : 'parity, stock kernels', async () => {
       const ref = JSON.parse(readFileSync(join(refDir, 'reference.json'), 'utf8')) as Reference;
       const model = createProbUNet(ref.config);
       const params = model.parameters();
@@ -385,15 +402,9 @@ async function run(refDir: string, outFile: string, options: { quickSpeed: boole
   report.speed = speed;
   let peakGpuBytes = 0;
   const model = createProbUNet(LIDC_CONFIG);
-  // 'splitk' (default): what initBackend('webgpu') installs: the split-K Conv2DBackpropFilter
-  // kernel for filter gradients (exactFilterGrad), forward convolutions for input gradients;
-  // 'forward': core's forward-conv formulation for both (exact everywhere, the default until
-  // 2026-12-01); 'stock': tfjs-webgpu's own Conv2DBackpropInput/Filter kernels (exactConvBackprop).
-  const variants = options.variants ?? (software ? ['splitk'] : ['splitk', 'forward', 'stock']);
-  const label = () => (usesConvBackpropKernels() ? 'stock backprop kernels' : backendCapabilities().exactFilterGrad ? 'split-K filter gradient' : 'forward-conv gradient');
-  const variantSpeed = (): Record<string, unknown> =>
-    usesConvBackpropKernels() ? ((speed.stockBackprop ??= { train: [] }) as Record<string, unknown>) : backendCapabilities().exactFilterGrad ? speed : ((speed.forwardConv ??= { train: [] }) as Record<string, unknown>);
-  const rows = () => variantSpeed().train as unknown[];
+  const variants = options.variants ?? (software ? ['ours'] : ['ours', 'stock', 'splitk']);
+  const label = () => VARIANT_LABELS[variant];
+  const rows = () => speed.train as unknown[];
   const trainCase = (batch: number) =>
     step(`train step, batch ${batch}, ${label()}`, async () => {
       const trainer = new Trainer(model, { learningRate: 1e-4, validate: false, seed: 0 });
@@ -409,7 +420,7 @@ async function run(refDir: string, outFile: string, options: { quickSpeed: boole
           await trainer.trainStep({ images, labels });
           peakGpuBytes = Math.max(peakGpuBytes, gpuBytes());
         }, reps);
-        rows().push({ batch, variant: label(), msPerStep: t.median, msPerImage: t.median / batch, stepsMs: t.all, firstStepMs, tensorGrowthPerStep: (tf.memory().numTensors - tensors) / reps });
+        rows().push({ batch, variant: label(), kernels: variant, msPerStep: t.median, msPerImage: t.median / batch, stepsMs: t.all, firstStepMs, tensorGrowthPerStep: (tf.memory().numTensors - tensors) / reps });
         speed.peakGpuBytesTfjs = peakGpuBytes;
         console.error(`[gpu-check]   batch ${batch}: ${t.median.toFixed(1)} ms/step, ${(t.median / batch).toFixed(2)} ms/image`);
       } finally {
@@ -459,8 +470,8 @@ async function run(refDir: string, outFile: string, options: { quickSpeed: boole
         byShape.set(key, e);
       }
       const total = [...byKernel.values()].reduce((a, e) => a + e.ms, 0);
-      const target = variantSpeed();
-      target.profile = {
+      const profiles = (speed.profiles ??= {}) as Record<string, unknown>;
+      profiles[variant] = {
         batch,
         timestampQuery: total > 0,
         kernelMsTotal: total,
@@ -470,27 +481,31 @@ async function run(refDir: string, outFile: string, options: { quickSpeed: boole
       tf.dispose([images, labels]);
       trainer.dispose();
     });
+  // Per layer, our kernels against the stock ones in the same process (bench/webgpu-layer-times.ts).
+  const layerBatches = options.layerBatches ?? (quick ? [batches[0]!] : [32]);
+  const layersCase = (batch: number) =>
+    step(`per-layer kernels, batch ${batch}`, async () => {
+      const t = await webgpuLayerTimes({ batch, size, reps: quick ? 1 : 5, log: (l) => console.error(`[gpu-check]   ${l}`) });
+      ((speed.layers ??= []) as unknown[]).push(t);
+      setVariant(variant);
+    });
   // Cheapest first, so a run stopped at its time limit still has the common figures; the largest
   // batch of the default variant last (it may exceed a dispatch limit).
   const [first, ...rest] = batches;
   const largest = rest.length > 1 ? rest.pop() : undefined;
+  setVariant(variants[0] ?? 'ours');
   if (first !== undefined) await trainCase(first);
   await samplingCase();
   for (const batch of rest) await trainCase(batch);
   await profileCase();
-  if (variants.includes('forward')) {
-    setForwardConv(true);
+  for (const batch of layerBatches) await layersCase(batch);
+  for (const v of variants.slice(1)) {
+    setVariant(v);
+    if (v === 'stock') await parityCase('parityStockBackprop');
     for (const batch of batches.concat(largest ?? [])) await trainCase(batch);
     await profileCase();
-    setForwardConv(false);
   }
-  if (variants.includes('stock')) {
-    setStockBackprop(true);
-    await parityCase('parityStockBackprop');
-    for (const batch of batches.concat(largest ?? [])) await trainCase(batch);
-    await profileCase();
-    setStockBackprop(false);
-  }
+  setVariant(variants[0] ?? 'ours');
   if (largest !== undefined) await trainCase(largest);
   model.dispose();
   report.finishedAt = new Date().toISOString();
@@ -500,7 +515,7 @@ async function run(refDir: string, outFile: string, options: { quickSpeed: boole
 
 const { positionals, values } = parseArgs({
   allowPositionals: true,
-  options: { out: { type: 'string' }, ref: { type: 'string' }, quick: { type: 'boolean' }, full: { type: 'boolean' }, batches: { type: 'string' }, variants: { type: 'string' } },
+  options: { out: { type: 'string' }, ref: { type: 'string' }, quick: { type: 'boolean' }, full: { type: 'boolean' }, batches: { type: 'string' }, variants: { type: 'string' }, 'layer-batches': { type: 'string' } },
 });
 tf.env().set('PROD', true);
 if (positionals[0] === 'reference' && values.out) {
@@ -508,8 +523,12 @@ if (positionals[0] === 'reference' && values.out) {
 } else if (positionals[0] === 'run' && values.out && values.ref) {
   const quickSpeed = values.quick ? true : values.full ? false : null;
   const batches = values.batches ? values.batches.split(',').map(Number) : null;
-  process.exitCode = await run(values.ref, values.out, { quickSpeed, batches, variants: values.variants ? values.variants.split(',') : null });
+  const variants = values.variants ? values.variants.split(',') : null;
+  const unknown = variants?.filter((v) => !(v in VARIANT_LABELS));
+  if (unknown?.length) throw new Error(`unknown --variants ${unknown.join(', ')}: choose from ${Object.keys(VARIANT_LABELS).join(', ')}`);
+  const layerBatches = values['layer-batches'] ? values['layer-batches'].split(',').map(Number) : null;
+  process.exitCode = await run(values.ref, values.out, { quickSpeed, batches, variants: variants as Variant[] | null, layerBatches });
 } else {
-  console.error('usage: check reference --out DIR | check run --ref DIR --out FILE [--quick|--full] [--batches 8,32,64] [--variants splitk,forward,stock]');
+  console.error('usage: check reference --out DIR | check run --ref DIR --out FILE [--quick|--full] [--batches 8,32,64] [--variants ours,stock,splitk,forward] [--layer-batches 32]');
   process.exitCode = 64;
 }

@@ -50,6 +50,7 @@ def main(work, out, pack):
     webgpu = read_json(os.path.join(work, 'webgpu.json'))
     torch_fp32 = read_json(os.path.join(work, 'pytorch-tf32-off.json'))
     torch_tf32 = read_json(os.path.join(work, 'pytorch-tf32-on.json'))
+    torch_layers = [j for j in (read_json(os.path.join(work, f)) for f in sorted(os.listdir(work)) if f.startswith('pytorch-layers-') and f.endswith('.json')) if j]
     manifest = read_lines(os.path.join(pack, 'MANIFEST'))[:3]
     smi = read_lines(os.path.join(work, 'nvidia-smi.csv'))
     gpu = dict(zip([h.strip() for h in smi[0].split(',')], [v.strip() for v in smi[1].split(',')])) if len(smi) > 1 else None
@@ -66,7 +67,7 @@ def main(work, out, pack):
         'parity': (webgpu or {}).get('parity'),
         'parityStockBackprop': (webgpu or {}).get('parityStockBackprop'),
         'webgpu': (webgpu or {}).get('speed'),
-        'pytorch': {'fp32': torch_fp32, 'tf32': torch_tf32},
+        'pytorch': {'fp32': torch_fp32, 'tf32': torch_tf32, 'layers': torch_layers},
         'gpuMemoryPeakMiB': {
             'idle': idle,
             'webgpu': peak_mib(os.path.join(work, 'memory-webgpu.txt')),
@@ -91,6 +92,27 @@ def main(work, out, pack):
         if samp and 'sixteen' in tsamp:
             report['ratios'].append({'what': '16 samples, batch 8, ms', 'pytorch': name, 'webgpu': samp['msSixteenSamples'],
                                      'pytorchMs': 1000 * tsamp['sixteen']['seconds'], 'ratio': samp['msSixteenSamples'] / (1000 * tsamp['sixteen']['seconds'])})
+    # Per layer: our kernels and the stock ones against PyTorch fp32, same shapes, same batch.
+    for ours in speed.get('layers') or []:
+        ref = next((t for t in torch_layers if t.get('batch') == ours.get('batch') and t.get('size') == speed.get('size')), None)
+        if not ref:
+            continue
+        by_key = {(row['layer'], row['pass']): row['ms'] for row in ref.get('rows', [])}
+        totals = {}
+        for row in ours.get('rows', []):
+            ms = by_key.get((row['layer'], row['pass']))
+            if ms:
+                row['pytorchMs'] = ms
+                row['oursOverPytorch'] = row['msOurs'] / ms
+                row['stockOverPytorch'] = row['msStock'] / ms
+                t = totals.setdefault(row['pass'], {'ours': 0, 'stock': 0, 'pytorch': 0})
+                t['ours'] += row['msOurs'] * row['count']
+                t['stock'] += row['msStock'] * row['count']
+                t['pytorch'] += ms * row['count']
+        for name, t in totals.items():
+            for kind in ('ours', 'stock'):
+                report['ratios'].append({'what': f'per layer, {name}, ms summed over the step', 'batch': ours['batch'], 'variant': kind, 'pytorch': 'fp32',
+                                         'webgpu': t[kind], 'pytorchMs': t['pytorch'], 'ratio': t[kind] / t['pytorch']})
     report['ok'] = all(s.get('status') in ('ok', 'skipped') for s in report['steps']) and bool(report['steps'])
 
     tmp = os.path.join(out, '.report.json.tmp')
@@ -118,7 +140,7 @@ def summary(r):
              '| step | status | s | note |', '|---|---|---|---|']
     for s in r['steps']:
         lines.append(f"| {s['name']} | {s['status']} | {s.get('seconds', 0):.1f} | {(s.get('reason') or '').replace('|', '/')[:160]} |")
-    for key, what in (('parity', 'split-K filter gradient'), ('parityStockBackprop', 'stock backprop kernels')):
+    for key, what in (('parity', 'our kernels'), ('parityStockBackprop', 'stock kernels')):
         p = r.get(key)
         if not p:
             continue
@@ -129,7 +151,7 @@ def summary(r):
     w = r.get('webgpu') or {}
     if w:
         lines += ['', f"Speed ({w.get('note', '')}):", '', '| WebGPU conv gradient | batch | WebGPU ms/image | PyTorch fp32 | ratio | PyTorch TF32 | ratio |', '|---|---|---|---|---|---|---|']
-        ratios = {(x.get('batch'), x.get('variant'), x['pytorch']): x for x in r['ratios']}
+        ratios = {(x.get('batch'), x.get('variant'), x['pytorch']): x for x in r['ratios'] if x['what'].startswith('train step')}
         for row in train_rows(w):
             f32, t32 = ratios.get((row['batch'], row.get('variant'), 'fp32')), ratios.get((row['batch'], row.get('variant'), 'tf32'))
             lines.append(f"| {row.get('variant', '')} | {row['batch']} | {fmt(row['msPerImage'], 2)} | {fmt(f32 and f32['pytorchMs'], 2)} | {fmt(f32 and f32['ratio'], 2)}× | "
@@ -137,6 +159,13 @@ def summary(r):
         s = w.get('sampling')
         if s:
             lines.append(f"\nSampling, batch 8: 1 sample {fmt(s['msOneSample'])} ms, 16 samples {fmt(s['msSixteenSamples'])} ms ({s['ratioSixteenToOne']:.2f}×)")
+    for t in w.get('layers') or []:
+        lines += ['', f"Per layer, batch {t['batch']}, {w.get('size')}×{w.get('size')} (ms summed over the step's 3×3 convolutions; ours: {t['kernels']['ours']}):", '',
+                  '| pass | ours | stock | stock / ours | PyTorch fp32 | ours / PyTorch |', '|---|---|---|---|---|---|']
+        per = {x['what'].split(', ')[1]: x for x in r['ratios'] if x['what'].startswith('per layer') and x.get('batch') == t['batch'] and x['variant'] == 'ours'}
+        for name, v in (t.get('totals', {}).get('byPass') or {}).items():
+            p = per.get(name)
+            lines.append(f"| {name} | {fmt(v['ours'], 1)} | {fmt(v['stock'], 1)} | {fmt(v['stockOverOurs'], 2)}× | {fmt(p and p['pytorchMs'], 1)} | {fmt(p and p['ratio'], 2)}× |")
     m = r['gpuMemoryPeakMiB']
     lines.append(f"\nGPU memory peak (MiB, nvidia-smi): idle {fmt(m['idle'], 0)}, WebGPU {fmt(m['webgpu'], 0)}, PyTorch fp32 {fmt(m['pytorchFp32'], 0)}, TF32 {fmt(m['pytorchTf32'], 0)}")
     return '\n'.join(lines) + '\n'

@@ -4,7 +4,8 @@
 # DEST gets: node.xz (this machine's Node.js binary), dawn.node.xz (Dawn for linux-x64, from the
 # `webgpu` package), libvulkan1_*.deb (Debian's Vulkan loader, unpacked at run time, never
 # installed), check.mjs (one bundled JavaScript file: tfjs-core, tfjs-backend-webgpu, our packages),
-# reference.json (the parity case computed here on the cpu backend), prob_unet_bench.py (PyTorch),
+# reference.json (the parity case computed here on the cpu backend), prob_unet_bench.py and
+# torch_layers.py (PyTorch: the step, and its 3×3 convolutions per layer),
 # run.sh, merge.py and MANIFEST. It must stay under LIMIT_MIB (60) for the GPU machines' 64 MiB.
 set -euo pipefail
 LIMIT_MIB=${PROBUNET_GPU_PACK_LIMIT_MIB:-60}
@@ -49,7 +50,7 @@ if ! (cd "$tmp" && apt-get download "${debs[@]}" >/dev/null 2>&1); then
   (cd "$tmp" && apt-get download "${debs[@]}" >/dev/null 2>&1) || { log "apt-get download ${debs[*]} failed (no Debian repository reachable?)"; exit 1; }
 fi
 
-cp "$here/run.sh" "$here/merge.py" "$root/bench/pytorch/prob_unet_bench.py" "$tmp/"
+cp "$here/run.sh" "$here/merge.py" "$here/torch_layers.py" "$root/bench/pytorch/prob_unet_bench.py" "$tmp/"
 cp "$here/README.md" "$tmp/README.md"
 {
   echo "probunet GPU check, packed $(date -u +%Y-%m-%dT%H:%M:%SZ) on $(hostname)"

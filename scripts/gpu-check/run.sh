@@ -9,7 +9,8 @@
 # Environment: PROBUNET_DAWN_BACKEND (vulkan on a machine with an NVIDIA GPU, else opengl),
 # PROBUNET_GPU_CHECK_WEBGPU_S (default 300), PROBUNET_GPU_CHECK_TORCH_S (default 70 per run),
 # PROBUNET_GPU_CHECK_ARGS (passed to check.mjs run, e.g. "--batches 64 --variants forward"),
-# PROBUNET_GPU_CHECK_SKIP_TORCH=1 (WebGPU only).
+# PROBUNET_GPU_CHECK_SKIP_TORCH=1 (WebGPU only), PROBUNET_GPU_CHECK_LAYER_BATCHES (PyTorch per-layer
+# batches, default "32"; pass the same to check.mjs with --layer-batches).
 set -uo pipefail
 pack="$(cd "$(dirname "$0")" && pwd)"
 out="${1:?usage: run.sh OUT_DIR}"
@@ -159,6 +160,15 @@ elif [ $gpu = 1 ] && python3 -c 'import torch, sys; sys.exit(0 if torch.cuda.is_
     rc=$?
     [ -n "${sampler:-}" ] && kill "$sampler" 2>/dev/null
     if [ $rc = 0 ]; then step "pytorch cuda, tf32 $mode" ok $(( $(date +%s) - t0 )); else step "pytorch cuda, tf32 $mode" failed $(( $(date +%s) - t0 )) "exit $rc: $(tail -3 "$work/pytorch-tf32-$mode.err" | tr '\n' ' ')"; fi
+  done
+  # The same 3×3 convolutions layer by layer (fp32, TF32 off), beside WebGPU's per-layer figures.
+  for b in ${PROBUNET_GPU_CHECK_LAYER_BATCHES:-32}; do
+    t0=$(date +%s)
+    if timeout -k 10 60 python3 "$pack/torch_layers.py" --batch "$b" --tf32 off > "$work/pytorch-layers-$b.json" 2> "$work/pytorch-layers-$b.err"; then
+      step "pytorch cuda, per layer, batch $b" ok $(( $(date +%s) - t0 ))
+    else
+      step "pytorch cuda, per layer, batch $b" failed $(( $(date +%s) - t0 )) "$(tail -3 "$work/pytorch-layers-$b.err" | tr '\n' ' ')"
+    fi
   done
 else
   step "pytorch cuda" skipped 0 "$([ $gpu = 1 ] && echo 'PyTorch with CUDA is not available here' || echo 'no NVIDIA GPU')"

@@ -65,7 +65,7 @@ describe.skipIf(!slow)('GPU check pack (CI: pack, size limit, a run from the pac
     const r = spawnSync('bash', [join(root, 'scripts/gpu-check/pack.sh'), pack], { cwd: root, encoding: 'utf8', timeout: 300_000 });
     expect(r.status, r.stderr).toBe(0);
     const files = readdirSync(pack);
-    for (const f of ['node.xz', 'dawn.node.xz', 'check.mjs', 'reference.json', 'prob_unet_bench.py', 'run.sh', 'merge.py', 'MANIFEST']) expect(files).toContain(f);
+    for (const f of ['node.xz', 'dawn.node.xz', 'check.mjs', 'reference.json', 'prob_unet_bench.py', 'torch_layers.py', 'run.sh', 'merge.py', 'MANIFEST']) expect(files).toContain(f);
     expect(files.some((f) => /^libvulkan1_.*\.deb$/.test(f))).toBe(true);
     const bytes = files.reduce((a, f) => a + statSync(join(pack, f)).size, 0);
     expect(bytes).toBeLessThan(60 * 2 ** 20);
@@ -105,7 +105,12 @@ describe.skipIf(!slow)('GPU check pack (CI: pack, size limit, a run from the pac
     expect(report.parity.pass).toBe(true);
     expect(report.webgpu.reduced).toBe(true);
     expect(report.webgpu.train[0].batch).toBe(1);
-    expect(readFileSync(join(out, 'summary.md'), 'utf8')).toMatch(/Parity, split-K filter gradient \(pass/);
+    // Per layer, our kernels against the stock ones (bench/webgpu-layer-times.ts), both agreeing.
+    expect(status['webgpu: per-layer kernels, batch 1']).toBe('ok');
+    const layerRows = report.webgpu.layers[0].rows as Array<{ relativeL2VsStock: number; msOurs: number }>;
+    expect(layerRows.length).toBeGreaterThan(10);
+    for (const row of layerRows) expect(row.relativeL2VsStock).toBeLessThan(1e-4);
+    expect(readFileSync(join(out, 'summary.md'), 'utf8')).toMatch(/Parity, our kernels \(pass/);
     expect(basename(out)).toBe('out');
   }, 540_000);
 });
