@@ -8,7 +8,8 @@
 import { parseArgs } from 'node:util';
 import * as tf from '@tensorflow/tfjs-core';
 import { initBackend, type BackendPreference } from '@probunet/backends';
-import { createProbUNet, encodeCheckpoint, restoreCheckpoint, sumAll, Trainer } from '@probunet/core';
+import { createProbUNet, encodeCheckpoint, restoreCheckpoint, Trainer } from '@probunet/core';
+import { sumAll } from '@probunet/core/internal';
 import { LIDC_CONFIG } from './lidc-config.js';
 
 const { values } = parseArgs({

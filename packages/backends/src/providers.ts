@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { capabilityMarker } from '@probunet/core';
+import { capabilityMarker } from '@probunet/core/internal';
 import type { NativeKernels } from '@probunet/native';
 import { registerNativeBackend } from './native/backend.js';
 import { initWasmNative, registerWasmNativeBackend } from './wasm-native/backend.js';

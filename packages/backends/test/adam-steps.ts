@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { Adam, sumOfSquares } from '@probunet/core';
+import { Adam, sumOfSquares } from '@probunet/core/internal';
 import { expect } from 'vitest';
 import { initBackend, type BackendName } from '../src/index.js';
 

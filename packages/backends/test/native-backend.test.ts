@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { backendCapabilities, conv2dSame } from '@probunet/core';
+import { backendCapabilities, conv2dSame } from '@probunet/core/internal';
 import { relativeL2Error, tolerance } from '@probunet/core/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { initBackend } from '../src/index.js';

@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { Trainer, backendCapabilities, conv2dFilterGrad, createProbUNet, type ProbUNet } from '@probunet/core';
+import { Trainer, createProbUNet, type ProbUNet } from '@probunet/core';
+import { backendCapabilities, conv2dFilterGrad } from '@probunet/core/internal';
 import { relativeL2Error, tolerance } from '@probunet/core/testing';
 import { afterAll, describe, expect, it } from 'vitest';
 import { initBackend } from '../src/index.js';

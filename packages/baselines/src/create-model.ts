@@ -1,5 +1,4 @@
 import {
-  assertBackendReady,
   ConfigError,
   corePlugin,
   createProbUNet,
@@ -13,6 +12,7 @@ import {
   type ProbUNetPlugin,
   type Registry,
 } from '@probunet/core';
+import { assertBackendReady } from '@probunet/core/internal';
 import { DeterministicUNet, type DeterministicUNetConfig } from './deterministic-unet.js';
 import { DropoutUNet, type DropoutUNetConfig } from './dropout-unet.js';
 import { Image2ImageVAE, type Image2ImageVAEConfig } from './image2image-vae.js';

@@ -4,9 +4,6 @@ import {
   ConvLayer,
   SeededRandom,
   createRegistry,
-  labelLogLikelihood,
-  oneHotMasked,
-  validateImages,
   type CheckpointableModel,
   type ComponentConfig,
   type Encoder,
@@ -17,6 +14,7 @@ import {
   type SegmentationSampler,
   type TrainableModel,
 } from '@probunet/core';
+import { labelLogLikelihood, oneHotMasked, validateImages } from '@probunet/core/internal';
 
 export interface DeterministicUNetConfig {
   type?: 'deterministic-unet';

@@ -4,14 +4,12 @@ import {
   ConvLayer,
   DownPath,
   SeededRandom,
-  labelLogLikelihood,
-  oneHotMasked,
-  validateImages,
   type CheckpointableModel,
   type InputSpec,
   type Parameter,
   type SampleOptions,
 } from '@probunet/core';
+import { labelLogLikelihood, oneHotMasked, validateImages } from '@probunet/core/internal';
 import { SHORT_FORM_KEYS, checkKnownKeys, resolveUNetOptions, type UNetOptions, type UNetShortForm } from './model-options.js';
 
 export interface DropoutUNetConfig extends UNetShortForm {

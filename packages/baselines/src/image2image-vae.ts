@@ -6,16 +6,18 @@ import {
   ConvLayer,
   SeededRandom,
   UNetEncoder,
-  klDiagonalGaussians,
-  labelLogLikelihood,
-  oneHotMasked,
-  sampleGaussian,
-  validateImages,
   type CheckpointableModel,
   type InputSpec,
   type Parameter,
   type SampleOptions,
 } from '@probunet/core';
+import {
+  klDiagonalGaussians,
+  labelLogLikelihood,
+  oneHotMasked,
+  sampleGaussian,
+  validateImages,
+} from '@probunet/core/internal';
 import { SHORT_FORM_KEYS, checkKnownKeys, finiteAtLeast, positiveInteger, resolveUNetOptions, type UNetOptions, type UNetShortForm } from './model-options.js';
 
 export interface Image2ImageVAEConfig extends UNetShortForm {

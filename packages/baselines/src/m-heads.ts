@@ -4,14 +4,12 @@ import {
   ConvLayer,
   SeededRandom,
   UNetEncoder,
-  labelLogLikelihood,
-  oneHotMasked,
-  validateImages,
   type CheckpointableModel,
   type InputSpec,
   type Parameter,
   type SampleOptions,
 } from '@probunet/core';
+import { labelLogLikelihood, oneHotMasked, validateImages } from '@probunet/core/internal';
 import { SHORT_FORM_KEYS, checkKnownKeys, positiveInteger, resolveUNetOptions, type UNetOptions, type UNetShortForm } from './model-options.js';
 
 export interface MHeadsConfig extends UNetShortForm {

@@ -2,13 +2,12 @@ import * as tf from '@tensorflow/tfjs-core';
 import {
   SeededRandom,
   createRegistry,
-  sumAll,
-  validateImages,
   type CheckpointableModel,
   type InputSpec,
   type Parameter,
   type SampleOptions,
 } from '@probunet/core';
+import { sumAll, validateImages } from '@probunet/core/internal';
 import { DeterministicUNet } from './deterministic-unet.js';
 import { SHORT_FORM_KEYS, checkKnownKeys, positiveInteger, resolveUNetOptions, type UNetOptions, type UNetShortForm } from './model-options.js';
 

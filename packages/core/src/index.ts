@@ -1,4 +1,7 @@
 import './register-gradients.js';
+// The documented API. Building blocks the other @probunet packages share (ops, validation, Adam,
+// the backend-capability protocol) are in ./internal.ts, exported as the unstable
+// `@probunet/core/internal`.
 export { CheckpointError, ConfigError, DisposedError, InputError, NonFiniteLossError, NonFiniteWeightsError, ProbUNetError, NoBackendError } from './errors.js';
 export type {
   ComponentConfig,
@@ -17,24 +20,10 @@ export { UNetEncoder, type UNetEncoderConfig, type UNetEncoderOptions } from './
 export { ConvGaussian, type ConvGaussianConfig, type ConvGaussianOptions } from './components/conv-gaussian.js';
 export { TileConcatFusion, type TileConcatFusionConfig, type TileConcatFusionOptions } from './components/fusion-head.js';
 export { componentFactory, corePlugin, createRegistry, type ComponentFactory, type ModelFactory, type ProbUNetPlugin, type Registry } from './registry.js';
-export {
-  backendCapabilities,
-  capabilityMarker,
-  CAPABILITY_KERNELS,
-  conv2dSame,
-  conv2dFilterGrad,
-  conv2dInputGrad,
-  type Activation,
-  type BackendCapabilities,
-} from './ops/conv.js';
-export { gaussianLogDensity, klDiagonalGaussians, sampleGaussian } from './ops/gaussian.js';
 export { SeededRandom } from './ops/random.js';
-export { assertBackendReady } from './backend-ready.js';
-export { sumAll, sumOfSquares } from './ops/sum.js';
 export {
   AUTHORS_DEFAULTS,
   DEFAULT_IGNORE_LABEL,
-  expandConfig,
   type ProbUNetConfig,
   type ProbUNetModelConfig,
   type ProbUNetParts,
@@ -50,17 +39,7 @@ export {
   type ParameterCounts,
   type ProbUNetSampleOptions,
 } from './model/prob-unet.js';
-export {
-  canReadSync,
-  validateAnnotationsAsync,
-  validateImages,
-  validateImagesAsync,
-  validateLabels,
-  validateLabelsAsync,
-  type InputSpec,
-} from './spec/input.js';
-export { halfSquaredNorm, labelLogLikelihood, oneHotMasked } from './ops/loss.js';
-export { Adam, type AdamOptions, type PendingUpdate } from './training/adam.js';
+export type { InputSpec } from './spec/input.js';
 export { AUTHORS_SCHEDULE, learningRateAt, type PiecewiseSchedule } from './training/schedule.js';
 export { Trainer, type StepMetrics, type TrainBatch, type TrainerOptions, type TrainerState } from './training/trainer.js';
 export type { TrainableModel } from './spec/trainable-model.js';

@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { CAPABILITY_KERNELS } from '@probunet/core';
+import { CAPABILITY_KERNELS } from '@probunet/core/internal';
 import type { NativeKernels } from '@probunet/native';
 import { isF32, type KernelArgs } from './host.js';
 

@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { capabilityMarker } from '@probunet/core';
+import { capabilityMarker } from '@probunet/core/internal';
 import type { NativeKernels } from '@probunet/native';
 import { nativeFirst, type KernelFunc, type KernelHost } from '../native-kernels/host.js';
 import { COMPUTE_KERNELS, ELEMENTWISE_KERNELS, FUSED, LAYOUT_KERNELS } from '../native-kernels/table.js';

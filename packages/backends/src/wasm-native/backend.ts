@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { capabilityMarker } from '@probunet/core';
+import { capabilityMarker } from '@probunet/core/internal';
 import type { NativeKernels } from '@probunet/native';
 import { nativeFirst, type KernelFunc } from '../native-kernels/host.js';
 import { identity } from '../native-kernels/layout.js';
