@@ -107,7 +107,8 @@ export function tfjsCoreGradientsPlugin(): Plugin {
       });
       build.onLoad({ filter: /.*/, namespace: 'tfjs-core-public' }, (args) => {
         const rel = relative(coreDist, args.path);
-        if (rel in special) return { contents: special[rel], loader: 'js', resolveDir: coreDist };
+        const replacement = special[rel];
+        if (replacement !== undefined) return { contents: replacement, loader: 'js', resolveDir: coreDist };
         const names = exportNames(args.path);
         const contents = names && publicSource(names);
         if (contents) return { contents, loader: 'js', resolveDir: coreDist };
