@@ -5,6 +5,7 @@
 // PROBUNET_NATIVE_REQUIRED=1) makes a failed build an error; PROBUNET_NATIVE=off skips the build.
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, renameSync, writeFileSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { findNodeGyp, nodeDirArgs } from './node-gyp.mjs';
@@ -32,7 +33,9 @@ if (!gyp) {
   reason = 'node-gyp was not found (it ships with npm; or `npm i -D node-gyp`)';
 } else {
   const started = Date.now();
-  const r = spawnSync(process.execPath, [gyp, 'rebuild', ...nodeDirArgs()], { cwd: root, encoding: 'utf8', env: process.env });
+  // The sources are several translation units: compile them on every core the process may use.
+  const jobs = String(Math.max(1, availableParallelism()));
+  const r = spawnSync(process.execPath, [gyp, 'rebuild', `--jobs=${jobs}`, ...nodeDirArgs()], { cwd: root, encoding: 'utf8', env: process.env });
   log = `${r.stdout ?? ''}${r.stderr ?? ''}`;
   if (r.status === 0 && existsSync(join(root, 'build', 'Release', 'probunet_native.node'))) {
     record({ ok: true, seconds: (Date.now() - started) / 1000 });
