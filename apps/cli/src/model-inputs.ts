@@ -1,6 +1,6 @@
 import { access } from 'node:fs/promises';
 import * as tf from '@tensorflow/tfjs-core';
-import { ProbUNet, type CheckpointableModel, type RestoredCheckpoint } from '@probunet/core';
+import { hasLatentSpace, type CheckpointableModel, type LatentSpaceModel, type RestoredCheckpoint } from '@probunet/core';
 import { loadCheckpoint } from '@probunet/core/node';
 import { readPng, type DecodedPng } from '@probunet/datasets/node';
 import { UsageError } from './cli-errors.js';
@@ -12,9 +12,9 @@ export async function loadModelCheckpoint(path: string): Promise<RestoredCheckpo
   return loadCheckpoint(path, { registry: cliRegistry(), onWarning: (m) => process.stderr.write(`warning: ${m}\n`) });
 }
 
-/** The model as a Prob. U-Net, or a UsageError saying which type the checkpoint holds instead. */
-export function requireProbUNet(model: CheckpointableModel, path: string, what: string): ProbUNet {
-  if (model instanceof ProbUNet) return model;
+/** The model if it has a conditional latent space (the Prob. U-Net), or a UsageError saying which type the checkpoint holds instead. */
+export function requireLatentSpace(model: CheckpointableModel, path: string, what: string): LatentSpaceModel {
+  if (hasLatentSpace(model)) return model;
   throw new UsageError(`${path} holds a "${model.kind}" model; ${what} needs a prob-unet checkpoint (only the Prob. U-Net has a prior and a posterior)`);
 }
 

@@ -1,7 +1,6 @@
 import type { BackendName } from '@probunet/backends';
-import { DataParallelTrainer } from '@probunet/backends/node';
-import { ProbUNet, Trainer, type CheckpointableModel, type PiecewiseSchedule } from '@probunet/core';
-import { UsageError } from './cli-errors.js';
+import { createWorkerGradients, type PluginModule } from '@probunet/backends/node';
+import { Trainer, type CheckpointableModel, type PiecewiseSchedule, type SavedTrainerState } from '@probunet/core';
 
 /** How the CLI trains: the schedule, and in this thread (workers 0) or on data-parallel worker threads. */
 export interface TrainerSetup {
@@ -13,48 +12,38 @@ export interface TrainerSetup {
   backend: BackendName;
 }
 
-/**
- * Data-parallel training needs a Prob. U-Net built from @probunet/core's components: each worker
- * rebuilds the model from its config. Other types are refused before any work.
- */
-export function checkWorkersFit(model: CheckpointableModel, workers: number): void {
-  if (workers > 0 && !(model instanceof ProbUNet)) {
-    throw new UsageError(`--workers ${workers}: data-parallel training supports the prob-unet only (its workers rebuild the model from @probunet/core's components); this run trains a ${model.kind}: drop --workers (or --workers 0)`);
-  }
+/** The plugins data-parallel workers import to rebuild any model the CLI builds (cliRegistry's). */
+export const WORKER_PLUGINS: readonly PluginModule[] = [{ module: '@probunet/baselines', export: 'baselinesPlugin' }];
+
+/** A Trainer and what stops its gradient workers (nothing when it trains in this thread). */
+export interface TrainerRun {
+  trainer: Trainer<CheckpointableModel>;
+  /** Stops the workers and frees the Trainer's Adam moments; the model stays the caller's. */
+  close(): Promise<void>;
 }
 
 /**
- * A Trainer for `model`: new, or continuing `restored` (a checkpoint's trainer: its step, random
- * state and Adam moments carry over; `restored` is disposed). With `setup.workers` > 0 it is a
- * DataParallelTrainer, which must be `close()`d.
+ * A Trainer for `model`: new, or continuing `saved` (a checkpoint's trainer state: its step, random
+ * state, weight decay and Adam moments carry over; `setup.schedule` is the schedule from then on).
+ * With `setup.workers` > 0 its gradients come from that many worker threads.
  */
-export async function createTrainer(model: CheckpointableModel, setup: TrainerSetup, restored?: Trainer<CheckpointableModel>): Promise<Trainer<CheckpointableModel>> {
-  checkWorkersFit(model, setup.workers);
-  const options = {
-    learningRate: setup.schedule,
-    seed: setup.seed,
-    ...(restored ? { weightDecay: restored.weightDecay, adam: { beta1: restored.optimizer.beta1, beta2: restored.optimizer.beta2, epsilon: restored.optimizer.epsilon } } : {}),
-  };
-  const trainer =
+export async function createTrainer(model: CheckpointableModel, setup: TrainerSetup, saved?: SavedTrainerState): Promise<TrainerRun> {
+  const workers =
     setup.workers > 0
-      ? ((await DataParallelTrainer.create(model as ProbUNet, { ...options, workers: setup.workers, backend: setup.backend })) as Trainer<ProbUNet> as Trainer<CheckpointableModel>)
-      : new Trainer(model, options);
-  if (restored) {
-    try {
-      // restoreState copies the moments, so the old trainer can go.
-      trainer.restoreState(restored.getState(), restored.optimizer.stateTensors());
-    } catch (err) {
-      await closeTrainer(trainer);
-      trainer.dispose();
-      throw err;
-    } finally {
-      restored.dispose();
-    }
+      ? await createWorkerGradients(model, { workers: setup.workers, backend: setup.backend, plugins: WORKER_PLUGINS, ...(saved ? { weightDecay: saved.state.weightDecay } : {}) })
+      : undefined;
+  try {
+    const source = workers ? { gradientSource: workers } : {};
+    const trainer = saved ? Trainer.fromState(model, saved, { learningRate: setup.schedule, ...source }) : new Trainer(model, { learningRate: setup.schedule, seed: setup.seed, ...source });
+    return {
+      trainer,
+      close: async () => {
+        await workers?.close();
+        trainer.dispose();
+      },
+    };
+  } catch (err) {
+    await workers?.close();
+    throw err;
   }
-  return trainer;
-}
-
-/** Stops a DataParallelTrainer's workers; nothing for a plain Trainer. */
-export async function closeTrainer(trainer: Trainer<CheckpointableModel>): Promise<void> {
-  if (trainer instanceof DataParallelTrainer) await trainer.close();
 }

@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
-import type { ProbUNet } from '@probunet/core';
+import type { LatentSpaceModel } from '@probunet/core';
 
 /**
  * Per latent dimension, KL(q(z|x,y) ‖ p(z|x)) of the diagonal Gaussians, averaged over the batch:
@@ -7,7 +7,7 @@ import type { ProbUNet } from '@probunet/core';
  * trainer's own grader pick is not exposed), with the weights as they are after the step.
  * @param labels int32 [B,A,H,W]
  */
-export async function klPerDimension(model: ProbUNet, images: tf.Tensor4D, labels: tf.Tensor4D): Promise<number[]> {
+export async function klPerDimension(model: LatentSpaceModel, images: tf.Tensor4D, labels: tf.Tensor4D): Promise<number[]> {
   const first = tf.tidy(() => tf.squeeze(tf.slice(labels, [0, 0, 0, 0], [-1, 1, -1, -1]), [1]) as tf.Tensor3D);
   const p = model.priorDistribution(images);
   const q = model.posteriorDistribution(images, first);

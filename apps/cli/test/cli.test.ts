@@ -37,9 +37,8 @@ describe('probunet CLI', () => {
     expect(curve.match(/class="mark-line role-mark/g)).toHaveLength(2);
     expect(decode(await readFile(join(dir, 'training-curve.png'))).width).toBeGreaterThan(1000);
     const restored = await loadCheckpoint(join(dir, 'model.ckpt'));
-    expect(restored.trainer?.step).toBe(4);
+    expect(restored.trainerState?.state.step).toBe(4);
     restored.model.dispose();
-    restored.trainer?.dispose();
     expect(out).toMatch(/GED vs true distribution/);
     // The deterministic U-Net beside it: one answer, so its samples never differ.
     expect(report.baseline).toMatchObject({ model: 'deterministic-unet', steps: 4, sampleDiversity: 0 });

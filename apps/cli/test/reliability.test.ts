@@ -104,10 +104,9 @@ describe('probunet CLI reliability', () => {
     expect(beside[0]).toMatch(/^run\.incomplete-/);
     expect(await readdir(join(base, beside[0]!))).toEqual(['model.ckpt']);
     const partial = await loadCheckpoint(join(base, beside[0]!, 'model.ckpt'));
-    expect(partial.trainer!.step).toBeGreaterThanOrEqual(1);
-    expect(partial.trainer!.step).toBeLessThan(10000);
+    expect(partial.trainerState?.state.step).toBeGreaterThanOrEqual(1);
+    expect(partial.trainerState?.state.step).toBeLessThan(10000);
     partial.model.dispose();
-    partial.trainer!.dispose();
     expect(err).toMatch(/stopped at step \d+: checkpoint .*run\.incomplete-.*model\.ckpt; the earlier run in .*run is untouched/);
 
     // A completed re-run replaces the earlier run as a whole and leaves nothing beside it but the stopped one.

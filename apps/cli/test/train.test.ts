@@ -46,9 +46,8 @@ describe('probunet train', () => {
       expect(r.klPerDim!.every((v) => Number.isFinite(v) && v >= -1e-6)).toBe(true);
     }
     const restored = await loadCheckpoint(join(split, 'model.ckpt'));
-    expect(restored.trainer?.step).toBe(6);
+    expect(restored.trainerState?.state.step).toBe(6);
     restored.model.dispose();
-    restored.trainer?.dispose();
   }, 120_000);
 
   it('trains a baseline from a preset-free config and refuses an existing --out without --force', async () => {
@@ -78,9 +77,8 @@ describe('probunet train', () => {
     expect(r.code).toBe(1);
     expect(r.err).toMatch(/stopped at step 1: the update went non-finite/);
     const restored = await loadCheckpoint(join(out, 'model.ckpt'));
-    expect(restored.trainer?.step).toBe(0);
+    expect(restored.trainerState?.state.step).toBe(0);
     restored.model.dispose();
-    restored.trainer?.dispose();
     expect(JSON.parse(await readFile(join(out, 'run.json'), 'utf8')).status).toBe('non-finite');
   }, 60_000);
 
@@ -112,9 +110,8 @@ describe('probunet train', () => {
     expect(record.training.lr).toBe(1e-4);
     expect(record.training.lrChanges).toEqual([{ afterStep: 2, from: 1e-3, to: 1e-4 }]);
     const ckpt = await loadCheckpoint(join(run, 'model.ckpt'));
-    expect(ckpt.trainer!.schedule).toEqual({ boundaries: [2], values: [1e-3, 1e-4] });
+    expect(ckpt.trainerState!.state.schedule).toEqual({ boundaries: [2], values: [1e-3, 1e-4] });
     ckpt.model.dispose();
-    ckpt.trainer!.dispose();
     expect(await readFile(join(run, 'training-curve.svg'), 'utf8')).toContain('lr → 0.0001');
 
     // Resuming again with the rate in force (or none) changes nothing and records nothing.
@@ -125,7 +122,7 @@ describe('probunet train', () => {
     expect((await readLog(run)).at(-1)).toMatchObject({ step: 5, learningRate: 1e-4 });
   }, 120_000);
 
-  it('--workers 2 trains a prob-unet data-parallel: finite losses, a loadable checkpoint, resume; other models are refused', async () => {
+  it('--workers 2 trains a prob-unet data-parallel: finite losses, a loadable checkpoint, resume; a baseline trains data-parallel too', async () => {
     const root = await tempDir('train-workers');
     const model = join(root, 'model.json');
     await writeFile(model, JSON.stringify(TINY_PROB_UNET));
@@ -145,9 +142,8 @@ describe('probunet train', () => {
     for (const l of log) expect(Number.isFinite(l.loss) && l.loss > 0 && Object.values(l.terms).every(Number.isFinite)).toBe(true);
     expect(JSON.parse(await readFile(join(run, 'run.json'), 'utf8'))).toMatchObject({ status: 'interrupted', step: 3, training: { workers: 2 } });
     const ckpt = await loadCheckpoint(join(run, 'model.ckpt'));
-    expect(ckpt.trainer!.step).toBe(3);
+    expect(ckpt.trainerState?.state.step).toBe(3);
     ckpt.model.dispose();
-    ckpt.trainer!.dispose();
 
     // Resume continues with the run's 2 workers.
     const b = await runCli(['train', '--resume', run, '--backend', 'cpu']);
@@ -157,9 +153,13 @@ describe('probunet train', () => {
 
     const heads = join(root, 'm-heads.json');
     await writeFile(heads, JSON.stringify({ type: 'm-heads', inputChannels: 1, numClasses: 2, channels: [4, 8], convsPerBlock: 1, heads: 2 }));
-    const refused = await runCli(['train', '--model', heads, ...DATA, '--steps', '1', '--workers', '2', '--out', join(root, 'heads')]);
-    expect(refused.code).toBe(2);
-    expect(refused.err).toMatch(/--workers 2: data-parallel training supports the prob-unet only .* this run trains a m-heads: drop --workers/);
-    expect((await readdir(root)).sort()).toEqual(['m-heads.json', 'model.json', 'run']);
+    // Every model type trains data-parallel: the workers rebuild it through the baselines plugin.
+    const c = await runCli(['train', '--model', heads, ...DATA, '--steps', '2', '--workers', '2', '--out', join(root, 'heads')]);
+    expect(c.code, c.err).toBe(0);
+    expect(c.err).toMatch(/training m-heads: .*2 data-parallel worker threads/);
+    const headsLog = await readLog(join(root, 'heads'));
+    expect(headsLog.map((l) => l.step)).toEqual([1, 2]);
+    for (const l of headsLog) expect(Number.isFinite(l.loss)).toBe(true);
+    expect((await readdir(root)).sort()).toEqual(['heads', 'm-heads.json', 'model.json', 'run']);
   }, 120_000);
 });

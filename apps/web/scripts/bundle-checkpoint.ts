@@ -14,8 +14,7 @@ if (!from || !to) {
   process.exit(2);
 }
 await initBackend('cpu');
-const { model, trainer, header } = await loadCheckpoint(from, { registry: createRegistry([corePlugin, baselinesPlugin]) });
+const { model, header } = await loadCheckpoint(from, { registry: createRegistry([corePlugin, baselinesPlugin]) });
 await saveCheckpoint(to, model, undefined, { ...header.meta, bundledFrom: `${from} at step ${header.trainer?.step ?? 'unknown'}` });
-trainer?.dispose();
 model.dispose();
 process.stdout.write(`${to}: ${modelTypeOf(header.model)} without training state\n`);

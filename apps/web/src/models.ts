@@ -58,7 +58,6 @@ const registry = createRegistry([corePlugin, baselinesPlugin]);
 export function restoreModel(bytes: Uint8Array, name: string, accept: (type: string) => string | null, onProgress: Progress): LoadedModel {
   onProgress('checking', bytes.byteLength, bytes.byteLength);
   const restored = restoreCheckpoint(bytes, { source: name, registry });
-  restored.trainer?.dispose();
   const type = modelTypeOf(restored.header.model) ?? 'unknown';
   const refusal = accept(type);
   if (refusal) {

@@ -5,7 +5,7 @@ import { createProbUNet, DisposedError, NonFiniteLossError, Trainer, type ProbUN
 import { relativeL2Error, tolerance } from '@probunet/core/testing';
 import { afterAll, describe, expect, it } from 'vitest';
 import { initBackend, type BackendName } from '../src/index.js';
-import { DataParallelTrainer } from '../src/node/index.js';
+import { createWorkerGradients } from '../src/node/index.js';
 
 const tiny = { inputChannels: 1, numClasses: 2, channels: [2, 4, 4], convsPerBlock: 1, latentDim: 2, num1x1Convs: 1, seed: 3 };
 
@@ -65,16 +65,18 @@ describe('non-square images train on every backend (tfjs-backend-cpu 4.22 swaps 
   });
 });
 
-describe('DataParallelTrainer: a fault never replaces good state', () => {
+describe('worker gradients: a fault never replaces good state', () => {
   it('rejects a learning rate of 1e39 without touching weights, moments, step or RNG; errors after close', async () => {
     const model = createProbUNet(tiny);
-    const good = await DataParallelTrainer.create(model, { workers: 1, backend: 'cpu', learningRate: 1e-3, seed: 2 });
+    const goodWorkers = await createWorkerGradients(model, { workers: 1, backend: 'cpu' });
+    const good = new Trainer(model, { learningRate: 1e-3, seed: 2, gradientSource: goodWorkers });
     const b = batch(8, 16, 5);
     try {
       await good.trainStep(b); // non-square through a cpu worker too
       const state = good.getState();
       const w = await flat(model);
-      const bad = await DataParallelTrainer.create(model, { workers: 1, backend: 'cpu', learningRate: 1e39, seed: 2 });
+      const badWorkers = await createWorkerGradients(model, { workers: 1, backend: 'cpu' });
+      const bad = new Trainer(model, { learningRate: 1e39, seed: 2, gradientSource: badWorkers });
       try {
         bad.restoreState(state, good.optimizer.stateTensors());
         const pick = ({ step, rngState, adam }: typeof state) => ({ step, rngState, adam });
@@ -82,12 +84,12 @@ describe('DataParallelTrainer: a fault never replaces good state', () => {
         expect(pick(bad.getState())).toEqual(pick(state));
         expect(await flat(model)).toEqual(w);
       } finally {
-        await bad.close();
+        await badWorkers.close();
         bad.dispose();
       }
       expect((await good.trainStep(b)).step).toBe(2);
     } finally {
-      await good.close();
+      await goodWorkers.close();
     }
     await expect(good.trainStep(b)).rejects.toThrow(DisposedError);
     good.dispose();

@@ -77,7 +77,7 @@ describe('checkpoint files of every model type', () => {
     const b = restored.model.sample(images, 5, { seed: 8 });
     try {
       expect(restored.model.kind).toBe(type);
-      expect(restored.trainer?.step).toBe(1);
+      expect(restored.trainerState?.state.step).toBe(1);
       expect(Array.from(b.dataSync())).toEqual(Array.from(a.dataSync()));
       const other = type === 'm-heads' ? 'unet-ensemble' : 'm-heads';
       await expect(loadCheckpoint(path, { registry, expectedType: other })).rejects.toThrow(
@@ -89,7 +89,6 @@ describe('checkpoint files of every model type', () => {
     } finally {
       tf.dispose([images, labels, a, b]);
       restored.model.dispose();
-      restored.trainer?.dispose();
       trainer.dispose();
       model.dispose();
     }

@@ -1,7 +1,6 @@
 import {
   ConfigError,
   corePlugin,
-  createProbUNet,
   createRegistry,
   modelTypeOf,
   type CheckpointableModel,
@@ -89,9 +88,6 @@ export function createModel(config: ModelConfig | ModelConfigByType[ModelType], 
   if (type === undefined) {
     throw new ConfigError(`a model config needs a "type": one of ${MODEL_TYPES.join(', ')}; got ${JSON.stringify(config)}`);
   }
-  if (type === 'prob-unet') {
-    const { type: _type, ...rest } = config as { type?: string };
-    return createProbUNet(rest as ProbUNetConfig | ProbUNetModelConfig, { registry });
-  }
+  // One door: the Prob. U-Net is the core plugin's `prob-unet` model, built like the baselines.
   return registry.createModel({ ...config, type });
 }

@@ -19,7 +19,7 @@ export { DownPath } from './components/down-path.js';
 export { UNetEncoder, type UNetEncoderConfig, type UNetEncoderOptions } from './components/unet-encoder.js';
 export { ConvGaussian, type ConvGaussianConfig, type ConvGaussianOptions } from './components/conv-gaussian.js';
 export { TileConcatFusion, type TileConcatFusionConfig, type TileConcatFusionOptions } from './components/fusion-head.js';
-export { componentFactory, corePlugin, createRegistry, type ComponentFactory, type ModelFactory, type ProbUNetPlugin, type Registry } from './registry.js';
+export { componentFactory, corePlugin, createRegistry, type ComponentFactory, type ModelFactory, type ParameterShapes, type ParameterShapesFactory, type ProbUNetPlugin, type Registry } from './registry.js';
 export { SeededRandom } from './ops/random.js';
 export {
   AUTHORS_DEFAULTS,
@@ -30,6 +30,7 @@ export {
 } from './model/config.js';
 export { createProbUNet, type CreateOptions } from './model/create.js';
 export { modelTypeOf, type CheckpointableModel, type ModelConfig, type TypedModelConfig } from './model/checkpointable.js';
+export { hasLatentSpace, LATENT_SPACE_METHODS, type LatentSpaceModel } from './model/latent-space.js';
 export {
   ProbUNet,
   type AnnotationScore,
@@ -41,10 +42,11 @@ export {
 } from './model/prob-unet.js';
 export type { InputSpec } from './spec/input.js';
 export { AUTHORS_SCHEDULE, learningRateAt, type PiecewiseSchedule } from './training/schedule.js';
-export { Trainer, type StepMetrics, type TrainBatch, type TrainerOptions, type TrainerState } from './training/trainer.js';
+export { Trainer, type ResumeOptions, type SavedTrainerState, type StepMetrics, type TrainBatch, type TrainerOptions, type TrainerState } from './training/trainer.js';
 export type { TrainableModel } from './spec/trainable-model.js';
 export type { GradientResult, GradientSource } from './spec/gradient-source.js';
 export { ModelGradients } from './training/model-gradients.js';
+export { fit, type FitOptions, type FitResult, type FitStop } from './training/fit.js';
 export {
   DEFAULT_MAX_PARAMETERS,
   decodeCheckpoint,

@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
+import { augmentExample, type AugmentOptions } from './augment.js';
 import type { Example, IndexedDataset } from './example.js';
 import { SeededRandom } from '@probunet/core/random';
 
@@ -10,21 +11,52 @@ export interface BatchOptions {
   epochs?: number;
   /** Drop a last batch smaller than batchSize. Default false. */
   dropRemainder?: boolean;
+  /**
+   * Start at this batch (0-based, counted across epochs): a run resumed at step s yields exactly the
+   * batches an uninterrupted run would from its step s on, without reading the skipped ones. Default 0.
+   */
+  startStep?: number;
+  /**
+   * Augment example i in epoch e with `SeededRandom.derive(seed, 7, i, e)`: a function of the
+   * example and the epoch only, so a resumed run sees the same augmented data.
+   */
+  augment?: { options: AugmentOptions; seed: number };
 }
 
 /** Groups an indexed dataset into batches of examples, optionally shuffled anew each epoch. */
 export async function* batches(dataset: IndexedDataset, options: BatchOptions): AsyncGenerator<Example[]> {
-  const { batchSize, shuffleSeed, epochs = 1, dropRemainder = false } = options;
+  const { batchSize, shuffleSeed, epochs = 1, dropRemainder = false, startStep = 0, augment } = options;
   if (!Number.isInteger(batchSize) || batchSize < 1) throw new RangeError(`batchSize must be a positive integer, got ${batchSize}`);
-  for (let epoch = 0; epoch < epochs; epoch++) {
+  if (!Number.isInteger(startStep) || startStep < 0) throw new RangeError(`startStep must be an integer ≥ 0, got ${startStep}`);
+  const perEpoch = dropRemainder ? Math.floor(dataset.length / batchSize) : Math.ceil(dataset.length / batchSize);
+  if (perEpoch === 0) {
+    if (dataset.length > 0 && epochs > 0) {
+      throw new RangeError(`batchSize ${batchSize} is larger than the ${dataset.length} examples and dropRemainder is set: no batch is whole; lower batchSize`);
+    }
+    return;
+  }
+  const load = async (i: number, epoch: number): Promise<Example> => {
+    const ex = await dataset.get(i);
+    return augment ? augmentExample(ex, SeededRandom.derive(augment.seed, 7, i, epoch), augment.options) : ex;
+  };
+  for (let epoch = Math.floor(startStep / perEpoch); epoch < epochs; epoch++) {
     const order = Array.from({ length: dataset.length }, (_, i) => i);
     if (shuffleSeed !== undefined) SeededRandom.derive(shuffleSeed, 3, epoch).shuffle(order);
-    for (let start = 0; start < order.length; start += batchSize) {
-      const idx = order.slice(start, start + batchSize);
-      if (idx.length < batchSize && dropRemainder) break;
-      yield await Promise.all(idx.map((i) => dataset.get(i)));
+    const first = epoch === Math.floor(startStep / perEpoch) ? startStep % perEpoch : 0;
+    for (let k = first; k < perEpoch; k++) {
+      const idx = order.slice(k * batchSize, (k + 1) * batchSize);
+      yield await Promise.all(idx.map((i) => load(i, epoch)));
     }
   }
+}
+
+/**
+ * Stacks each batch of examples into tensors (see `toTensors`) when the consumer asks for it, so
+ * that a consumer that stops early (`fit` reaching its step count) leaves no tensor behind. The
+ * consumer owns each yielded pair.
+ */
+export async function* tensorBatches(source: AsyncIterable<Example[]>): AsyncGenerator<{ images: tf.Tensor4D; labels: tf.Tensor4D }> {
+  for await (const examples of source) yield toTensors(examples);
 }
 
 /**

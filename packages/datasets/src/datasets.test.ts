@@ -97,6 +97,29 @@ describe('batching', () => {
     expect(epoch1).not.toEqual(epoch2);
   });
 
+  it.each([
+    ['whole batches', true, 0, 7],
+    ['with a last partial batch', false, 0, 5],
+    ['augmented, whole batches', true, 1, 4],
+  ] as const)('startStep s yields exactly the batches from s on of a run from 0 (%s), reading none of the skipped', async (_name, dropRemainder, augmentSeed, s) => {
+    const ds = createSyntheticLidc({ count: 10, size: 32 });
+    const augment = augmentSeed ? { augment: { options: { mirror: true, rotationDegrees: 10 }, seed: augmentSeed } } : {};
+    const read: number[] = [];
+    const counting = Object.create(ds, { get: { value: (i: number) => (read.push(i), ds.get(i)) } }) as typeof ds;
+    const take = async (startStep: number, n: number, source = ds) => {
+      const out: Array<{ ids: string[]; pixels: number[] }> = [];
+      for await (const b of batches(source, { batchSize: 4, shuffleSeed: 7, epochs: Infinity, dropRemainder, startStep, ...augment })) {
+        out.push({ ids: b.map((e) => e.id), pixels: b.map((e) => Array.from(e.image).reduce((x, y) => x + y, 0)) });
+        if (out.length === n) break;
+      }
+      return out;
+    };
+    const straight = await take(0, s + 4);
+    const resumed = await take(s, 4, counting);
+    expect(resumed).toEqual(straight.slice(s));
+    expect(read).toHaveLength(resumed.reduce((n, b) => n + b.ids.length, 0)); // the skipped batches are never read
+  });
+
   it('prefetch keeps order', async () => {
     async function* gen() {
       for (let i = 0; i < 5; i++) yield i;

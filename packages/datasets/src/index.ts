@@ -1,5 +1,5 @@
 export { indexedDataset, sampleFromDistribution, type Dataset, type DatasetSpec, type Example, type IndexedDataset, type Mode } from './example.js';
-export { batches, prefetch, toTensors, type BatchOptions } from './batching.js';
+export { batches, prefetch, tensorBatches, toTensors, type BatchOptions } from './batching.js';
 export { createSyntheticLidc, DEFAULT_LESION_MODES, type LesionMode, type SyntheticLidcOptions } from './synthetic/lidc-like.js';
 export { createSyntheticCityscapes, type SyntheticCityscapesOptions } from './synthetic/cityscapes-like.js';
 export { IMPLAUSIBLE_KINDS, type ImplausibleKind } from './synthetic/implausible-grader.js';

@@ -1,18 +1,17 @@
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import * as tf from '@tensorflow/tfjs-core';
 import { availableParallelism } from 'node:os';
 import { formatBackendReport, initBackend, type BackendPreference } from '@probunet/backends';
-import { DataParallelTrainer } from '@probunet/backends/node';
 import { createModel } from '@probunet/baselines';
-import { ConfigError, NonFiniteLossError, Trainer, createProbUNet, type StepMetrics } from '@probunet/core';
+import { ConfigError, Trainer, createProbUNet, fit, type FitResult } from '@probunet/core';
 import { saveCheckpoint, writeFileAtomic } from '@probunet/core/node';
-import { batches, createSyntheticLidc, prefetch, toTensors, type Example } from '@probunet/datasets';
+import { batches, createSyntheticLidc, prefetch, tensorBatches, type Example } from '@probunet/datasets';
 import { evaluateSampler } from '@probunet/evaluation';
 import { sampleGridFigure, writeFigure } from '../figures/evaluation-figures.js';
 import { trainingCurveFigure } from '../figures/training-curve.js';
 import { Progress, formatSeconds } from '../progress.js';
 import { createOutputFolder } from '../output-folder.js';
+import { createTrainer } from '../trainer-setup.js';
 
 export const DEMO_HELP = `probunet demo — train a Probabilistic U-Net on the embedded synthetic LIDC-like data, then
 sample it and score the samples against the data's exact distribution; a deterministic U-Net trained
@@ -103,7 +102,8 @@ export async function demo(argv: string[]): Promise<number> {
   // without the native kernels (which then run one thread per worker; docs/benchmarks.md).
   const perCore = report.selected === 'wasm' || report.selected === 'wasm-native';
   const workers = values.workers !== undefined ? int('workers', 0) : perCore && availableParallelism() > 1 ? availableParallelism() : 0;
-  const trainer = workers > 0 ? await DataParallelTrainer.create(model, { ...trainerOptions, workers, backend: report.selected }) : new Trainer(model, trainerOptions);
+  const training = await createTrainer(model, { schedule: trainerOptions.learningRate, seed, workers, backend: report.selected });
+  const { trainer } = training;
   process.stderr.write(workers > 0 ? `training: ${workers} data-parallel worker threads (${report.selected})\n` : `training: in this thread (${report.selected})\n`);
   const counts = model.parameterCounts();
   process.stderr.write(`model: ${counts.total.toLocaleString('en')} parameters (U-Net ${counts.unet.toLocaleString('en')}, prior ${counts.prior.toLocaleString('en')}, posterior ${counts.posterior.toLocaleString('en')}, fusion ${counts.fusion.toLocaleString('en')})\n`);
@@ -114,62 +114,55 @@ export async function demo(argv: string[]): Promise<number> {
   const history: Array<{ step: number; loss: number; reconstruction: number; kl: number }> = [];
   const progress = new Progress(steps, 'train');
   const t0 = performance.now();
-  let last: StepMetrics | undefined;
-  const stream = prefetch(batches(train, { batchSize, shuffleSeed: seed, epochs: Infinity, dropRemainder: true }), 2);
+  const stream = tensorBatches(prefetch(batches(train, { batchSize, shuffleSeed: seed, epochs: Infinity, dropRemainder: true }), 2));
   const meta = () => ({ command: 'probunet demo', data: train.name, modelConfig });
   // Ctrl-C: finish the step under way, save a checkpoint into this run's folder, stop. A second
   // Ctrl-C quits at once (the folder then holds the last periodic checkpoint, if any).
-  let interrupted = false;
+  const stop = new AbortController();
   const onSigint = () => {
-    if (interrupted) process.exit(130);
-    interrupted = true;
+    if (stop.signal.aborted) process.exit(130);
+    stop.abort();
     process.stderr.write('\nCtrl-C: stopping after this step and saving a checkpoint (Ctrl-C again quits at once)\n');
   };
   process.on('SIGINT', onSigint);
-  const stopWithCheckpoint = async (why: string): Promise<number> => {
-    if (trainer.step > 0) await saveCheckpoint(ckpt, model, trainer, { ...meta(), step: trainer.step, stopped: why });
-    else await run.discardIfEmpty();
-    const where = trainer.step > 0 ? await run.keepPartial() : undefined;
-    model.dispose();
-    trainer.dispose();
-    const earlier = run.replaces ? `; the earlier run in ${out} is untouched` : '';
-    process.stderr.write(where ? `stopped at step ${trainer.step}: checkpoint ${join(where, 'model.ckpt')}${earlier}\n` : `stopped before the first step; nothing saved${earlier}\n`);
-    return why === 'interrupted' ? 130 : 1;
-  };
+  const STOPPED = { aborted: 'interrupted', 'non-finite': 'non-finite loss' } as const;
+  let fitted: FitResult;
   try {
-    for await (const examples of stream) {
-      const { images, labels } = toTensors(examples);
-      try {
-        last = await trainer.trainStep({ images, labels });
-      } finally {
-        tf.dispose([images, labels]);
-      }
-      history.push({ step: last.step, loss: last.loss, reconstruction: last.terms.reconstruction!, kl: last.terms.kl! });
-      if (last.step % 50 === 0 || last.step === steps) {
-        const ms = (performance.now() - t0) / last.step;
-        progress.update(last.step, `loss ${last.loss.toFixed(1)}  rec ${last.terms.reconstruction!.toFixed(1)}  kl ${last.terms.kl!.toFixed(2)}  ${ms.toFixed(0)} ms/step`);
-      }
-      if (last.step % 250 === 0 && last.step < steps) await saveCheckpoint(ckpt, model, trainer, { ...meta(), step: last.step });
-      // Let signals in: on some backends a step settles in microtasks alone, which would starve them.
-      await new Promise((resolve) => setImmediate(resolve));
-      if (last.step >= steps || interrupted) break;
-    }
+    fitted = await fit(trainer, stream, {
+      steps,
+      signal: stop.signal,
+      saveEvery: 250,
+      onStep: (m) => {
+        history.push({ step: m.step, loss: m.loss, reconstruction: m.terms.reconstruction!, kl: m.terms.kl! });
+        if (m.step % 50 === 0 || m.step === steps) {
+          const ms = (performance.now() - t0) / m.step;
+          progress.update(m.step, `loss ${m.loss.toFixed(1)}  rec ${m.terms.reconstruction!.toFixed(1)}  kl ${m.terms.kl!.toFixed(2)}  ${ms.toFixed(0)} ms/step`);
+        }
+      },
+      checkpoint: async (reason) => {
+        const why = reason === 'aborted' || reason === 'non-finite' ? { stopped: STOPPED[reason] } : {};
+        if (trainer.step > 0) await saveCheckpoint(ckpt, model, trainer, { ...meta(), step: trainer.step, ...why });
+      },
+    });
   } catch (err) {
-    if (trainer instanceof DataParallelTrainer) await trainer.close();
-    if (err instanceof NonFiniteLossError) {
-      // The trainer applied no update for the bad step: its state is the last good one.
-      process.stderr.write(`training stopped: ${err.message}\n`);
-      return stopWithCheckpoint('non-finite loss');
-    }
+    await training.close();
     await run.discardIfEmpty();
     throw err;
   } finally {
     process.off('SIGINT', onSigint);
   }
-  if (trainer instanceof DataParallelTrainer) await trainer.close();
-  if (interrupted) return stopWithCheckpoint('interrupted');
+  await training.close();
+  const last = fitted.last;
+  if (fitted.stopped === 'aborted' || fitted.stopped === 'non-finite') {
+    // After a non-finite step the trainer applied no update: the checkpoint is the last good state.
+    if (fitted.error) process.stderr.write(`training stopped: ${fitted.error.message}\n`);
+    const where = trainer.step > 0 ? await run.keepPartial() : (await run.discardIfEmpty(), undefined);
+    model.dispose();
+    const earlier = run.replaces ? `; the earlier run in ${out} is untouched` : '';
+    process.stderr.write(where ? `stopped at step ${trainer.step}: checkpoint ${join(where, 'model.ckpt')}${earlier}\n` : `stopped before the first step; nothing saved${earlier}\n`);
+    return fitted.stopped === 'aborted' ? 130 : 1;
+  }
   const trainSeconds = (performance.now() - t0) / 1000;
-  await saveCheckpoint(ckpt, model, trainer, { ...meta(), step: trainer.step });
   process.stderr.write(`trained ${steps} steps in ${formatSeconds(trainSeconds)}; checkpoint ${join(out, 'model.ckpt')} once the run completes\n`);
 
   process.stderr.write(`evaluating: ${n} samples for each of ${test.length} test images…\n`);
@@ -193,17 +186,13 @@ export async function demo(argv: string[]): Promise<number> {
     const detProgress = new Progress(steps, 'baseline');
     const tb = performance.now();
     try {
-      for await (const examples of prefetch(batches(train, { batchSize, shuffleSeed: seed, epochs: Infinity, dropRemainder: true }), 2)) {
-        const { images, labels } = toTensors(examples);
-        let m: StepMetrics;
-        try {
-          m = await detTrainer.trainStep({ images, labels });
-        } finally {
-          tf.dispose([images, labels]);
-        }
-        if (m.step % 50 === 0 || m.step === steps) detProgress.update(m.step, `deterministic U-Net  loss ${m.loss.toFixed(1)}`);
-        if (m.step >= steps) break;
-      }
+      const detStream = tensorBatches(prefetch(batches(train, { batchSize, shuffleSeed: seed, epochs: Infinity, dropRemainder: true }), 2));
+      await fit(detTrainer, detStream, {
+        steps,
+        onStep: (m) => {
+          if (m.step % 50 === 0 || m.step === steps) detProgress.update(m.step, `deterministic U-Net  loss ${m.loss.toFixed(1)}`);
+        },
+      });
       const d = (await evaluateSampler(det, test, { sampleCounts: [n], seed: seed + 17, split: 'test' })).bySampleCount[0]!.metrics;
       baseline = {
         model: 'deterministic-unet',
@@ -257,7 +246,6 @@ export async function demo(argv: string[]): Promise<number> {
   );
   await writeFigure(dir, 'training-curve', curve);
   model.dispose();
-  trainer.dispose();
   await run.commit();
 
   const e = result.evaluation;

@@ -4,7 +4,7 @@ import { writeFileAtomic } from '@probunet/core/node';
 import { COMMON_OPTIONS, defineCommand } from '../cli-errors.js';
 import { overlayImage } from '../figures/colour.js';
 import { labelledGridFigure } from '../figures/labelled-grid.js';
-import { loadModelCheckpoint, readModelImage, requireProbUNet } from '../model-inputs.js';
+import { loadModelCheckpoint, readModelImage, requireLatentSpace } from '../model-inputs.js';
 import { integerOption, positiveNumberOption, requiredOption } from '../option-values.js';
 import { UsageError } from '../cli-errors.js';
 import { access } from 'node:fs/promises';
@@ -50,7 +50,7 @@ export const latent = defineCommand('latent', LATENT_HELP, OPTIONS, async (value
   await initBackend((values.backend ?? 'auto') as BackendPreference);
   const { model } = await loadModelCheckpoint(checkpoint);
   try {
-    const net = requireProbUNet(model, checkpoint, 'latent');
+    const net = requireLatentSpace(model, checkpoint, 'latent');
     const { tensor, png } = await readModelImage(imagePath, net);
     const image = (await tensor.data()) as Float32Array;
     const walk = net.latentTraversal(tensor, { steps, range });

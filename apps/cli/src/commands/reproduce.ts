@@ -1,18 +1,17 @@
 import { basename, join } from 'node:path';
 import { availableParallelism, cpus, totalmem } from 'node:os';
-import * as tf from '@tensorflow/tfjs-core';
 import { formatBackendReport, initBackend, type BackendName, type BackendPreference } from '@probunet/backends';
 import { createModel, type ModelType } from '@probunet/baselines';
-import { NonFiniteLossError, ProbUNet, type CheckpointableModel, type ModelConfig, type StepMetrics } from '@probunet/core';
+import { fit, hasLatentSpace, type CheckpointableModel, type FitResult, type ModelConfig } from '@probunet/core';
 import { writeFileAtomic } from '@probunet/core/node';
-import { batches, prefetch, toTensors } from '@probunet/datasets';
+import { batches, prefetch, tensorBatches } from '@probunet/datasets';
 import { assessAnnotations, evaluateSampler, type Evaluation } from '@probunet/evaluation';
 import { COMMON_OPTIONS, UsageError, defineCommand } from '../cli-errors.js';
 import { CITYSCAPES_CLASSES, calibrationFigure, gedVersusSamplesFigure, modeFrequencyFigure, sampleGridFigure, writeFigure, type SampleGridRow } from '../figures/evaluation-figures.js';
 import { choiceOption, integerOption, requiredOption } from '../option-values.js';
 import { createOutputFolder } from '../output-folder.js';
 import { Progress, formatSeconds } from '../progress.js';
-import { closeTrainer, createTrainer } from '../trainer-setup.js';
+import { createTrainer } from '../trainer-setup.js';
 import { BUDGETS, TASKS, modelConfigOf, openStudyData, studyPlan, type StudyPlan } from './reproduce-plan.js';
 import { orderingChecks, renderMarkdown, scoreAssessment, targets, type AssessmentResult, type ModelResult, type ReportHeader } from './reproduce-report.js';
 
@@ -42,8 +41,8 @@ Options:
   --out DIR            output folder (refused if it exists, unless --force; written atomically)
   --seed N             seed of data, initialisation, training and sampling (default 0)
   --backend NAME       auto | native | wasm-native | wasm | cpu | webgpu (default auto)
-  --workers N          data-parallel worker threads for the Prob. U-Net's training (default 0: in
-                       this thread; the baselines always train in this thread)
+  --workers N          data-parallel worker threads for every model's training (default 0: in
+                       this thread)
   --steps N            override the budget's training steps (every model)
   --batch N            override the batch size (default 8)
   --train-images N     override the number of training images
@@ -95,7 +94,7 @@ export const reproduce = defineCommand('reproduce', REPRODUCE_HELP, OPTIONS, asy
       task,
       budget,
       seed,
-      backend: `${report.selected} (tfjs '${report.tfBackend}', ${report.threads ?? 1} thread${report.threads === 1 ? '' : 's'})${workers > 0 ? `; Prob. U-Net on ${workers} data-parallel workers` : ''}`,
+      backend: `${report.selected} (tfjs '${report.tfBackend}', ${report.threads ?? 1} thread${report.threads === 1 ? '' : 's'})${workers > 0 ? `; trained on ${workers} data-parallel workers` : ''}`,
       machine: { cores: availableParallelism(), cpu: cpus()[0]?.model.trim() ?? 'unknown', memoryGiB: Math.round(totalmem() / 2 ** 30), platform: `${process.platform}-${process.arch}`, node: process.versions.node },
       started: started.toISOString(),
       seconds: 0,
@@ -177,7 +176,7 @@ async function runStudy(plan: StudyPlan, workers: number, backend: string): Prom
       });
       study.evaluations.push({ type, evaluation });
       study.grids.push({ type, rows });
-      if (model instanceof ProbUNet) {
+      if (hasLatentSpace(model)) {
         for (const kind of plan.evaluation.implausibleKinds) {
           const data = openStudyData(plan, 'test', kind);
           const ta = performance.now();
@@ -200,43 +199,36 @@ async function runStudy(plan: StudyPlan, workers: number, backend: string): Prom
 
 async function trainModel(model: CheckpointableModel, label: string, plan: StudyPlan, train: ReturnType<typeof openStudyData>, workers: number, backend: string): Promise<ModelResult['training']> {
   const t = plan.training;
-  // Data-parallel workers rebuild a Prob. U-Net from its config; the baselines train in this thread.
-  const trainer = await createTrainer(model, { schedule: t.learningRate, seed: plan.seed, workers: model instanceof ProbUNet ? workers : 0, backend: backend as BackendName });
+  const { trainer, close } = await createTrainer(model, { schedule: t.learningRate, seed: plan.seed, workers, backend: backend as BackendName });
   const progress = new Progress(t.steps, `train ${label}`);
   const every = Math.max(1, Math.round(t.steps / 20));
   const t0 = performance.now();
   let afterFirst = 0;
-  let last: StepMetrics | undefined;
-  let stoppedEarly: string | null = null;
+  let result: FitResult;
   try {
-    for await (const examples of prefetch(batches(train, { batchSize: t.batch, shuffleSeed: plan.seed, epochs: Infinity, dropRemainder: true }), 2)) {
-      const { images, labels } = toTensors(examples);
-      try {
-        last = await trainer.trainStep({ images, labels });
-      } finally {
-        tf.dispose([images, labels]);
-      }
-      if (last.step === 1) afterFirst = performance.now();
-      if (last.step % every === 0 || last.step === t.steps) {
-        const terms = Object.entries(last.terms).map(([k, v]) => `${k} ${v.toFixed(2)}`).join('  ');
-        progress.update(last.step, `loss ${last.loss.toFixed(2)}  ${terms}`);
-      }
-      if (last.step >= t.steps) break;
-    }
+    result = await fit(trainer, tensorBatches(prefetch(batches(train, { batchSize: t.batch, shuffleSeed: plan.seed, epochs: Infinity, dropRemainder: true }), 2)), {
+      steps: t.steps,
+      onStep: (m) => {
+        if (m.step === 1) afterFirst = performance.now();
+        if (m.step % every === 0 || m.step === t.steps) {
+          const terms = Object.entries(m.terms).map(([k, v]) => `${k} ${v.toFixed(2)}`).join('  ');
+          progress.update(m.step, `loss ${m.loss.toFixed(2)}  ${terms}`);
+        }
+      },
+    });
   } catch (err) {
-    if (!(err instanceof NonFiniteLossError)) throw err;
-    // The trainer rejected the step and kept the last good weights: evaluate those, and say so.
-    stoppedEarly = `stopped at step ${err.step}: non-finite loss`;
-    process.stderr.write(`train ${label}: ${stoppedEarly}; evaluating the last good weights\n`);
-  } finally {
-    await closeTrainer(trainer);
+    await close();
+    throw err;
   }
   const end = performance.now();
   const steps = trainer.step;
   const weightDecay = trainer.weightDecay;
-  trainer.dispose();
+  await close();
+  // The trainer rejected a non-finite step and kept the last good weights: evaluate those, and say so.
+  const stoppedEarly = result.error ? `stopped at step ${result.error.step}: non-finite loss` : null;
+  if (stoppedEarly) process.stderr.write(`train ${label}: ${stoppedEarly}; evaluating the last good weights\n`);
   // The first step includes kernel compilation and warm-up: the pace is measured after it.
-  return { steps, weightDecay, seconds: (end - t0) / 1000, msPerStep: steps > 1 ? (end - afterFirst) / (steps - 1) : end - t0, finalLoss: last?.loss ?? NaN, stoppedEarly };
+  return { steps, weightDecay, seconds: (end - t0) / 1000, msPerStep: steps > 1 ? (end - afterFirst) / (steps - 1) : end - t0, finalLoss: result.last?.loss ?? NaN, stoppedEarly };
 }
 
 async function writeFigures(dir: string, plan: StudyPlan, evaluations: Study['evaluations'], grids: Study['grids']): Promise<string[]> {

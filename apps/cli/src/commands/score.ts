@@ -6,7 +6,7 @@ import { assessAnnotations } from '@probunet/evaluation';
 import { UsageError, defineCommand, type CommandValues } from '../cli-errors.js';
 import { DATA_OPTIONS, DATA_SOURCES, dataSourceOptions, openDataSource } from '../dataset-source.js';
 import { createOutputFolder } from '../output-folder.js';
-import { loadModelCheckpoint, readAnnotation, readModelImage, requireProbUNet } from '../model-inputs.js';
+import { loadModelCheckpoint, readAnnotation, readModelImage, requireLatentSpace } from '../model-inputs.js';
 import { integerOption, requiredOption } from '../option-values.js';
 
 export const SCORE_HELP = `probunet score — how plausible an annotation of an image is under a Prob. U-Net checkpoint.
@@ -66,7 +66,7 @@ export const score = defineCommand('score', SCORE_HELP, OPTIONS, async (values) 
   let image: tf.Tensor4D | undefined;
   let labels: tf.Tensor3D | undefined;
   try {
-    const net = requireProbUNet(model, checkpoint, 'score');
+    const net = requireLatentSpace(model, checkpoint, 'score');
     const read = await readModelImage(imagePath, net);
     image = read.tensor;
     labels = await readAnnotation(annotationPath, net, read.png.height, read.png.width);
@@ -97,7 +97,7 @@ async function scoreDataset(checkpoint: string, values: CommandValues<typeof OPT
   await initBackend((values.backend ?? 'auto') as BackendPreference);
   const { model } = await loadModelCheckpoint(checkpoint);
   try {
-    const net = requireProbUNet(model, checkpoint, 'score');
+    const net = requireLatentSpace(model, checkpoint, 'score');
     let last = 0;
     const a = await assessAnnotations(net, dataset, {
       samples,

@@ -1,10 +1,10 @@
 import { appendFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import * as tf from '@tensorflow/tfjs-core';
+import type * as tf from '@tensorflow/tfjs-core';
 import { formatBackendReport, initBackend, type BackendPreference } from '@probunet/backends';
-import { NonFiniteLossError, ProbUNet, type CheckpointableModel, type Trainer } from '@probunet/core';
+import { fit, hasLatentSpace, type CheckpointableModel, type FitResult } from '@probunet/core';
 import { saveCheckpoint, writeFileAtomic } from '@probunet/core/node';
-import { prefetch, toTensors } from '@probunet/datasets';
+import { batches, prefetch, tensorBatches, type AugmentOptions } from '@probunet/datasets';
 import { EXIT_INTERRUPTED, UsageError, defineCommand } from '../cli-errors.js';
 import { DATA_OPTIONS, DATA_SOURCES, dataSourceOptions, openDataSource, type DataSourceOptions } from '../dataset-source.js';
 import { continueSchedule, formatLearningRate, parseLearningRate, sameLearningRate, scheduleOf, type LearningRate } from '../learning-rate.js';
@@ -15,8 +15,10 @@ import { integerOption, requiredOption } from '../option-values.js';
 import { Progress } from '../progress.js';
 import { createOutputFolder, readRunJson, resumeOutputFolder, writeJsonAtomic, type OutputFolder } from '../output-folder.js';
 import { CollapseDetector, klPerDimension, nonFiniteTerms } from '../training-monitor.js';
-import { trainingBatches } from '../training-stream.js';
-import { checkWorkersFit, closeTrainer, createTrainer } from '../trainer-setup.js';
+import { createTrainer, type TrainerRun } from '../trainer-setup.js';
+
+/** What `--augment` turns on: the authors' kind of geometric jitter, mild. */
+export const CLI_AUGMENTATION: AugmentOptions = { mirror: true, rotationDegrees: 10, scale: [0.9, 1.1] };
 
 export const TRAIN_HELP = `probunet train — train any of the six models on any dataset source, with resumable checkpoints.
 
@@ -42,7 +44,7 @@ Options:
                      piecewise schedule RATE,RATE@STEP,… in absolute steps (1e-4,5e-5@80000: 1e-4,
                      then 5e-5 from step 80000 on). On --resume a new rate applies from the
                      checkpoint's step on; run.json's lrChanges records where
-  --workers N        data-parallel worker threads (prob-unet only; default 0: train in this thread).
+  --workers N        data-parallel worker threads (any model type; default 0: train in this thread).
                      Each worker computes the gradient of a share of the batch on the selected backend
   --backend NAME     auto | native | wasm-native | wasm | cpu | node | node-gpu | webgpu (default auto)
   --seed N           seeds the initialisation (when the config has no seed), data order, augmentation,
@@ -174,42 +176,43 @@ export const train = defineCommand('train', TRAIN_HELP, OPTIONS, async (values) 
 async function runTraining(record: RunRecord, folder: OutputFolder, resuming: boolean, newRate: LearningRate | undefined): Promise<number> {
   const t = record.training;
   const dataset = await openDataSource(record.data);
+  if (dataset.length < t.batch) throw new UsageError(`--batch ${t.batch} is larger than the ${dataset.length} training examples`);
   const report = await initBackend(t.backend as BackendPreference);
   process.stderr.write(`${formatBackendReport(report)}\n`);
   const workers = t.workers ?? 0;
+  const setup = { schedule: scheduleOf(t.lr), seed: t.seed, workers, backend: report.selected };
   let model: CheckpointableModel;
-  let trainer: Trainer<CheckpointableModel>;
+  let run: TrainerRun;
   if (resuming) {
-    const restored = await loadModelCheckpoint(join(folder.target, 'model.ckpt'));
-    if (!restored.trainer) throw new UsageError(`${join(folder.target, 'model.ckpt')} holds no training state to resume from`);
+    const path = join(folder.target, 'model.ckpt');
+    const restored = await loadModelCheckpoint(path);
     model = restored.model;
-    let schedule = restored.trainer.schedule;
+    const saved = restored.trainerState;
+    if (!saved) {
+      model.dispose();
+      throw new UsageError(`${path} holds no training state to resume from`);
+    }
+    setup.schedule = saved.state.schedule;
     if (newRate !== undefined) {
-      const at = restored.trainer.step;
-      schedule = continueSchedule(schedule, at, scheduleOf(newRate));
+      const at = saved.state.step;
+      setup.schedule = continueSchedule(setup.schedule, at, scheduleOf(newRate));
       (t.lrChanges ??= []).push({ afterStep: at, from: t.lr, to: newRate });
       process.stderr.write(`learning rate: ${formatLearningRate(t.lr)} → ${formatLearningRate(newRate)} from step ${at + 1} on (recorded in run.json)\n`);
       t.lr = newRate;
     }
-    try {
-      checkWorkersFit(model, workers);
-    } catch (err) {
+    run = await createTrainer(model, setup, saved).catch((err: unknown) => {
       model.dispose();
-      restored.trainer.dispose();
       throw err;
-    }
-    // The checkpoint's trainer as it is, unless the rate or the threads change: then its state moves to a new one.
-    trainer = newRate === undefined && workers === 0 ? restored.trainer : await createTrainer(model, { schedule, seed: t.seed, workers, backend: report.selected }, restored.trainer);
-    await truncateLog(join(folder.target, 'train.jsonl'), trainer.step);
+    });
+    await truncateLog(join(folder.target, 'train.jsonl'), run.trainer.step);
   } else {
     model = buildModel(record.model, dataset.spec, '--model');
-    try {
-      trainer = await createTrainer(model, { schedule: scheduleOf(t.lr), seed: t.seed, workers, backend: report.selected });
-    } catch (err) {
+    run = await createTrainer(model, setup).catch((err: unknown) => {
       model.dispose();
       throw err;
-    }
+    });
   }
+  const { trainer } = run;
   const ckpt = () => join(folder.work, 'model.ckpt');
   const logPath = () => join(folder.work, 'train.jsonl');
   const save = async (status: RunRecord['status']) => {
@@ -225,10 +228,10 @@ async function runTraining(record: RunRecord, folder: OutputFolder, resuming: bo
       `${workers > 0 ? `${workers} data-parallel worker threads` : 'in this thread'} (${report.selected})\n`,
   );
 
-  let stopSignal: NodeJS.Signals | undefined;
+  const stop = new AbortController();
   const onSignal = (signal: NodeJS.Signals) => {
-    if (stopSignal) process.exit(EXIT_INTERRUPTED); // a second signal: stop now
-    stopSignal = signal;
+    if (stop.signal.aborted) process.exit(EXIT_INTERRUPTED); // a second signal: stop now
+    stop.abort();
     process.stderr.write(`\n${signal}: saving a checkpoint after this step…\n`);
   };
   process.on('SIGINT', onSignal);
@@ -237,13 +240,23 @@ async function runTraining(record: RunRecord, folder: OutputFolder, resuming: bo
   const progress = new Progress(t.steps, 'train');
   const startStep = trainer.step;
   const t0 = performance.now();
-  const stream = prefetch(trainingBatches(dataset, { batchSize: t.batch, seed: t.seed, augment: t.augment, startStep }), 2);
+  const examples = batches(dataset, {
+    batchSize: t.batch,
+    shuffleSeed: t.seed,
+    epochs: Infinity,
+    dropRemainder: true,
+    startStep,
+    ...(t.augment ? { augment: { options: CLI_AUGMENTATION, seed: t.seed } } : {}),
+  });
+  const STATUS = { finished: 'finished', exhausted: 'finished', aborted: 'interrupted', 'non-finite': 'non-finite', periodic: 'running' } as const;
+  let result: FitResult;
   try {
-    for await (const examples of stream) {
-      if (trainer.step >= t.steps || stopSignal) break;
-      const { images, labels } = toTensors(examples);
-      try {
-        const m = await trainer.trainStep({ images, labels });
+    result = await fit(trainer, tensorBatches(prefetch(examples, 2)), {
+      steps: t.steps,
+      signal: stop.signal,
+      saveEvery: t.saveEvery,
+      checkpoint: (reason) => save(STATUS[reason]),
+      onStep: async (m, batch) => {
         const stepsPerSecond = (m.step - startStep) / ((performance.now() - t0) / 1000);
         if (m.terms.kl !== undefined) {
           const warning = collapse.observe(m.step, m.terms.kl);
@@ -251,44 +264,34 @@ async function runTraining(record: RunRecord, folder: OutputFolder, resuming: bo
         }
         if (m.step % t.logEvery === 0 || m.step === t.steps) {
           const line: TrainLogRecord = { ...m, stepsPerSecond };
-          if (model instanceof ProbUNet) line.klPerDim = await klPerDimension(model, images, labels);
+          if (hasLatentSpace(model)) line.klPerDim = await klPerDimension(model, batch.images, batch.labels as tf.Tensor4D);
           await appendFile(logPath(), `${JSON.stringify(line)}\n`);
           const terms = Object.entries(m.terms).map(([k, v]) => `${k} ${v.toFixed(3)}`).join('  ');
           progress.update(m.step, `loss ${m.loss.toFixed(3)}  ${terms}  ${stepsPerSecond.toFixed(2)} step/s`);
         }
-        if (m.step % t.saveEvery === 0 && m.step < t.steps) await save('running');
-      } finally {
-        tf.dispose([images, labels]);
-      }
-    }
-  } catch (err) {
-    await closeTrainer(trainer);
-    if (!(err instanceof NonFiniteLossError)) throw err;
-    // The trainer rolled the bad step back: the model is the last good state, safe to save.
-    await save('non-finite');
-    await writeTrainingCurve(folder.work, { model: String(record.model.type ?? 'prob-unet'), lrChanges: record.training.lrChanges ?? [] });
-    await folder.commit();
-    const terms = nonFiniteTerms(err.message);
-    process.stderr.write(
-      `probunet train: stopped at step ${err.step}: the ${terms.length ? terms.join(' and ') : 'loss'} went non-finite. ` +
-        `${join(folder.target, 'model.ckpt')} holds the last good state (step ${trainer.step}).\n  ${err.message}\n`,
-    );
-    return 1;
+      },
+    });
   } finally {
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
+    await run.close();
   }
-  await closeTrainer(trainer);
-  const interrupted = stopSignal !== undefined && trainer.step < t.steps;
-  await save(interrupted ? 'interrupted' : 'finished');
   await writeTrainingCurve(folder.work, { model: String(record.model.type ?? 'prob-unet'), lrChanges: record.training.lrChanges ?? [] });
   await folder.commit();
   model.dispose();
-  trainer.dispose();
-  if (interrupted) {
-    process.stderr.write(`interrupted at step ${trainer.step}; continue with: probunet train --resume ${folder.target}\n`);
+  if (result.error) {
+    // The trainer rolled the bad step back: model.ckpt holds the last good state.
+    const terms = nonFiniteTerms(result.error.message);
+    process.stderr.write(
+      `probunet train: stopped at step ${result.error.step}: the ${terms.length ? terms.join(' and ') : 'loss'} went non-finite. ` +
+        `${join(folder.target, 'model.ckpt')} holds the last good state (step ${result.step}).\n  ${result.error.message}\n`,
+    );
+    return 1;
+  }
+  if (result.stopped === 'aborted') {
+    process.stderr.write(`interrupted at step ${result.step}; continue with: probunet train --resume ${folder.target}\n`);
     return EXIT_INTERRUPTED;
   }
-  process.stdout.write(`trained ${record.model.type ?? 'prob-unet'} to step ${trainer.step}; run folder ${folder.target}\n`);
+  process.stdout.write(`trained ${record.model.type ?? 'prob-unet'} to step ${result.step}; run folder ${folder.target}\n`);
   return 0;
 }

@@ -2,12 +2,12 @@
 // Each step it loads the shared weights, computes the gradient of its shard and sends it back.
 import { parentPort } from 'node:worker_threads';
 import * as tf from '@tensorflow/tfjs-core';
-import { ModelGradients, createProbUNet, type ProbUNet } from '@probunet/core';
+import { ModelGradients, corePlugin, createRegistry, type CheckpointableModel, type ProbUNetPlugin } from '@probunet/core';
 import { initBackend } from '../init-backend.js';
 import type { FromWorker, ToWorker } from './protocol.js';
 
 const port = parentPort!;
-let model: ProbUNet | undefined;
+let model: CheckpointableModel | undefined;
 let gradients: ModelGradients | undefined;
 let names: string[] = [];
 
@@ -19,7 +19,14 @@ port.on('message', async (m: ToWorker) => {
       tf.env().set('PROD', true);
       // The same initBackend as the main thread; native and wasm-native share the cores out among the workers.
       const report = await initBackend(m.backend, m.backend === 'wasm-native' || m.backend === 'native' ? { threads: m.nativeThreads } : {});
-      model = createProbUNet(m.config);
+      const plugins = await Promise.all(m.plugins.map(async (p) => (await import(p.module))[p.export] as ProbUNetPlugin));
+      try {
+        model = createRegistry([corePlugin, ...plugins]).createModel(m.config);
+      } catch (err) {
+        throw new Error(
+          `cannot rebuild the model: ${(err as Error).message}. Pass the plugin that builds it to createWorkerGradients, e.g. { plugins: [{ module: '@probunet/baselines', export: 'baselinesPlugin' }] }`,
+        );
+      }
       gradients = new ModelGradients(model, m.weightDecay);
       names = m.names;
       const have = model.parameters().map((p) => p.name);
@@ -36,7 +43,7 @@ port.on('message', async (m: ToWorker) => {
       at += size;
     }
     const images = tf.tensor4d(m.images.data, m.images.shape);
-    const labels = tf.tensor3d(m.labels.data, m.labels.shape, 'int32');
+    const labels = tf.tensor<tf.Rank>(m.labels.data, m.labels.shape, 'int32') as tf.Tensor3D | tf.Tensor4D;
     const g = await gradients.computeGradients(images, labels, m.seed);
     const flat = new Float32Array(at);
     let off = 0;

@@ -1,2 +1,2 @@
-export { DataParallelTrainer, type DataParallelOptions } from './data-parallel.js';
-export { shardSeed } from './protocol.js';
+export { createWorkerGradients, type WorkerGradients, type WorkerGradientsOptions } from './worker-gradients.js';
+export { shardSeed, type PluginModule } from './protocol.js';

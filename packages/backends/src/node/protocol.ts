@@ -1,15 +1,22 @@
-import type { ProbUNetModelConfig } from '@probunet/core';
+import type { ModelConfig } from '@probunet/core';
 import type { BackendName } from '../providers.js';
 
-/** Messages between the data-parallel trainer and its workers. */
+/** A registry plugin a worker imports: `(await import(module))[export]`. */
+export interface PluginModule {
+  readonly module: string;
+  readonly export: string;
+}
+
+/** Messages between createWorkerGradients and its workers. */
 export type ToWorker =
-  | { type: 'init'; config: ProbUNetModelConfig; backend: BackendName; nativeThreads: number; weightDecay: number; names: string[] }
+  | { type: 'init'; config: ModelConfig; plugins: PluginModule[]; backend: BackendName; nativeThreads: number; weightDecay: number; names: string[] }
   | {
       type: 'step';
       /** All parameters, flat, in `names` order (shared, read-only for workers). */
       weights: SharedArrayBuffer;
       images: { data: Float32Array; shape: [number, number, number, number] };
-      labels: { data: Int32Array; shape: [number, number, number] };
+      /** [B,H,W], or [B,A,H,W] for a model that picks graders itself. */
+      labels: { data: Int32Array; shape: number[] };
       seed: number;
     };
 

@@ -2,7 +2,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { ModelGradients, Trainer, createProbUNet, type GradientResult, type GradientSource, type ProbUNet } from '@probunet/core';
 import { tolerance } from '@probunet/core/testing';
 import { afterAll, describe, expect, it } from 'vitest';
-import { DataParallelTrainer, shardSeed } from './index.js';
+import { createWorkerGradients, shardSeed } from './index.js';
 
 // Workers run the built @probunet/core (npm ci builds it), on the cpu backend here so that the
 // reference below, computed in this process on cpu, must agree to float precision.
@@ -50,14 +50,15 @@ async function flatWeights(m: ProbUNet): Promise<number[]> {
   return out;
 }
 
-describe('DataParallelTrainer', () => {
+describe('createWorkerGradients', () => {
   const images = tf.randomUniform([5, 8, 8, 1], 0, 1, 'float32', 1) as tf.Tensor4D;
   const labels = tf.cast(tf.greater(tf.randomUniform([5, 3, 8, 8], 0, 1, 'float32', 2), 0.5), 'int32') as tf.Tensor4D;
   afterAll(() => tf.dispose([images, labels]));
 
   it('matches the in-process average of the same shard gradients, step after step', async () => {
     const parallelModel = createProbUNet(config);
-    const dp = await DataParallelTrainer.create(parallelModel, { workers: 2, backend: 'cpu', learningRate: 1e-2, seed: 9 });
+    const gradients = await createWorkerGradients(parallelModel, { workers: 2, backend: 'cpu' });
+    const dp = new Trainer(parallelModel, { learningRate: 1e-2, seed: 9, gradientSource: gradients });
     const refModel = createProbUNet(config);
     const ref = new Trainer(refModel, { learningRate: 1e-2, seed: 9, gradientSource: new ShardedReference(refModel, 2) });
     try {
@@ -71,14 +72,15 @@ describe('DataParallelTrainer', () => {
       for (let i = 0; i < wa.length; i++) maxDiff = Math.max(maxDiff, Math.abs(wa[i]! - wb[i]!));
       expect(maxDiff).toBeLessThan(tolerance('forward'));
     } finally {
-      await dp.close();
+      await gradients.close();
       for (const x of [dp, ref, parallelModel, refModel]) x.dispose();
     }
   });
 
   it.each(['wasm', 'wasm-native', 'native'] as const)('trains on %s workers (the loss falls) without growing the main thread\u2019s tensors', async (backend) => {
     const model = createProbUNet(config);
-    const dp = await DataParallelTrainer.create(model, { workers: 2, backend, learningRate: 1e-2, seed: 9 });
+    const gradients = await createWorkerGradients(model, { workers: 2, backend });
+    const dp = new Trainer(model, { learningRate: 1e-2, seed: 9, gradientSource: gradients });
     const refModel = createProbUNet(config);
     const ref = new Trainer(refModel, { learningRate: 1e-2, seed: 9, gradientSource: new ShardedReference(refModel, 2) });
     try {
@@ -91,16 +93,51 @@ describe('DataParallelTrainer', () => {
       for (let i = 0; i < 15; i++) last = await dp.trainStep({ images, labels });
       expect(tf.memory().numTensors).toBe(before);
       expect(last.loss).toBeLessThan(first.loss);
-      expect(dp.workerCount).toBe(2);
+      expect(gradients.workerCount).toBe(2);
     } finally {
-      await dp.close();
+      await gradients.close();
       for (const x of [dp, ref, model, refModel]) x.dispose();
     }
   });
 
   it('reports a worker that cannot build the model', async () => {
     const model = createProbUNet(config);
-    await expect(DataParallelTrainer.create(model, { workers: 1, backend: 'webgpu' as never })).rejects.toThrow(/data-parallel worker: backend "webgpu" could not be initialised/);
+    await expect(createWorkerGradients(model, { workers: 1, backend: 'webgpu' as never })).rejects.toThrow(/data-parallel worker: backend "webgpu" could not be initialised/);
     model.dispose();
+  });
+
+  it('names the plugin to pass for a model the workers cannot rebuild, and trains it when given', async () => {
+    const { createModel } = await import('@probunet/baselines');
+    const ensemble = createModel({ type: 'unet-ensemble', inputChannels: 1, numClasses: 2, channels: [4, 8], convsPerBlock: 1, members: 2, seed: 1 });
+    try {
+      await expect(createWorkerGradients(ensemble, { workers: 1, backend: 'cpu' })).rejects.toThrow(
+        /data-parallel worker: cannot rebuild the model: unknown model type "unet-ensemble".*plugins: \[\{ module: '@probunet\/baselines', export: 'baselinesPlugin' \}\]/,
+      );
+      const gradients = await createWorkerGradients(ensemble, { workers: 2, backend: 'cpu', plugins: [{ module: '@probunet/baselines', export: 'baselinesPlugin' }] });
+      // The ensemble picks its graders itself: [B,A,H,W] labels reach the workers whole.
+      const trainer = new Trainer(ensemble, { learningRate: 1e-2, seed: 9, gradientSource: gradients });
+      try {
+        const first = await trainer.trainStep({ images, labels });
+        let last = first;
+        for (let i = 0; i < 10; i++) last = await trainer.trainStep({ images, labels });
+        expect(last.loss).toBeLessThan(first.loss);
+      } finally {
+        await gradients.close();
+        trainer.dispose();
+      }
+    } finally {
+      ensemble.dispose();
+    }
+  });
+
+  it('a Trainer refuses worker gradients computed with another weight decay', async () => {
+    const model = createProbUNet(config);
+    const gradients = await createWorkerGradients(model, { workers: 1, backend: 'cpu', weightDecay: 0 });
+    try {
+      expect(() => new Trainer(model, { gradientSource: gradients })).toThrow(/weightDecay 0, the Trainer uses 0.00001/);
+    } finally {
+      await gradients.close();
+      model.dispose();
+    }
   });
 });

@@ -3,11 +3,11 @@ import { availableParallelism } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import * as tf from '@tensorflow/tfjs-core';
-import { DisposedError, Trainer, type GradientResult, type GradientSource, type ProbUNet, type TrainerOptions } from '@probunet/core';
+import { ConfigError, DisposedError, type CheckpointableModel, type GradientResult, type GradientSource } from '@probunet/core';
 import type { BackendName } from '../providers.js';
-import { shardSeed, type FromWorker, type ToWorker } from './protocol.js';
+import { shardSeed, type FromWorker, type PluginModule, type ToWorker } from './protocol.js';
 
-export interface DataParallelOptions extends TrainerOptions {
+export interface WorkerGradientsOptions {
   /** Worker threads, each with its own backend instance. Default: the machine's available parallelism. */
   workers?: number;
   /** The workers' backend. Default 'wasm' (single-threaded in Node, so one per core scales). */
@@ -17,6 +17,21 @@ export interface DataParallelOptions extends TrainerOptions {
    * divided among the workers (at least 1), so that workers × threads does not oversubscribe.
    */
   nativeThreads?: number;
+  /** λ of λ·Σ½‖w‖²; must equal the Trainer's `weightDecay` (it checks). Default 1e-5, the Trainer's default. */
+  weightDecay?: number;
+  /**
+   * The registry plugins the workers import to rebuild a model that is not the core's `prob-unet`,
+   * e.g. `[{ module: '@probunet/baselines', export: 'baselinesPlugin' }]` for the five baselines.
+   */
+  plugins?: readonly PluginModule[];
+}
+
+/** Gradients computed by worker threads; `close()` stops them. */
+export interface WorkerGradients extends GradientSource {
+  readonly weightDecay: number;
+  readonly workerCount: number;
+  /** Stops the workers; a later step throws DisposedError. */
+  close(): Promise<void>;
 }
 
 interface Handle {
@@ -25,98 +40,76 @@ interface Handle {
 }
 
 /**
- * A Trainer whose gradients are computed by worker threads, each on a shard of the batch (data
- * parallelism). The shard gradients are averaged weighted by shard size, which equals the
- * full-batch gradient of a loss that is a mean over the batch; Adam, the schedule, the finite-loss
- * and finite-update checks (a rejected step changes nothing) and checkpoints are the Trainer's own. Each shard draws its posterior noise from its own
- * seed (`shardSeed`). Workers run the built `@probunet/core` and build the model from
- * `model.getConfig()` with the core components (custom components need their plugin in a worker:
- * not supported yet). Call `close()` to stop the workers.
+ * Data-parallel training as a GradientSource: `new Trainer(model, { gradientSource: await
+ * createWorkerGradients(model, { workers: 2 }) })`. Each worker rebuilds the model from
+ * `model.getConfig()` through a registry of the core plugin plus `options.plugins`, so any model
+ * type whose plugin it can import trains this way. Each step the current weights go to every worker
+ * once (one shared buffer), the batch is cut into shards along its first axis, and the shard
+ * gradients come back averaged weighted by shard size — the full-batch gradient of a loss that is a
+ * mean over the batch, as every probunet model's is. Each shard draws its noise from its own seed
+ * (`shardSeed`). Adam, the schedule and the finite checks stay the Trainer's. The caller closes it.
  */
-export class DataParallelTrainer extends Trainer<ProbUNet> {
-  private readonly workers: WorkerGradients;
-
-  private constructor(model: ProbUNet, options: DataParallelOptions, workers: WorkerGradients) {
-    super(model, { ...options, gradientSource: workers });
-    this.workers = workers;
+export async function createWorkerGradients(model: CheckpointableModel, options: WorkerGradientsOptions = {}): Promise<WorkerGradients> {
+  const n = options.workers ?? availableParallelism();
+  if (!Number.isInteger(n) || n < 1) throw new RangeError(`workers must be a positive integer, got ${n}`);
+  const weightDecay = options.weightDecay ?? 1e-5;
+  if (!(weightDecay >= 0) || !Number.isFinite(weightDecay)) throw new ConfigError(`weightDecay must be a finite number ≥ 0, got ${weightDecay}`);
+  const handles = Array.from({ length: n }, () => ({ worker: spawnWorker() }) as Handle);
+  const source = new WorkerPool(model, handles, weightDecay);
+  for (const h of handles) {
+    h.worker.on('message', (m: FromWorker) => {
+      const p = h.pending;
+      h.pending = undefined;
+      if (!p) return;
+      if (m.type === 'error') p.reject(new Error(`data-parallel worker: ${m.message}`));
+      else p.resolve(m);
+    });
+    h.worker.on('error', (err) => {
+      h.pending?.reject(err);
+      h.pending = undefined;
+    });
   }
-
-  /** Starts the workers and waits until each has built its model. */
-  static async create(model: ProbUNet, options: DataParallelOptions = {}): Promise<DataParallelTrainer> {
-    const n = options.workers ?? availableParallelism();
-    if (!Number.isInteger(n) || n < 1) throw new RangeError(`workers must be a positive integer, got ${n}`);
-    const handles = Array.from({ length: n }, () => ({ worker: spawnWorker() }) as Handle);
-    const workers = new WorkerGradients(model, handles);
-    const trainer = new DataParallelTrainer(model, options, workers);
-    for (const h of handles) {
-      h.worker.on('message', (m: FromWorker) => {
-        const p = h.pending;
-        h.pending = undefined;
-        if (!p) return;
-        if (m.type === 'error') p.reject(new Error(`data-parallel worker: ${m.message}`));
-        else p.resolve(m);
-      });
-      h.worker.on('error', (err) => {
-        h.pending?.reject(err);
-        h.pending = undefined;
-      });
-    }
-    try {
-      await Promise.all(
-        handles.map((h) =>
-          workers.ask(h, {
-            type: 'init',
-            config: model.getConfig(),
-            backend: options.backend ?? 'wasm',
-            nativeThreads: options.nativeThreads ?? Math.max(1, Math.floor(availableParallelism() / n)),
-            weightDecay: trainer.weightDecay,
-            names: workers.names,
-          }),
-        ),
-      );
-    } catch (err) {
-      await trainer.close();
-      throw err;
-    }
-    return trainer;
+  try {
+    await Promise.all(
+      handles.map((h) =>
+        source.ask(h, {
+          type: 'init',
+          config: model.getConfig(),
+          plugins: [...(options.plugins ?? [])],
+          backend: options.backend ?? 'wasm',
+          nativeThreads: options.nativeThreads ?? Math.max(1, Math.floor(availableParallelism() / n)),
+          weightDecay,
+          names: source.names,
+        }),
+      ),
+    );
+  } catch (err) {
+    await source.close();
+    throw err;
   }
-
-  get workerCount(): number {
-    return this.workers.handles.length;
-  }
-
-  /** Stops the workers. */
-  async close(): Promise<void> {
-    await this.workers.close();
-  }
-
-  override dispose(): void {
-    void this.close();
-    super.dispose();
-  }
+  return source;
 }
 
-/**
- * The workers as a GradientSource: each step the current weights go to every worker once (one
- * shared buffer), the batch is read back from the device once and cut into shards, and the shard
- * gradients come back averaged by shard size.
- */
-class WorkerGradients implements GradientSource {
+class WorkerPool implements WorkerGradients {
   readonly names: string[];
   private readonly total: number;
   private closed = false;
 
   constructor(
-    private readonly model: ProbUNet,
-    readonly handles: Handle[],
+    private readonly model: CheckpointableModel,
+    private readonly handles: Handle[],
+    readonly weightDecay: number,
   ) {
     this.names = model.parameters().map((p) => p.name);
     this.total = model.parameters().reduce((a, p) => a + p.variable.size, 0);
   }
 
+  get workerCount(): number {
+    return this.handles.length;
+  }
+
   async computeGradients(images: tf.Tensor4D, labels: tf.Tensor3D | tf.Tensor4D, seed: number): Promise<GradientResult> {
-    if (labels.rank !== 3) throw new Error('DataParallelTrainer trains models that take one annotation per image (the Prob. U-Net)');
-    if (this.closed) throw new DisposedError('this DataParallelTrainer has been closed: its workers are stopped');
+    if (this.closed) throw new DisposedError('these worker gradients have been closed: their workers are stopped');
     const weights = new SharedArrayBuffer(this.total * 4);
     const flat = new Float32Array(weights);
     let at = 0;
@@ -125,6 +118,8 @@ class WorkerGradients implements GradientSource {
       at += p.variable.size;
     }
     const [b, h, w, c] = images.shape;
+    const labelRest = labels.shape.slice(1); // [H,W] or [A,H,W]
+    const perLabel = labelRest.reduce((x, y) => x * y, 1);
     const used = Math.min(b, this.handles.length);
     const [imageData, labelData] = (await Promise.all([images.data(), labels.data()])) as [Float32Array, Int32Array];
     const bounds = Array.from({ length: used + 1 }, (_, i) => Math.round((i * b) / used));
@@ -135,7 +130,7 @@ class WorkerGradients implements GradientSource {
           type: 'step',
           weights,
           images: { data: imageData.slice(r0 * h * w * c, r1 * h * w * c), shape: [r1 - r0, h, w, c] },
-          labels: { data: labelData.slice(r0 * h * w, r1 * h * w), shape: [r1 - r0, h, w] },
+          labels: { data: labelData.slice(r0 * perLabel, r1 * perLabel), shape: [r1 - r0, ...labelRest] },
           seed: shardSeed(seed, i),
         });
       }),

@@ -16,8 +16,8 @@ describe('checkpoint format', () => {
   it('round-trips config, weights and meta; samples are identical after loading', async () => {
     const model = createProbUNet(tiny);
     const bytes = await encodeCheckpoint(model, undefined, { note: 'hello' });
-    const { model: copy, header, trainer } = restoreCheckpoint(bytes);
-    expect(trainer).toBeUndefined();
+    const { model: copy, header, trainerState } = restoreCheckpoint(bytes);
+    expect(trainerState).toBeUndefined();
     expect(header.meta).toEqual({ note: 'hello' });
     expect(copy.getConfig()).toEqual(model.getConfig());
     const x = tf.randomUniform([1, 8, 8, 1], 0, 1, 'float32', 1) as tf.Tensor4D;

@@ -1,12 +1,11 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { CheckpointError } from '../errors.js';
 import { modelTypeOf, type CheckpointableModel } from '../model/checkpointable.js';
-import type { ProbUNetModelConfig } from '../model/config.js';
-import { createProbUNet, type CreateOptions } from '../model/create.js';
-import { corePlugin, createRegistry } from '../registry.js';
-import { Trainer, type TrainerOptions } from '../training/trainer.js';
+import type { CreateOptions } from '../model/create.js';
+import { createRegistry } from '../registry.js';
+import type { Registry } from '../plugin-registry.js';
+import type { SavedTrainerState, Trainer } from '../training/trainer.js';
 import { crc32 } from './crc32.js';
-import { expectedParameterShapes } from './expected-shapes.js';
 import { dataStartOf, FORMAT_VERSION, MAGIC, readHeader, type CheckpointHeader, type ReadHeaderOptions, type TensorEntry } from './header.js';
 
 export { DEFAULT_MAX_PARAMETERS, type CheckpointHeader, type ReadHeaderOptions } from './header.js';
@@ -99,17 +98,25 @@ function decodeTensors(bytes: Uint8Array, header: CheckpointHeader, dataStart: n
 }
 
 /**
- * A part built from a core component must have exactly the tensors the header lists under its
- * prefix, with the same shapes. Checked before anything is allocated.
+ * Where the model's plugin declares its parameter shapes (the core plugin does for the Prob.
+ * U-Net's core parts), the header must list exactly those tensors under each known prefix, with
+ * the same shapes. Checked before anything is allocated.
  */
-function checkShapesAgainstConfig(header: CheckpointHeader, source: string): void {
+function checkShapesAgainstConfig(header: CheckpointHeader, registry: Registry, source: string): void {
+  let shapes;
+  try {
+    shapes = registry.expectedParameterShapes(header.model);
+  } catch (err) {
+    throw new CheckpointError(`${source} has a malformed header: ${(err as Error).message}`);
+  }
+  if (!shapes) return;
   const listed = new Map(header.tensors.map((e: TensorEntry) => [e.name, e.shape]));
-  for (const [part, expected] of expectedParameterShapes(header.model as ProbUNetModelConfig)) {
+  for (const [part, expected] of shapes) {
     if (!expected) continue;
     for (const [name, shape] of expected) {
       const have = listed.get(name);
       if (!have) throw new CheckpointError(`${source}: its model config needs a tensor "${name}" [${shape}] that the checkpoint does not hold`);
-      if (!tf.util.arraysEqual(have, shape)) {
+      if (!tf.util.arraysEqual(have, [...shape])) {
         throw new CheckpointError(`${source}: its model config gives "${name}" the shape [${shape}], the checkpoint holds [${have}]: the header is inconsistent`);
       }
     }
@@ -121,15 +128,17 @@ function checkShapesAgainstConfig(header: CheckpointHeader, source: string): voi
 
 export interface RestoredCheckpoint<M extends CheckpointableModel = CheckpointableModel> {
   model: M;
-  /** Present when the checkpoint holds training state; continues the same run. */
-  trainer?: Trainer<M>;
+  /**
+   * Present when the checkpoint holds training state: continue the run with
+   * `Trainer.fromState(model, trainerState, { learningRate?, gradientSource? })`.
+   */
+  trainerState?: SavedTrainerState;
   header: CheckpointHeader;
 }
 
 export interface RestoreOptions extends CreateOptions, ReadHeaderOptions {
   /** Names the checkpoint in errors (a file path). */
   source?: string;
-  trainer?: Pick<TrainerOptions, 'validate'>;
   /**
    * The model type the caller expects (`prob-unet`, `dropout-unet`, …); a checkpoint of another type
    * is a CheckpointError. Pair it with the type parameter: `restoreCheckpoint<ProbUNet>(bytes, { expectedType: 'prob-unet' })`.
@@ -138,36 +147,27 @@ export interface RestoreOptions extends CreateOptions, ReadHeaderOptions {
 }
 
 /**
- * Rebuilds the model (a Prob. U-Net, or any type `options.registry` has a model factory for, e.g.
- * the baselines), loads its weights and, when present, a Trainer with the saved step, RNG state
- * and Adam moments.
+ * Rebuilds the model through `options.registry` (default: the core plugin, i.e. the Prob. U-Net;
+ * `createRegistry([corePlugin, baselinesPlugin])` adds the baselines), loads its weights and
+ * returns, when the checkpoint holds them, the trainer's saved state and Adam moments
+ * (`trainerState`, plain arrays: nothing to dispose) for `Trainer.fromState`.
  */
 export function restoreCheckpoint<M extends CheckpointableModel = CheckpointableModel>(
   bytes: Uint8Array,
   options: RestoreOptions = {},
 ): RestoredCheckpoint<M> {
   const source = options.source ?? 'checkpoint';
+  const registry = options.registry ?? createRegistry();
   const { header, dataStart } = readHeader(bytes, source, options);
-  // The Prob. U-Net's core parts have known shapes: check the header against them before anything
-  // is allocated (a plugin's own components and other model types are checked when built).
-  if (modelTypeOf(header.model) === 'prob-unet' && (!options.registry || options.registry.plugins.includes(corePlugin.name))) {
-    checkShapesAgainstConfig(header, source);
+  const type = modelTypeOf(header.model);
+  if (options.expectedType !== undefined && type !== options.expectedType) {
+    throw new CheckpointError(`${source} holds a "${type}" model, not the "${options.expectedType}" the caller expects: load it as a ${type}, or pick the right file`);
   }
+  checkShapesAgainstConfig(header, registry, source);
   const tensors = decodeTensors(bytes, header, dataStart, source);
   let model: M | undefined;
-  let trainer: Trainer<M> | undefined;
   try {
-    const type = modelTypeOf(header.model);
-    if (options.expectedType !== undefined && type !== options.expectedType) {
-      throw new CheckpointError(`${source} holds a "${type}" model, not the "${options.expectedType}" the caller expects: load it as a ${type}, or pick the right file`);
-    }
-    if (type === 'prob-unet') {
-      model = createProbUNet(header.model as ProbUNetModelConfig, options.registry ? { registry: options.registry } : {}) as CheckpointableModel as M;
-    } else if (type !== undefined) {
-      model = (options.registry ?? createRegistry()).createModel({ ...header.model, type }) as M;
-    } else {
-      throw new CheckpointError(`${source} has a model config with neither a "type" nor format "probunet-model"`);
-    }
+    model = registry.createModel(header.model) as M;
     for (const p of model.parameters()) {
       const t = tensors.get(p.name);
       if (!t) throw new CheckpointError(`${source} has no tensor "${p.name}" that the model needs`);
@@ -176,28 +176,43 @@ export function restoreCheckpoint<M extends CheckpointableModel = Checkpointable
       }
       p.variable.assign(t);
     }
-    if (header.trainer) {
-      const s = header.trainer;
-      trainer = new Trainer(model, {
-        learningRate: s.schedule,
-        weightDecay: s.weightDecay,
-        adam: { beta1: s.adam.beta1, beta2: s.adam.beta2, epsilon: s.adam.epsilon },
-        ...(options.trainer?.validate !== undefined ? { validate: options.trainer.validate } : {}),
-      });
-      const optimizerTensors = new Map<string, tf.Tensor>();
-      for (const [name, t] of tensors) if (name.startsWith('optimizer/')) optimizerTensors.set(name.slice('optimizer/'.length), t);
-      trainer.restoreState(s, optimizerTensors);
-    }
-    return { model, ...(trainer ? { trainer } : {}), header };
+    const trainerState = header.trainer ? savedTrainerState(header, model, bytes, dataStart, source) : undefined;
+    return { model, ...(trainerState ? { trainerState } : {}), header };
   } catch (err) {
-    trainer?.dispose();
     model?.dispose();
     if (err instanceof CheckpointError) throw err;
-    // A header that passed its checks but describes an impossible model or trainer state.
+    // A header that passed its checks but describes an impossible model.
     throw new CheckpointError(`${source} cannot be restored: ${(err as Error).message}`);
   } finally {
     for (const t of tensors.values()) t.dispose();
   }
+}
+
+/**
+ * The trainer's state and Adam's moments as arrays. After at least one update every parameter
+ * needs both moments, of its own shape: a missing one would silently restart at zero.
+ */
+function savedTrainerState(header: CheckpointHeader, model: CheckpointableModel, bytes: Uint8Array, dataStart: number, source: string): SavedTrainerState {
+  const state = header.trainer!;
+  const entries = new Map(header.tensors.map((e) => [e.name, e]));
+  const moments = new Map<string, { shape: number[]; values: Float32Array }>();
+  for (const p of model.parameters()) {
+    const names = [`${p.name}/adam_m`, `${p.name}/adam_v`];
+    const found = names.map((n) => entries.get(`optimizer/${n}`));
+    if (found.every((e) => !e) && state.adam.iterations === 0) continue;
+    found.forEach((e, i) => {
+      if (!e) throw new CheckpointError(`${source}: the optimizer state has no ${names[i]!.slice(p.name.length + 1)} for "${p.name}" after ${state.adam.iterations} updates: the checkpoint is incomplete`);
+      if (!tf.util.arraysEqual(e.shape, p.variable.shape)) {
+        throw new CheckpointError(`${source}: Adam state for "${p.name}" has shape [${e.shape}] but the parameter has [${p.variable.shape}]`);
+      }
+      const start = dataStart + e.offset;
+      const size = p.variable.size;
+      const values = new Float32Array(size);
+      new Uint8Array(values.buffer).set(bytes.subarray(start, start + 4 * size));
+      moments.set(names[i]!, { shape: [...e.shape], values });
+    });
+  }
+  return { state: structuredClone(state), moments };
 }
 
 function firstNonFinite(data: Float32Array): number {

@@ -25,7 +25,7 @@ export interface CheckpointHeader {
   format: 'probunet-checkpoint';
   version: number;
   createdAt: string;
-  /** The model's getConfig(): a Prob. U-Net config, or a `type` a registry plugin rebuilds. */
+  /** The model's getConfig(): its `type` (or, for a Prob. U-Net, `format: 'probunet-model'`) names the registry factory that rebuilds it. */
   model: ModelConfig;
   /** Present when an optimizer state was saved (resumable training). */
   trainer?: TrainerState;
@@ -91,12 +91,6 @@ function checkHeader(h: Record<string, unknown>, source: string, maxParameters: 
   if (!isObject(h.model)) throw bad('"model" must be a model config object');
   const type = modelTypeOf(h.model);
   if (type === undefined) throw bad('"model" has neither a string "type" nor format "probunet-model"');
-  if (type === 'prob-unet') {
-    for (const part of ['encoder', 'prior', 'posterior', 'fusion']) {
-      const c = h.model[part];
-      if (!isObject(c) || typeof c.type !== 'string') throw bad(`"model.${part}" must be a component config with a string "type"`);
-    }
-  }
   if (!isCount(h.dataBytes) || h.dataBytes % 4 !== 0) throw bad(`"dataBytes" must be a multiple of 4, got ${JSON.stringify(h.dataBytes)}`);
   if (!isCount(h.dataCrc32) || h.dataCrc32 > 0xffffffff) throw bad(`"dataCrc32" must be a 32-bit unsigned integer, got ${JSON.stringify(h.dataCrc32)}`);
   if (!Array.isArray(h.tensors)) throw bad('"tensors" must be a list');

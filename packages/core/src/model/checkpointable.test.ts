@@ -22,20 +22,39 @@ describe('model types', () => {
     expect(modelTypeOf(config)).toBe(type);
   });
 
-  it('a registry builds plugin models, names the plugin to add for an unknown one, and keeps prob-unet built in', () => {
+  it('a registry builds plugin models, names the plugin to add for an unknown one, and refuses a second prob-unet', () => {
     const made: unknown[] = [];
     const plugin: ProbUNetPlugin = {
       name: 'mine',
       models: { 'my-model': (config, registry) => (made.push([config, registry.plugins]), createProbUNet(tiny)) },
     };
     const registry = createRegistry([corePlugin, plugin]);
-    expect(registry.types().models).toEqual(['my-model']);
+    expect(registry.types().models).toEqual(['prob-unet', 'my-model']);
     registry.createModel({ type: 'my-model' }).dispose();
     expect(made).toEqual([[{ type: 'my-model' }, ['@probunet/core', 'mine']]]);
-    expect(() => createRegistry().createModel({ type: 'm-heads' })).toThrow(/unknown model type "m-heads"; registered: \(none\).*baselinesPlugin/);
+    expect(() => createRegistry().createModel({ type: 'm-heads' })).toThrow(/unknown model type "m-heads"; registered: prob-unet.*baselinesPlugin/);
     const clash: ProbUNetPlugin = { name: 'clash', models: { 'prob-unet': () => createProbUNet(tiny) } };
     expect(() => createRegistry([corePlugin, clash])).toThrow(ConfigError);
-    expect(() => createRegistry([corePlugin, clash])).toThrow(/"prob-unet", which is built in/);
+    expect(() => createRegistry([corePlugin, clash])).toThrow(/model type "prob-unet" is registered by both "@probunet\/core" and "clash"/);
+  });
+
+  it('the core plugin builds the Prob. U-Net like any model: short form, getConfig(), and a typeless old config', () => {
+    const registry = createRegistry();
+    const direct = createProbUNet(tiny);
+    const viaType = registry.createModel({ type: 'prob-unet', ...tiny } as never);
+    const fromConfig = registry.createModel(direct.getConfig());
+    const typed = registry.createModel({ ...direct.getConfig(), type: 'prob-unet' } as never);
+    try {
+      for (const m of [viaType, fromConfig, typed]) {
+        expect(m.kind).toBe('prob-unet');
+        expect(m.getConfig()).toEqual(direct.getConfig());
+      }
+      expect(registry.expectedParameterShapes(direct.getConfig())?.get('unet')?.get('unet/down0/conv0/kernel')).toEqual([3, 3, 1, 4]);
+      expect(() => registry.expectedParameterShapes({ format: 'probunet-model', encoder: 5 } as never)).toThrow(/"model.encoder" must be a component config/);
+      expect(() => registry.createModel({ numClasses: 2 } as never)).toThrow(/a model config needs a string "type"/);
+    } finally {
+      for (const m of [direct, viaType, fromConfig, typed]) m.dispose();
+    }
   });
 });
 

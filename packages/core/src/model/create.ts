@@ -1,6 +1,7 @@
 import type { ComponentConfig, Encoder, FusionHead, LatentNet } from '../spec/components.js';
 import { ConfigError } from '../errors.js';
-import { createRegistry, type Registry } from '../registry.js';
+import { coreComponents } from '../components/core-components.js';
+import { registryFromPlugins, type Registry } from '../plugin-registry.js';
 import { expandConfig, type ProbUNetConfig, type ProbUNetModelConfig, type ProbUNetParts, DEFAULT_IGNORE_LABEL, AUTHORS_DEFAULTS } from './config.js';
 import { ProbUNet } from './prob-unet.js';
 import { assertBackendReady } from '../backend-ready.js';
@@ -21,13 +22,15 @@ function isComponent(x: unknown): x is { kind: string } {
  * - explicit parts `{ encoder, prior, posterior, fusion }`, each a component instance or a JSON config
  *   resolved through `options.registry` (this is also what `model.getConfig()` returns).
  * The parts are checked against each other; a mismatch throws a ConfigError saying how to fix it.
+ * This is the short form of `createRegistry().createModel({ type: 'prob-unet', … })`, which the
+ * core plugin's `prob-unet` factory answers by calling this.
  */
 export function createProbUNet(config: ProbUNetConfig | ProbUNetParts | ProbUNetModelConfig, options: CreateOptions = {}): ProbUNet {
   if (typeof config !== 'object' || config === null) {
     throw new ConfigError(`createProbUNet needs a config object ({ inputChannels, numClasses, … } or { encoder, prior, posterior, fusion }), got ${String(config)}`);
   }
   assertBackendReady('createProbUNet');
-  const registry = options.registry ?? createRegistry();
+  const registry = options.registry ?? registryFromPlugins([coreComponents]);
   const parts: ProbUNetParts = 'encoder' in config ? config : expandConfig(checkShortConfig(config));
   const built: Array<{ dispose(): void }> = [];
   const resolve = <T extends { dispose(): void }>(part: T | ComponentConfig, kind: string, make: (c: ComponentConfig) => T): T => {

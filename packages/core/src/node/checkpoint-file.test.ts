@@ -22,10 +22,9 @@ describe('checkpoint files', () => {
     await trainer.trainStep({ images: tf.zeros([1, 8, 8, 1]) as tf.Tensor4D, labels: tf.zeros([1, 8, 8], 'int32') as tf.Tensor3D });
     await saveCheckpoint(join(dir, 'a.ckpt'), model, trainer);
     const restored = await loadCheckpoint(join(dir, 'a.ckpt'));
-    expect(restored.trainer?.step).toBe(1);
+    expect(restored.trainerState?.state.step).toBe(1);
     expect(await readdir(dir)).toEqual(['a.ckpt']); // no temporary file left
     restored.model.dispose();
-    restored.trainer?.dispose();
     trainer.dispose();
     model.dispose();
   });

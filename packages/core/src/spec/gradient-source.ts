@@ -12,10 +12,15 @@ export interface GradientResult {
 
 /**
  * Where a Trainer's gradients come from. The default (`ModelGradients`) differentiates the model in
- * this thread; `DataParallelTrainer` (@probunet/backends/node) has worker threads compute shards.
+ * this thread; `createWorkerGradients` (@probunet/backends/node) has worker threads compute shards.
  * The Trainer does the rest: the grader pick, the schedule, the finite checks, Adam.
  */
 export interface GradientSource {
+  /**
+   * The λ of λ·Σ½‖w‖² this source adds, when it fixes one itself; a Trainer with another
+   * `weightDecay` refuses it (the loss it logs and the update it applies would disagree).
+   */
+  readonly weightDecay?: number;
   /**
    * Gradients of objective + λ·Σ½‖w‖² for one batch at the model's current weights. `labels` is
    * [B,H,W] (one annotation per image), or [B,A,H,W] for a model with `lossTermsAllGraders`.

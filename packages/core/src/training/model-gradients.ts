@@ -13,7 +13,7 @@ export class ModelGradients implements GradientSource {
 
   constructor(
     private readonly model: TrainableModel,
-    private readonly weightDecay: number,
+    readonly weightDecay: number,
   ) {
     const params = model.parameters();
     this.variables = new Map(params.map((p) => [p.name, p.variable]));

@@ -89,12 +89,35 @@ describe('Trainer', () => {
     t2.dispose();
     resumed.dispose();
     const restored = restoreCheckpoint(bytes);
-    expect(restored.trainer?.step).toBe(2);
-    for (let i = 0; i < 2; i++) await restored.trainer!.trainStep(b);
+    expect(restored.trainerState?.state.step).toBe(2);
+    const t3 = Trainer.fromState(restored.model, restored.trainerState!);
+    expect(t3.step).toBe(2);
+    for (let i = 0; i < 2; i++) await t3.trainStep(b);
     expect(await weights(restored.model)).toEqual(await weights(straight));
     for (const x of [straight, restored.model]) x.dispose();
     t1.dispose();
-    restored.trainer!.dispose();
+    t3.dispose();
+    tf.dispose([b.images, b.labels]);
+  });
+
+  it('fromState with a new learning rate equals the same run with that schedule from the saved step on; a gradient source with another weightDecay is refused', async () => {
+    const b = batch(5);
+    const schedule = { boundaries: [2], values: [1e-3, 1e-4] };
+    const straight = createProbUNet(tiny);
+    const t1 = new Trainer(straight, { learningRate: schedule, seed: 8 });
+    for (let i = 0; i < 4; i++) await t1.trainStep(b);
+    const resumed = createProbUNet(tiny);
+    const t2 = new Trainer(resumed, { learningRate: 1e-3, seed: 8 });
+    for (let i = 0; i < 2; i++) await t2.trainStep(b);
+    const restored = restoreCheckpoint(await encodeCheckpoint(resumed, t2));
+    const t3 = Trainer.fromState(restored.model, restored.trainerState!, { learningRate: schedule });
+    for (let i = 0; i < 2; i++) await t3.trainStep(b);
+    expect(await weights(restored.model)).toEqual(await weights(straight));
+    expect(() => new Trainer(straight, { weightDecay: 1e-5, gradientSource: { weightDecay: 0, computeGradients: () => Promise.reject(new Error('unused')) } })).toThrow(
+      /gradient source computes with weightDecay 0, the Trainer uses 0.00001/,
+    );
+    for (const t of [t1, t2, t3]) t.dispose();
+    for (const m of [straight, resumed, restored.model]) m.dispose();
     tf.dispose([b.images, b.labels]);
   });
 

@@ -21,8 +21,9 @@ export interface TrainerOptions {
   /** Validate shapes, dtypes, label range (of every grader) and finiteness of every batch. Default true. */
   validate?: boolean;
   /**
-   * Where the gradients come from; default `ModelGradients` (this thread). DataParallelTrainer passes
-   * its workers; a user may pass another (e.g. gradients averaged across machines).
+   * Where the gradients come from; default `ModelGradients` (this thread). `createWorkerGradients`
+   * (@probunet/backends/node) computes them on worker threads; a user may pass another (e.g.
+   * gradients averaged across machines). The caller owns it (and closes it, if it has `close()`).
    */
   gradientSource?: GradientSource;
 }
@@ -61,6 +62,23 @@ export interface TrainerState {
 }
 
 /**
+ * Everything a Trainer needs to continue a run: its state and Adam's moments as plain float32
+ * arrays (no tensors, so nothing to dispose), by `<parameter>/adam_m` and `<parameter>/adam_v`.
+ * `restoreCheckpoint` returns one; `Trainer.fromState` continues from it.
+ */
+export interface SavedTrainerState {
+  readonly state: TrainerState;
+  readonly moments: ReadonlyMap<string, { readonly shape: readonly number[]; readonly values: Float32Array }>;
+}
+
+/**
+ * What may change when a run continues: the learning rate (from the saved step on), where the
+ * gradients come from (workers), and batch validation. The weight decay, Adam's hyper-parameters,
+ * the step and the random state are the saved run's.
+ */
+export type ResumeOptions = Pick<TrainerOptions, 'learningRate' | 'gradientSource' | 'validate'>;
+
+/**
  * Minimises the model's objective + λ·Σ½‖w‖² with Adam; for the Prob. U-Net the objective is
  * −ELBO = mean_b[Σ_pixels CE(logits(z_q), y)] + β·mean_b[KL(q‖p)].
  * Each step checks that the loss, the gradients and the update are finite before applying
@@ -93,7 +111,39 @@ export class Trainer<M extends TrainableModel = TrainableModel> {
     this.optimizer = new Adam(options.adam);
     const params = model.parameters();
     this.variables = new Map(params.map((p) => [p.name, p.variable]));
-    this.gradients = options.gradientSource ?? new ModelGradients(model, this.weightDecay);
+    const source = options.gradientSource;
+    if (source?.weightDecay !== undefined && source.weightDecay !== this.weightDecay) {
+      throw new ConfigError(
+        `the gradient source computes with weightDecay ${source.weightDecay}, the Trainer uses ${this.weightDecay}: create the source with the Trainer's weightDecay`,
+      );
+    }
+    this.gradients = source ?? new ModelGradients(model, this.weightDecay);
+  }
+
+  /**
+   * A Trainer that continues a saved run (`restoreCheckpoint(...).trainerState`): the same step,
+   * random state, weight decay, Adam hyper-parameters and moments, and the saved learning-rate
+   * schedule unless `options.learningRate` replaces it.
+   */
+  static fromState<M extends TrainableModel>(model: M, saved: SavedTrainerState, options: ResumeOptions = {}): Trainer<M> {
+    const { state } = saved;
+    const trainer = new Trainer(model, {
+      learningRate: options.learningRate ?? state.schedule,
+      weightDecay: state.weightDecay,
+      adam: { beta1: state.adam.beta1, beta2: state.adam.beta2, epsilon: state.adam.epsilon },
+      ...(options.gradientSource ? { gradientSource: options.gradientSource } : {}),
+      ...(options.validate !== undefined ? { validate: options.validate } : {}),
+    });
+    const tensors = new Map([...saved.moments].map(([name, m]) => [name, tf.tensor(m.values, [...m.shape], 'float32')]));
+    try {
+      trainer.restoreState(state, tensors);
+    } catch (err) {
+      trainer.dispose();
+      throw err;
+    } finally {
+      tf.dispose([...tensors.values()]);
+    }
+    return trainer;
   }
 
   /** Updates applied so far. */
