@@ -8,7 +8,7 @@ import { parseArgs } from 'node:util';
 import * as tf from '@tensorflow/tfjs-core';
 import { initBackend, nativeKernelCounters, type BackendPreference } from '@probunet/backends';
 import { Trainer, createProbUNet } from '@probunet/core';
-import { DataParallelTrainer } from '@probunet/backends/node';
+import { createWorkerGradients } from '@probunet/backends/node';
 import { loadNativeKernels } from '@probunet/native';
 import { LIDC_CONFIG } from './lidc-config.js';
 
@@ -54,10 +54,8 @@ async function median(fn: () => Promise<unknown> | unknown, warmup: number, reps
 
 if (steps > 0) {
   const workers = Number(values.workers);
-  const trainer =
-    workers > 0
-      ? await DataParallelTrainer.create(model, { workers, backend: values.backend as 'wasm', learningRate: 1e-4, validate: false })
-      : new Trainer(model, { learningRate: 1e-4, validate: false });
+  const gradients = workers > 0 ? await createWorkerGradients(model, { workers, backend: values.backend as 'wasm' }) : undefined;
+  const trainer = new Trainer(model, { learningRate: 1e-4, validate: false, ...(gradients ? { gradientSource: gradients } : {}) });
   if (workers > 0) out.workers = workers;
   await trainer.trainStep({ images, labels });
   const tensorsAfterWarmup = tf.memory().numTensors;
@@ -101,7 +99,7 @@ if (steps > 0) {
       .slice(0, 20)
       .map(([kernel, e]) => ({ kernel, ms: Math.round(e.ms), calls: e.calls, share: e.ms / total }));
   }
-  if (trainer instanceof DataParallelTrainer) await trainer.close();
+  await gradients?.close();
   trainer.dispose();
 }
 if (values.sampling) {

@@ -51,7 +51,7 @@ describe('createModel', () => {
     [{ type: 'dropout-unet', ...small, ignoreLabel: 1 }, /dropout-unet: ignoreLabel 1 collides with a class index/],
     [{ type: 'm-heads', ...small, channels: [] }, /m-heads: channels must be a non-empty list/],
     [{ ...small }, /a model config needs a "type": one of prob-unet, deterministic-unet, dropout-unet, unet-ensemble, m-heads, image2image-vae/],
-    [{ type: 'bayes-unet', ...small }, /unknown model type "bayes-unet"; registered: deterministic-unet, dropout-unet/],
+    [{ type: 'bayes-unet', ...small }, /unknown model type "bayes-unet"; registered: prob-unet, deterministic-unet, dropout-unet/],
   ])('names the bad field and the fix (%#)', (config, message) => {
     const before = tf.memory().numTensors;
     expect(() => createModel(config as never)).toThrow(ConfigError);
