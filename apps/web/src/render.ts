@@ -1,4 +1,5 @@
 /** Drawing images, label maps and scalar maps onto canvases (at the data's own resolution; CSS scales them up). */
+import { viridis } from '@probunet/colour-maps';
 
 export interface Picture {
   height: number;
@@ -36,24 +37,6 @@ export function drawOverlay(canvas: HTMLCanvasElement, pic: Picture, labels?: Ar
     img.data[4 * p + 3] = 255;
   }
   ctx.putImageData(img, 0, 0);
-}
-
-/** A few stops of viridis, interpolated linearly. */
-const VIRIDIS: [number, number, number][] = [
-  [68, 1, 84],
-  [59, 82, 139],
-  [33, 145, 140],
-  [94, 201, 98],
-  [253, 231, 37],
-];
-
-export function viridis(t: number): [number, number, number] {
-  const x = Math.min(1, Math.max(0, t)) * (VIRIDIS.length - 1);
-  const i = Math.min(VIRIDIS.length - 2, Math.floor(x));
-  const f = x - i;
-  const a = VIRIDIS[i]!;
-  const b = VIRIDIS[i + 1]!;
-  return [0, 1, 2].map((k) => Math.round(a[k]! + f * (b[k]! - a[k]!))) as [number, number, number];
 }
 
 /** A scalar map in [0, max], coloured with viridis. */

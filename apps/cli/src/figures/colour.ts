@@ -1,21 +1,7 @@
+import { viridis } from '@probunet/colour-maps';
 import type { RgbImage } from './labelled-figure.js';
 
-/** Viridis (matplotlib's perceptually uniform map) at 9 evenly spaced stops. */
-const VIRIDIS: Array<[number, number, number]> = [
-  [68, 1, 84], [71, 44, 122], [59, 81, 139], [44, 113, 142], [33, 144, 141], [39, 173, 129], [92, 200, 99], [170, 220, 50], [253, 231, 37],
-];
-
-/** The viridis colour of t ∈ [0, 1] (clamped), linearly interpolated between stops. */
-export function viridis(t: number): [number, number, number] {
-  const x = Math.min(1, Math.max(0, Number.isFinite(t) ? t : 0)) * (VIRIDIS.length - 1);
-  const i = Math.min(VIRIDIS.length - 2, Math.floor(x));
-  const f = x - i;
-  const a = VIRIDIS[i]!;
-  const b = VIRIDIS[i + 1]!;
-  return [0, 1, 2].map((k) => Math.round(a[k]! + f * (b[k]! - a[k]!))) as [number, number, number];
-}
-
-/** A map of values as colours: `min` → dark purple, `max` → yellow. */
+/** A map of values as colours (viridis): `min` → dark purple, `max` → yellow. */
 export function heatImage(values: ArrayLike<number>, width: number, height: number, min: number, max: number): RgbImage {
   const rgb = new Uint8Array(width * height * 3);
   const span = max - min || 1;

@@ -1,4 +1,5 @@
-import { heatImage, viridis } from './colour.js';
+import { viridis } from '@probunet/colour-maps';
+import { heatImage } from './colour.js';
 import { Figure } from './labelled-figure.js';
 
 /**
