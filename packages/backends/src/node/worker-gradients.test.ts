@@ -106,30 +106,6 @@ describe('createWorkerGradients', () => {
     model.dispose();
   });
 
-  it('names the plugin to pass for a model the workers cannot rebuild, and trains it when given', async () => {
-    const { createModel } = await import('@probunet/baselines');
-    const ensemble = createModel({ type: 'unet-ensemble', inputChannels: 1, numClasses: 2, channels: [4, 8], convsPerBlock: 1, members: 2, seed: 1 });
-    try {
-      await expect(createWorkerGradients(ensemble, { workers: 1, backend: 'cpu' })).rejects.toThrow(
-        /data-parallel worker: cannot rebuild the model: unknown model type "unet-ensemble".*plugins: \[\{ module: '@probunet\/baselines', export: 'baselinesPlugin' \}\]/,
-      );
-      const gradients = await createWorkerGradients(ensemble, { workers: 2, backend: 'cpu', plugins: [{ module: '@probunet/baselines', export: 'baselinesPlugin' }] });
-      // The ensemble picks its graders itself: [B,A,H,W] labels reach the workers whole.
-      const trainer = new Trainer(ensemble, { learningRate: 1e-2, seed: 9, gradientSource: gradients });
-      try {
-        const first = await trainer.trainStep({ images, labels });
-        let last = first;
-        for (let i = 0; i < 10; i++) last = await trainer.trainStep({ images, labels });
-        expect(last.loss).toBeLessThan(first.loss);
-      } finally {
-        await gradients.close();
-        trainer.dispose();
-      }
-    } finally {
-      ensemble.dispose();
-    }
-  });
-
   it('a Trainer refuses worker gradients computed with another weight decay', async () => {
     const model = createProbUNet(config);
     const gradients = await createWorkerGradients(model, { workers: 1, backend: 'cpu', weightDecay: 0 });
