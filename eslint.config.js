@@ -20,6 +20,15 @@ const scopes = {
   'scope:baselines': ['scope:core', 'scope:datasets', 'scope:metrics'],
   'scope:evaluation': ['scope:core', 'scope:datasets', 'scope:metrics', 'scope:backends', 'scope:baselines'],
 };
+const backendBindings = {
+  group: ['@tensorflow/tfjs-node*', '@tensorflow/tfjs-backend-wasm', '@tensorflow/tfjs-backend-webgpu'],
+  message: 'Only @probunet/backends may import a TensorFlow.js backend binding.',
+};
+/** Core's unstable building blocks are for the packages of this repository, not for apps. */
+const coreInternal = {
+  group: ['@probunet/core/internal'],
+  message: '@probunet/core/internal is unstable and for @probunet/* packages; apps use @probunet/core (ask for an export there).',
+};
 /** No TensorFlow at all in these: typed arrays in, numbers (or colours) out. */
 const noTensorFlow = ['scope:metrics', 'scope:colour-maps'];
 
@@ -48,17 +57,7 @@ export default tseslint.config(
   {
     rules: {
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
-      'no-restricted-imports': [
-        'error',
-        {
-          patterns: [
-            {
-              group: ['@tensorflow/tfjs-node*', '@tensorflow/tfjs-backend-wasm', '@tensorflow/tfjs-backend-webgpu'],
-              message: 'Only @probunet/backends may import a TensorFlow.js backend binding.',
-            },
-          ],
-        },
-      ],
+      'no-restricted-imports': ['error', { patterns: [backendBindings] }],
     },
   },
   {
@@ -84,6 +83,10 @@ export default tseslint.config(
   {
     files: ['**/*.js', '**/*.mjs'],
     languageOptions: { globals: { process: 'readonly', console: 'readonly', performance: 'readonly' } },
+  },
+  {
+    files: ['apps/**'],
+    rules: { 'no-restricted-imports': ['error', { patterns: [backendBindings, coreInternal] }] },
   },
   {
     files: ['packages/backends/**', '**/*.test.ts', '**/test/**', 'bench/**'],
