@@ -21,7 +21,11 @@ npm_install() { (cd "$1" && npm install --no-audit --no-fund --loglevel=error); 
 
 step "npm pack every publishable package"
 mkdir -p "$work/tarballs"
-packages=(packages/core packages/metrics packages/datasets packages/native packages/backends packages/baselines packages/evaluation apps/cli)
+# Every workspace that is not private: the packages a release publishes.
+mapfile -t packages < <(cd "$root" && node -e '
+  const fs = require("fs");
+  for (const d of JSON.parse(fs.readFileSync("package.json", "utf8")).workspaces)
+    if (!JSON.parse(fs.readFileSync(`${d}/package.json`, "utf8")).private) console.log(d);')
 for p in "${packages[@]}"; do
   [ -d "$root/$p/dist" ] || { echo "tarball test: $p/dist is missing; build first (npm run build)" >&2; exit 1; }
   (cd "$root/$p" && npm pack --pack-destination "$work/tarballs" --loglevel=error >/dev/null)
