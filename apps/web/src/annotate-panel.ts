@@ -4,7 +4,7 @@ import { checkPictureFits, imageTensor } from './picture.js';
 import { decodeMaskPng } from './png.js';
 import { drawOverlay } from './render.js';
 import { drawScoreChart, type ScoreRow } from './score-chart.js';
-import { isProbUNet, state } from './state.js';
+import { hasLatentParts, state } from './state.js';
 import { act } from './status.js';
 
 // Assess an annotation: the user draws (pointer or keyboard) and the Prob. U-Net scores it among the graders'.
@@ -81,7 +81,7 @@ function setupDrawing(): void {
 async function scoreAction(): Promise<void> {
   const model = state.prob?.model;
   const pic = state.picture;
-  if (!isProbUNet(model)) throw new Error('scoring needs a Prob. U-Net (the deterministic U-Net has no ELBO): load one');
+  if (!hasLatentParts(model)) throw new Error('scoring needs a Prob. U-Net (the deterministic U-Net has no ELBO): load one');
   if (!pic || !state.drawing) throw new Error('choose an image first');
   checkPictureFits(pic);
   const annotations = [state.drawing, ...state.graders];

@@ -3,7 +3,7 @@ import type { PreparedFusion } from '@probunet/core';
 import { $ } from './dom.js';
 import { checkPictureFits, imageTensor } from './picture.js';
 import { drawOverlay } from './render.js';
-import { isProbUNet, state, type LatentState } from './state.js';
+import { hasLatentParts, state, type LatentState } from './state.js';
 import { showError, showMemory } from './status.js';
 
 // Latent space: the image's features are prepared once; each slider move runs only the fusion head.
@@ -17,7 +17,7 @@ export function disposeLatent(): void {
 export function renderSliders(): void {
   const box = $('latent-sliders');
   const model = state.prob?.model;
-  if (!isProbUNet(model)) {
+  if (!hasLatentParts(model)) {
     box.replaceChildren(Object.assign(document.createElement('p'), { textContent: 'Load a Prob. U-Net to explore its latent space.' }));
     return;
   }
@@ -45,7 +45,7 @@ async function prepareLatent(): Promise<LatentState> {
   if (state.latent) return state.latent;
   const model = state.prob?.model;
   const pic = state.picture;
-  if (!isProbUNet(model)) throw new Error('load a Prob. U-Net to explore its latent space');
+  if (!hasLatentParts(model)) throw new Error('load a Prob. U-Net to explore its latent space');
   if (!pic) throw new Error('choose an image first');
   checkPictureFits(pic);
   const x = imageTensor(pic);

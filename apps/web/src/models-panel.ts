@@ -1,8 +1,9 @@
+import type { CheckpointableModel } from '@probunet/core';
 import { $ } from './dom.js';
 import { disposeLatent, renderSliders } from './latent-panel.js';
 import { readFileBytes, restoreModel, type LoadedModel, type Progress } from './models.js';
 import { clearOutputs } from './picture.js';
-import { state } from './state.js';
+import { hasLatentParts, state } from './state.js';
 import { act } from './status.js';
 
 // Models: the Prob. U-Net slot and the comparison slot, filled at start, from a file or by a drop.
@@ -17,9 +18,11 @@ export const progress: Progress = (stage, loaded, total) => {
   $('load-text').textContent = `${stage}: ${size(loaded)}${total ? ` of ${size(total)}` : ''}`;
 };
 
-/** The Prob. U-Net slot takes the `prob-unet` kind only; the comparison slot any other. */
-export const acceptProb = (type: string) => (type === 'prob-unet' ? null : `this checkpoint holds a "${type}" model; the Prob. U-Net slot needs a "prob-unet"`);
-export const acceptOther = (type: string) => (type !== 'prob-unet' ? null : `this checkpoint holds a "prob-unet"; the comparison slot needs another model type`);
+/** The Prob. U-Net slot takes a model with a latent space; the comparison slot any other. */
+export const acceptProb = (m: CheckpointableModel) =>
+  hasLatentParts(m) ? null : `this checkpoint holds a "${m.kind}" model, which has no latent space; the Prob. U-Net slot needs one (a "prob-unet")`;
+export const acceptOther = (m: CheckpointableModel) =>
+  !hasLatentParts(m) ? null : `this checkpoint holds a "${m.kind}" model with a latent space; the comparison slot needs another model type`;
 
 function describeModel(m: LoadedModel | null, role: string): string {
   if (!m) return `${role}: none`;
@@ -32,7 +35,7 @@ export function renderModels(): void {
   renderSliders();
 }
 
-/** Opens a checkpoint the user chose: a prob-unet replaces the Prob. U-Net, any other type the comparison model. */
+/** Opens a checkpoint the user chose: a model with a latent space replaces the Prob. U-Net, any other the comparison model. */
 async function openCheckpoint(file: File): Promise<void> {
   const bytes = await readFileBytes(file, progress);
   // A small probe restore tells the type; restoreModel checks format, version, CRCs and shapes.
@@ -42,7 +45,7 @@ async function openCheckpoint(file: File): Promise<void> {
   } catch (err) {
     throw new Error(`${(err as Error).message}\nOpen a .ckpt written by probunet train (or saveCheckpoint).`);
   }
-  if (loaded.model.kind === 'prob-unet') {
+  if (hasLatentParts(loaded.model)) {
     state.prob?.model.dispose();
     state.prob = loaded;
   } else {

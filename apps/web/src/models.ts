@@ -1,5 +1,5 @@
 import { baselinesPlugin } from '@probunet/baselines';
-import { corePlugin, createRegistry, modelTypeOf, restoreCheckpoint, type CheckpointableModel, type CheckpointHeader } from '@probunet/core';
+import { corePlugin, createRegistry, restoreCheckpoint, type CheckpointableModel, type CheckpointHeader } from '@probunet/core';
 
 export type Progress = (stage: string, loaded: number, total: number | null) => void;
 
@@ -53,13 +53,13 @@ const registry = createRegistry([corePlugin, baselinesPlugin]);
 
 /**
  * Checks and restores a checkpoint (format, version, CRCs, model type), dropping any training state.
- * `accept` is the model types the slot takes; another type is an error that says what the file holds.
+ * `accept` says whether the slot takes the model (by its capabilities); a refusal is an error that
+ * says what the file holds.
  */
-export function restoreModel(bytes: Uint8Array, name: string, accept: (type: string) => string | null, onProgress: Progress): LoadedModel {
+export function restoreModel(bytes: Uint8Array, name: string, accept: (model: CheckpointableModel) => string | null, onProgress: Progress): LoadedModel {
   onProgress('checking', bytes.byteLength, bytes.byteLength);
   const restored = restoreCheckpoint(bytes, { source: name, registry });
-  const type = modelTypeOf(restored.header.model) ?? 'unknown';
-  const refusal = accept(type);
+  const refusal = accept(restored.model);
   if (refusal) {
     restored.model.dispose();
     throw new Error(refusal);

@@ -1,4 +1,4 @@
-import type { CheckpointableModel, PreparedFusion, ProbUNet } from '@probunet/core';
+import { hasLatentSpace, type CheckpointableModel, type LatentSpaceModel, type PreparedFusion, type ProbUNet } from '@probunet/core';
 import type { BrowserBackendState } from './backend.js';
 import type { LoadedModel } from './models.js';
 import type { Picture } from './render.js';
@@ -31,10 +31,15 @@ export interface LatentState {
 
 export const state: AppState = { backend: null, prob: null, det: null, picture: null, graders: [], latent: null, drawing: null };
 
+/** A model with a latent space (`hasLatentSpace`) and the Prob. U-Net's parts, which the latent panel runs one by one. */
+export type LatentPartsModel = LatentSpaceModel & Pick<ProbUNet, 'encoder' | 'prior' | 'fusion'>;
+
 /**
- * Whether a model is a Prob. U-Net, by its declared `kind` (not its class): only it has a latent space
- * to explore and an ELBO to score an annotation with.
+ * Whether a model has a latent space to explore and an ELBO to score an annotation with, asked of its
+ * capabilities (core's `hasLatentSpace` and the parts), never its class or type name.
  */
-export function isProbUNet(model: CheckpointableModel | undefined): model is CheckpointableModel & ProbUNet {
-  return model?.kind === 'prob-unet';
+export function hasLatentParts(model: CheckpointableModel | undefined): model is LatentPartsModel {
+  if (!model || !hasLatentSpace(model)) return false;
+  const m = model as unknown as Record<string, unknown>;
+  return ['encoder', 'prior', 'fusion'].every((part) => typeof m[part] === 'object' && m[part] !== null);
 }
