@@ -289,7 +289,7 @@ export function loadNativeKernels(): NativeKernels {
     const status = nativeBuildStatus();
     const why =
       status?.reason ??
-      'the install-time build did not run: npm ≥ 11 runs a dependency\'s install script only when your package.json lists it, "allowScripts": { "@probunet/native": true }; --ignore-scripts skips it too';
+      'the install-time build did not run: npm skipped its install script (--ignore-scripts, or allowScripts in your package.json denies it, or does not list it under strict-allow-scripts); allow it with "allowScripts": { "@probunet/native": true }';
     throw new NativeUnavailableError(
       `@probunet/native is not compiled (${why}); the native and wasm-native backends are unavailable. Build it with: npm rebuild @probunet/native (needs python3, make and a C++ compiler)`,
     );

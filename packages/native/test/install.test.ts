@@ -29,6 +29,18 @@ describe('scripts/build.mjs (the install script)', () => {
     expect(load.stdout, load.stderr).toMatch(/NativeUnavailableError: @probunet\/native is not compiled \(node-gyp rebuild failed \(exit \d+\)[\s\S]*\); the native and wasm-native backends are unavailable\. Build it with: npm rebuild @probunet\/native/);
   });
 
+  it('when npm skipped the install script, the loader says so and how to allow it', () => {
+    const skipped = mkdtempSync(join(tmpdir(), 'probunet-native-skipped-'));
+    try {
+      for (const f of ['src', 'package.json']) cpSync(join(pkg, f), join(skipped, f), { recursive: true });
+      writeFileSync(join(skipped, 'check.mts'), "import { loadNativeKernels } from './src/index.ts';\ntry { loadNativeKernels(); console.log('loaded'); } catch (e) { console.log(`${(e as Error).name}: ${(e as Error).message}`); }\n");
+      const load = spawnSync(join(pkg, '../../node_modules/.bin/tsx'), ['check.mts'], { cwd: skipped, encoding: 'utf8' });
+      expect(load.stdout, load.stderr).toMatch(/NativeUnavailableError: @probunet\/native is not compiled \(the install-time build did not run: npm skipped its install script[\s\S]*"allowScripts": \{ "@probunet\/native": true \}\); the native and wasm-native backends are unavailable\. Build it with: npm rebuild @probunet\/native/);
+    } finally {
+      rmSync(skipped, { recursive: true, force: true });
+    }
+  });
+
   it('--required turns the failure into an error', () => {
     expect(run(['--required'], { CXX: 'false', CC: 'false' }).status).toBe(1);
   });
