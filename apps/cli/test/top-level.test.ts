@@ -35,6 +35,7 @@ describe('probunet (no command)', () => {
     [['demo', '--bogus'], /probunet demo: Unknown option '--bogus'/],
     [['backends', '--bogus'], /probunet backends: Unknown option '--bogus'/],
     [['train', '--bogus'], /probunet train: Unknown option '--bogus'/],
+    [['data', 'check'], /probunet data: --source must be one of/],
   ])('a usage error exits 2: %j', async (argv, message) => {
     const r = await runCli(argv);
     expect(r.code).toBe(2);

@@ -39,7 +39,7 @@ export async function data(argv: string[]): Promise<number> {
     return 0;
   }
   const source = values.source as Source | undefined;
-  if (!source || !SOURCES.includes(source)) throw new Error(`--source must be one of ${SOURCES.join(', ')}, got ${String(source)}`);
+  if (!source || !SOURCES.includes(source)) throw new UsageError(`--source must be one of ${SOURCES.join(', ')}, got ${String(source)}`);
   if (sub === 'fixtures') {
     if (!values.out) throw new Error('--out DIR is required');
     if (source === 'lidc') await writeLidcFixture(values.out, { split: values.split ?? 'train' });
