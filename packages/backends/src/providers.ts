@@ -171,9 +171,11 @@ export const PROVIDERS: Record<BackendName, Provider> = {
       await importOptional('@tensorflow/tfjs-backend-webgpu', modules);
       installWebgpuDispatchLimitFixes();
       installWebgpuFilterGrad(capabilityMarker('exactFilterGrad', 'webgpu'));
-      // The GEMM convolutions (forward with bias + relu, input gradient) with the split-K filter
-      // gradient: both backprop kernels exact, so conv2dSame's gradient calls them directly.
-      if (installWebgpuConvGemm() && !tf.getKernel(capabilityMarker('exactConvBackprop', 'webgpu').kernelName, 'webgpu')) tf.registerKernel(capabilityMarker('exactConvBackprop', 'webgpu'));
+      // The GEMM convolutions (forward with bias + relu, input gradient) are installed but off:
+      // they pass parity on Dawn's software adapter in Node, but in headless Chromium's WebGPU the
+      // web app's device is lost once they run (tracked in issue 28), and no GPU has timed them yet.
+      // setWebgpuConvKernels('gemm') turns them on (and declares exactConvBackprop).
+      installWebgpuConvGemm();
       return { tfBackend: 'webgpu', threads: null, notes };
     },
   },

@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
+import { capabilityMarker } from '@probunet/core/internal';
 
 /**
  * Forward and input-gradient convolutions for tfjs-backend-webgpu (NHWC, float32) as one tiled
@@ -298,10 +299,10 @@ function register(name: ConvKernelName, kind: 'gemm' | 'stock'): void {
 }
 
 /**
- * Replaces webgpu's Conv2D, FusedConv2D and Conv2DBackpropInput with the GEMM kernels (the stock
- * ones still run for what they do not cover). Idempotent; call after @tensorflow/tfjs-backend-webgpu
- * has registered its kernels. With the split-K filter gradient this makes both backprop kernels
- * exact, so the caller may declare `exactConvBackprop`.
+ * Wraps webgpu's Conv2D, FusedConv2D and Conv2DBackpropInput so that `setWebgpuConvKernels` can
+ * switch them between the GEMM kernels (the stock ones still run for what they do not cover) and
+ * tfjs-webgpu's own. Installs them switched to 'stock' (see providers.ts for why they are off by
+ * default). Idempotent; call after @tensorflow/tfjs-backend-webgpu has registered its kernels.
  */
 export function installWebgpuConvGemm(): boolean {
   if (stock.size > 0) return true;
@@ -310,18 +311,25 @@ export function installWebgpuConvGemm(): boolean {
   }
   for (const name of Object.keys(KERNELS) as ConvKernelName[]) {
     stock.set(name, tf.getKernel(name, 'webgpu')!.kernelFunc);
-    register(name, 'gemm');
+    register(name, 'stock');
   }
   return true;
 }
 
 /**
  * Which kernels webgpu's Conv2D, FusedConv2D and Conv2DBackpropInput run, for benchmarks and the
- * GPU check: 'gemm' (what initBackend('webgpu') installs) or tfjs-webgpu's 'stock' ones. No-op
+ * GPU check: 'gemm' (opt-in until a GPU has measured them) or tfjs-webgpu's 'stock' ones (the default
+ * after initBackend('webgpu')). No-op
  * before initBackend('webgpu').
  */
 export function setWebgpuConvKernels(kind: 'gemm' | 'stock'): void {
   for (const name of stock.keys()) register(name, kind);
+  // With the split-K filter gradient the GEMM kernels make both backprop kernels exact, so
+  // conv2dSame's gradient may call them directly; with the stock ones it keeps tfjs's gradient.
+  const marker = capabilityMarker('exactConvBackprop', 'webgpu');
+  const declared = tf.getKernel(marker.kernelName, 'webgpu') !== undefined;
+  if (kind === 'gemm' && stock.size > 0 && !declared) tf.registerKernel(marker);
+  if (kind === 'stock' && declared) tf.unregisterKernel(marker.kernelName, 'webgpu');
 }
 
 /** The stock kernel the GEMM one replaced (undefined before installation); for tests. */

@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { backendCapabilities, conv2dSame } from '@probunet/core/internal';
 import { relativeL2Error, tolerance } from '@probunet/core/testing';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { initBackend } from '../src/index.js';
 import { GEMM_TILE, gemmConv2D, gemmConv2DBackpropInput, setWebgpuConvKernels } from '../src/webgpu-conv2d.js';
 
@@ -76,7 +76,15 @@ async function compare(fn: () => tf.Tensor[]): Promise<number[]> {
 }
 
 describe('webgpu: the GEMM convolutions against cpu', () => {
+  beforeAll(async () => {
+    if (!webgpu) return;
+    await initBackend('webgpu');
+    // Off by default (opt-in until a GPU has timed them): these tests turn them on.
+    expect(backendCapabilities().exactConvBackprop, 'initBackend leaves the GEMM kernels off').toBe(false);
+    setWebgpuConvKernels('gemm');
+  });
   afterAll(async () => {
+    if (webgpu) setWebgpuConvKernels('stock');
     await tf.setBackend('cpu');
   });
 
@@ -158,8 +166,10 @@ describe('webgpu: the GEMM convolutions against cpu', () => {
     };
     const gemm = await run();
     setWebgpuConvKernels('stock');
+    expect(backendCapabilities().exactConvBackprop, 'stock kernels: tfjs gradient').toBe(false);
     const stock = await run();
     setWebgpuConvKernels('gemm');
+    expect(backendCapabilities().exactConvBackprop, 'GEMM kernels: exact backprop declared').toBe(true);
     expect(relativeL2Error(stock as Float32Array, gemm as Float32Array)).toBeLessThan(tolerance('kernel'));
     await tf.setBackend('cpu');
   });
