@@ -18,7 +18,7 @@
 import { availableParallelism } from 'node:os';
 import { parseArgs } from 'node:util';
 import { loadNativeKernels, type ConvGeometry } from '@probunet/native';
-import { LIDC_CONFIG } from './lidc-config.js';
+import { lidcConvLayers } from './lidc-config.js';
 
 const { values } = parseArgs({ options: { batch: { type: 'string', default: '8' }, size: { type: 'string', default: '128' }, peak: { type: 'string' } } });
 const batch = Number(values.batch);
@@ -26,40 +26,6 @@ const size = Number(values.size);
 const peak = values.peak ? Number(values.peak) : NaN;
 const native = loadNativeKernels();
 native.setThreads(availableParallelism());
-
-interface Layer { name: string; hw: number; cin: number; cout: number; count: number; firstOfNet: boolean }
-
-/** The 3×3 convolutions of a train step; identical shapes are timed once and counted. */
-function layers(): Layer[] {
-  const { channels: ch, convsPerBlock: k } = LIDC_CONFIG;
-  const out = new Map<string, Layer>();
-  const add = (name: string, hw: number, cin: number, cout: number, firstOfNet = false) => {
-    const key = `${hw}:${cin}:${cout}:${firstOfNet}`;
-    const l = out.get(key);
-    if (l) l.count++;
-    else out.set(key, { name, hw, cin, cout, count: 1, firstOfNet });
-  };
-  const down = (net: string, cin: number) => {
-    let c = cin;
-    ch.forEach((cout, i) => {
-      for (let j = 0; j < k; j++) {
-        add(`${net} down ${i}.${j}`, Math.ceil(size / 2 ** i), c, cout, i === 0 && j === 0);
-        c = cout;
-      }
-    });
-  };
-  down('encoders', LIDC_CONFIG.inputChannels); // U-Net
-  down('encoders', LIDC_CONFIG.inputChannels); // prior
-  down('encoders', LIDC_CONFIG.inputChannels + LIDC_CONFIG.numClasses); // posterior
-  for (let i = ch.length - 2; i >= 0; i--) {
-    let c = ch[i + 1]! + ch[i]!;
-    for (let j = 0; j < k; j++) {
-      add(`U-Net up ${i}.${j}`, Math.ceil(size / 2 ** i), c, ch[i]!);
-      c = ch[i]!;
-    }
-  }
-  return [...out.values()];
-}
 
 const rand = (n: number) => Float32Array.from({ length: n }, () => Math.random() * 2 - 1);
 function time(fn: () => void, reps = 3): number {
@@ -78,7 +44,7 @@ const totals = { forward: 0, inputGradient: 0, filterGradient: 0 };
 const totalsDirect = { forward: 0, inputGradient: 0, filterGradient: 0 };
 const winograd = native.info().winograd;
 let flopsTotal = 0;
-for (const l of layers()) {
+for (const l of lidcConvLayers(size)) {
   const g: ConvGeometry = { batch, inH: l.hw, inW: l.hw, inC: l.cin, outH: l.hw, outW: l.hw, outC: l.cout, kh: 3, kw: 3, strideH: 1, strideW: 1, dilH: 1, dilW: 1, padTop: 1, padLeft: 1 };
   const x = rand(batch * l.hw * l.hw * l.cin), w = rand(9 * l.cin * l.cout), y = new Float32Array(batch * l.hw * l.hw * l.cout), dw = new Float32Array(9 * l.cin * l.cout);
   const flops = 2 * batch * l.hw * l.hw * 9 * l.cin * l.cout;

@@ -10,41 +10,8 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { setWebgpuConvKernels, setWebgpuFilterGradKernel } from '@probunet/backends';
-import { LIDC_CONFIG } from './lidc-config.js';
+import { lidcConvLayers } from './lidc-config.js';
 
-export interface Layer { name: string; hw: number; cin: number; cout: number; count: number; firstOfNet: boolean }
-
-/** The 3×3 convolutions of a train step; identical shapes are timed once and counted (as bench/native-layers.ts). */
-export function lidcConvLayers(size: number): Layer[] {
-  const { channels: ch, convsPerBlock: k } = LIDC_CONFIG;
-  const out = new Map<string, Layer>();
-  const add = (name: string, hw: number, cin: number, cout: number, firstOfNet = false) => {
-    const key = `${hw}:${cin}:${cout}:${firstOfNet}`;
-    const l = out.get(key);
-    if (l) l.count++;
-    else out.set(key, { name, hw, cin, cout, count: 1, firstOfNet });
-  };
-  const down = (net: string, cin: number) => {
-    let c = cin;
-    ch.forEach((cout, i) => {
-      for (let j = 0; j < k; j++) {
-        add(`${net} down ${i}.${j}`, Math.ceil(size / 2 ** i), c, cout, i === 0 && j === 0);
-        c = cout;
-      }
-    });
-  };
-  down('encoders', LIDC_CONFIG.inputChannels);
-  down('encoders', LIDC_CONFIG.inputChannels);
-  down('encoders', LIDC_CONFIG.inputChannels + LIDC_CONFIG.numClasses);
-  for (let i = ch.length - 2; i >= 0; i--) {
-    let c = ch[i + 1]! + ch[i]!;
-    for (let j = 0; j < k; j++) {
-      add(`U-Net up ${i}.${j}`, Math.ceil(size / 2 ** i), c, ch[i]!);
-      c = ch[i]!;
-    }
-  }
-  return [...out.values()];
-}
 
 export interface WebgpuLayerTimes {
   batch: number;
