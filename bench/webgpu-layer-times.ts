@@ -12,7 +12,6 @@ import * as tf from '@tensorflow/tfjs-core';
 import { setWebgpuConvKernels, setWebgpuFilterGradKernel } from '@probunet/backends';
 import { lidcConvLayers } from './lidc-config.js';
 
-
 export interface WebgpuLayerTimes {
   batch: number;
   size: number;
