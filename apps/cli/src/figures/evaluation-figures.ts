@@ -209,7 +209,7 @@ export function modeFrequencyFigure(panels: EvaluationPanel[]): Promise<Rendered
   const order = [...truthOf].sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1)).map(([mode]) => mode);
   const kinds = ['sampled frequency', 'true probability'];
   const legend = flipNames
-    ? [`mode digits, left to right: ${flipNames.join(', ')} (1 = flipped, 0 = not)`, 'images that contain all the flippable classes; sampled frequency: mean over those images of the share of their samples']
+    ? [`mode digits, left to right: ${flipNames.join(', ')} (1 = flipped, 0 = not)`, 'images that contain all the flippable classes; sampled frequency: mean over those images', 'of the share of their samples that take the mode']
     : ['modes of the known distribution (synthetic data); sampled frequency: share of all samples nearest to the mode'];
   const spec = {
     $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
