@@ -20,13 +20,13 @@ import { parseArgs } from 'node:util';
 import * as tf from '@tensorflow/tfjs-core';
 import { initBackend, type BackendName } from '@probunet/backends';
 import { createModel } from '@probunet/baselines';
-import type { ModelConfig, ProbUNet } from '@probunet/core';
-import { batches, createSyntheticCityscapes, prefetch, toTensors } from '@probunet/datasets';
+import { fit, type ModelConfig, type ProbUNet } from '@probunet/core';
+import { batches, createSyntheticCityscapes, prefetch, tensorBatches } from '@probunet/datasets';
 import { evaluateSampler } from '@probunet/evaluation';
 import { recordImageFlips } from '@probunet/metrics';
 import { modelConfigOf, studyPlan } from '../../../apps/cli/src/commands/reproduce-plan.js';
 import { calibrationFigure, modeFrequencyFigure } from '../../../apps/cli/src/figures/evaluation-figures.js';
-import { closeTrainer, createTrainer } from '../../../apps/cli/src/trainer-setup.js';
+import { createTrainer } from '../../../apps/cli/src/trainer-setup.js';
 
 const { values } = parseArgs({
   options: {
@@ -63,26 +63,20 @@ const train = make(plan.data.trainImages, plan.data.trainSeed);
 const test = make(plan.data.testImages, plan.data.testSeed);
 const config = modelConfigOf(plan, 'prob-unet', { channels: train.spec.channels, numClasses: train.spec.numClasses, ignoreLabel: train.spec.ignoreLabel });
 const model = createModel(config as unknown as ModelConfig) as ProbUNet;
-const trainer = await createTrainer(model, { schedule, seed, workers: 0, backend: report.selected });
+const run = await createTrainer(model, { schedule, seed, workers: 0, backend: report.selected });
 const log: Array<{ step: number; loss: number; terms: Record<string, number> }> = [];
 const t0 = performance.now();
 try {
-  for await (const examples of prefetch(batches(train, { batchSize: batch, shuffleSeed: seed, epochs: Infinity, dropRemainder: true }), 2)) {
-    const { images, labels } = toTensors(examples);
-    let m;
-    try {
-      m = await trainer.trainStep({ images, labels });
-    } finally {
-      tf.dispose([images, labels]);
-    }
-    if (m.step % Math.max(1, Math.round(steps / 10)) === 0 || m.step === steps) {
+  await fit(run.trainer, tensorBatches(prefetch(batches(train, { batchSize: batch, shuffleSeed: seed, epochs: Infinity, dropRemainder: true }), 2)), {
+    steps,
+    onStep: (m) => {
+      if (m.step % Math.max(1, Math.round(steps / 10)) !== 0 && m.step !== steps) return;
       log.push({ step: m.step, loss: m.loss, terms: m.terms });
       process.stderr.write(`step ${m.step}/${steps}  loss ${m.loss.toFixed(2)}  ${Object.entries(m.terms).map(([k, v]) => `${k} ${v.toFixed(2)}`).join('  ')}  ${((performance.now() - t0) / 1000).toFixed(0)} s\n`);
-    }
-    if (m.step >= steps) break;
-  }
+    },
+  });
 } finally {
-  await closeTrainer(trainer);
+  await run.close();
 }
 const trainSeconds = (performance.now() - t0) / 1000;
 const evaluation = await evaluateSampler(model, test, { sampleCounts: [16], seed: plan.evaluation.seed, split: 'test' });
