@@ -18,6 +18,7 @@ const scopes = {
   'scope:datasets': ['scope:core', 'scope:metrics'],
   'scope:backends': ['scope:core', 'scope:native'],
   'scope:baselines': ['scope:core', 'scope:datasets', 'scope:metrics'],
+  'scope:successors': ['scope:core', 'scope:datasets', 'scope:metrics', 'scope:baselines'],
   'scope:evaluation': ['scope:core', 'scope:datasets', 'scope:metrics', 'scope:backends', 'scope:baselines'],
 };
 const backendBindings = {

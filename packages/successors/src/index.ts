@@ -1,0 +1,3 @@
+export * from './ssn/index.js';
+export * from './hierarchical/index.js';
+export { successorsPlugin } from './plugin.js';

@@ -1,0 +1,3 @@
+import { probunetTsupConfig } from '../../tsup.shared.js';
+
+export default probunetTsupConfig({ index: 'src/index.ts' });
