@@ -35,3 +35,29 @@ describe('cityscapes-like targets (issue 27)', () => {
     expect(t[1]!.detail).toMatch(/r = – \(undefined: no such image, or constant frequencies\); 32 modes, 0 test images/);
   });
 });
+
+describe('lidc-like targets (issue 27)', () => {
+  const lidcPlan = { task: 'lidc-like', evaluation: { sampleCounts: [1, 16] } } as unknown as StudyPlan;
+  const model = (type: string, ged: number, oracle: number, shares: Array<[string, number, number]> | null): ModelResult =>
+    ({
+      type,
+      evaluation: {
+        bySampleCount: [{ samples: 16, metrics: { gedDistribution: { mean: ged }, oracleGedDistribution: { mean: oracle }, sampleDiversity: { mean: 0.4 }, trueDiversity: { mean: 0.42 } } }],
+        modeShares: shares?.map(([mode, sampleShare, trueProbability]) => ({ mode, samples: 0, sampleShare, trueProbability })) ?? null,
+        flipCalibration: null,
+      },
+    }) as unknown as ModelResult;
+
+  it('GED within 0.03 of the floor and every mode share within 0.05: met; one past either edge: missed', () => {
+    const det = model('deterministic-unet', 0.3, 0.038, null);
+    const good = targets([model('prob-unet', 0.067, 0.038, [['empty', 0.21, 0.25], ['small', 0.26, 0.25]]), det], lidcPlan);
+    expect(good.map((t) => t.pass)).toEqual([true, true, true, true]);
+    expect(good[1]!.detail).toBe('empty 0.210/0.250, small 0.260/0.250 (worst miss 0.040)');
+    const far = targets([model('prob-unet', 0.105, 0.038, [['empty', 0.18, 0.25], ['small', 0.26, 0.25]]), det], lidcPlan);
+    expect(far.map((t) => t.pass)).toEqual([false, false, true, true]);
+    expect(far[0]!.detail).toBe('0.105 − 0.038 = 0.067');
+    expect(far[1]!.detail).toContain('(worst miss 0.070)');
+    const none = targets([model('prob-unet', 0.05, 0.038, null), det], lidcPlan);
+    expect(none[1]).toMatchObject({ pass: false, detail: 'no mode shares' });
+  });
+});
