@@ -3,7 +3,15 @@ export { DropoutUNet, type DropoutUNetConfig, type DropoutUNetModelConfig } from
 export { UNetEnsemble, type UNetEnsembleConfig, type UNetEnsembleModelConfig } from './unet-ensemble.js';
 export { MHeads, type MHeadsConfig, type MHeadsModelConfig } from './m-heads.js';
 export { Image2ImageVAE, type Image2ImageVAEConfig, type Image2ImageVAEModelConfig } from './image2image-vae.js';
-export { type UNetOptions, type UNetShortForm } from './model-options.js';
+export {
+  SHORT_FORM_KEYS,
+  checkKnownKeys,
+  finiteAtLeast,
+  positiveInteger,
+  resolveUNetOptions,
+  type UNetOptions,
+  type UNetShortForm,
+} from './model-options.js';
 export {
   MODEL_TYPES,
   baselinesPlugin,
