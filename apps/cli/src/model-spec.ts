@@ -1,12 +1,13 @@
 import { readFile } from 'node:fs/promises';
 import { baselinesPlugin, createModel } from '@probunet/baselines';
 import { corePlugin, createRegistry, type CheckpointableModel, type ModelConfig, type Registry } from '@probunet/core';
+import { successorsPlugin } from '@probunet/successors';
 import type { DatasetSpec } from '@probunet/datasets';
 import { UsageError } from './cli-errors.js';
 
-/** Every model type the CLI builds and loads: the core's Prob. U-Net and the five baselines. */
+/** Every model type the CLI builds and loads: the core's Prob. U-Net, the five baselines and the successors. */
 export function cliRegistry(): Registry {
-  return createRegistry([corePlugin, baselinesPlugin]);
+  return createRegistry([corePlugin, baselinesPlugin, successorsPlugin]);
 }
 
 /**

@@ -13,7 +13,10 @@ export interface TrainerSetup {
 }
 
 /** The plugins data-parallel workers import to rebuild any model the CLI builds (cliRegistry's). */
-export const WORKER_PLUGINS: readonly PluginModule[] = [{ module: '@probunet/baselines', export: 'baselinesPlugin' }];
+export const WORKER_PLUGINS: readonly PluginModule[] = [
+  { module: '@probunet/baselines', export: 'baselinesPlugin' },
+  { module: '@probunet/successors', export: 'successorsPlugin' },
+];
 
 /** A Trainer and what stops its gradient workers (nothing when it trains in this thread). */
 export interface TrainerRun {

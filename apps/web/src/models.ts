@@ -1,5 +1,6 @@
 import { baselinesPlugin } from '@probunet/baselines';
 import { corePlugin, createRegistry, restoreCheckpoint, type CheckpointableModel, type CheckpointHeader } from '@probunet/core';
+import { successorsPlugin } from '@probunet/successors';
 
 export type Progress = (stage: string, loaded: number, total: number | null) => void;
 
@@ -49,7 +50,7 @@ export interface LoadedModel {
   name: string;
 }
 
-const registry = createRegistry([corePlugin, baselinesPlugin]);
+const registry = createRegistry([corePlugin, baselinesPlugin, successorsPlugin]);
 
 /**
  * Checks and restores a checkpoint (format, version, CRCs, model type), dropping any training state.

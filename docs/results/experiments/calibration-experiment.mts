@@ -1,5 +1,6 @@
 /**
- * One calibration experiment of issue 27: trains the Prob. U-Net alone on cityscapes-like data as
+ * One calibration experiment of issue 27: trains the Prob. U-Net alone on cityscapes-like (default)
+ * or, with `--task lidc-like`, lidc-like data as
  * `probunet reproduce --task cityscapes-like` does (same data recipe — 4 graders per image, test
  * split seed + 1,000,003 —, same U-Net, Trainer, batch and evaluation seed), with the settings under
  * test changed, then scores its flip calibration (`summarizeFlipCalibration` through
@@ -12,7 +13,8 @@
  * Options (defaults: the full budget's data and model, 2,000 steps):
  *   --height 32 --width 64 --person-scale 1 --train-images 2000 --test-images 100 --steps 2000
  *   --batch 8 --lr 1e-3,2.5e-4@1600 (piecewise, as train's --lr; default drops ×¼ at 80 %) --seed 0
- *   --backend native --sample-counts 16 (comma list; GED is read at 16, calibration at the largest:
+ *   --backend native --task cityscapes-like (lidc-like: --size 32 sets both sides, GED and mode
+ *   shares are scored, --person-scale does not apply) --sample-counts 16 (comma list; GED is read at 16, calibration at the largest:
  *   more samples per image lower the estimator's noise floor, not the model's miss)
  */
 import { mkdir, rename, writeFile } from 'node:fs/promises';
@@ -22,7 +24,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { initBackend, type BackendName } from '@probunet/backends';
 import { createModel } from '@probunet/baselines';
 import { fit, type ModelConfig, type ProbUNet } from '@probunet/core';
-import { batches, createSyntheticCityscapes, prefetch, tensorBatches } from '@probunet/datasets';
+import { batches, createSyntheticCityscapes, createSyntheticLidc, prefetch, tensorBatches } from '@probunet/datasets';
 import { evaluateSampler } from '@probunet/evaluation';
 import { recordImageFlips } from '@probunet/metrics';
 import { modelConfigOf, studyPlan } from '../../../apps/cli/src/commands/reproduce-plan.js';
@@ -31,6 +33,8 @@ import { createTrainer } from '../../../apps/cli/src/trainer-setup.js';
 
 const { values } = parseArgs({
   options: {
+    task: { type: 'string', default: 'cityscapes-like' },
+    size: { type: 'string' },
     height: { type: 'string', default: '32' },
     width: { type: 'string', default: '64' },
     'person-scale': { type: 'string', default: '1' },
@@ -51,7 +55,8 @@ const num = (name: keyof typeof values) => {
   if (!Number.isFinite(v)) throw new Error(`--${name} must be a number, got ${String(values[name])}`);
   return v;
 };
-const [height, width, steps, batch, seed, personScale] = [num('height'), num('width'), num('steps'), num('batch'), num('seed'), num('person-scale')];
+let [height, width] = [num('height'), num('width')];
+const [steps, batch, seed, personScale] = [num('steps'), num('batch'), num('seed'), num('person-scale')];
 // RATE,RATE@STEP,…: the first rate from step 0.
 const lrText = values.lr ?? `1e-3,2.5e-4@${Math.floor(steps * 0.8)}`;
 const parts = lrText.split(',').map((p, i) => (i === 0 ? { rate: Number(p), at: 0 } : { rate: Number(p.split('@')[0]), at: Number(p.split('@')[1]) }));
@@ -61,8 +66,15 @@ const sampleCounts = String(values['sample-counts']).split(',').map(Number);
 if (!sampleCounts.includes(16) || sampleCounts.some((n) => !Number.isInteger(n) || n < 1)) throw new Error(`--sample-counts must be positive integers including 16, got ${values['sample-counts']}`);
 const started = new Date().toISOString();
 const report = await initBackend(values.backend as BackendName);
-const plan = studyPlan('cityscapes-like', 'full', seed, { steps, batch, trainImages: num('train-images'), testImages: num('test-images') });
-const make = (count: number, dataSeed: number) => createSyntheticCityscapes({ count, height, width, graders: plan.data.graders, seed: dataSeed, personScale });
+const task = values.task === 'lidc-like' ? 'lidc-like' : values.task === 'cityscapes-like' ? 'cityscapes-like' : undefined;
+if (!task) throw new Error(`--task must be cityscapes-like or lidc-like, got ${values.task}`);
+const lidc = task === 'lidc-like';
+if (lidc) height = width = values.size ? num('size') : 32;
+const plan = studyPlan(task, 'full', seed, { steps, batch, trainImages: num('train-images'), testImages: num('test-images') });
+const make = (count: number, dataSeed: number) =>
+  lidc
+    ? createSyntheticLidc({ count, size: height, graders: plan.data.graders, seed: dataSeed })
+    : createSyntheticCityscapes({ count, height, width, graders: plan.data.graders, seed: dataSeed, personScale });
 const train = make(plan.data.trainImages, plan.data.trainSeed);
 const test = make(plan.data.testImages, plan.data.testSeed);
 const config = modelConfigOf(plan, 'prob-unet', { channels: train.spec.channels, numClasses: train.spec.numClasses, ignoreLabel: train.spec.ignoreLabel });
@@ -87,9 +99,9 @@ const evaluation = await evaluateSampler(model, test, { sampleCounts, seed: plan
 // Does z carry each flip? Reconstruct every test annotation from its posterior mean and compare, per
 // class present, whether the annotation and its reconstruction flip it: a class the posterior
 // encodes is reproduced both ways; one the decoder decides without z follows the majority.
-const flipSpecs = evaluation.card.protocol.conventions.flips!;
+const flipSpecs = evaluation.card.protocol.conventions.flips ?? [];
 const agree = flipSpecs.map(() => ({ flipped: 0, flippedReproduced: 0, kept: 0, keptReproduced: 0 }));
-for (let i = 0; i < test.length; i++) {
+for (let i = 0; i < (lidc ? 0 : test.length); i++) {
   const ex = await test.get(i);
   const unflipped = { data: ex.meta.unflipped as Uint8Array, height: ex.height, width: ex.width };
   for (const annotation of ex.annotations) {
@@ -114,23 +126,28 @@ for (let i = 0; i < test.length; i++) {
   }
 }
 model.dispose();
-const cal = evaluation.flipCalibration!;
+const cal = evaluation.flipCalibration;
 const at16 = evaluation.bySampleCount.find((b) => b.samples === 16)!;
 const result = {
   command: `npx tsx docs/results/experiments/calibration-experiment.mts ${process.argv.slice(2).join(' ')}`,
   started,
   backend: report.selected,
-  settings: { height, width, personScale, trainImages: plan.data.trainImages, testImages: plan.data.testImages, steps, batch, learningRate: schedule, seed, backbone: plan.backbone, probUNet: plan.probUNet },
+  task,
+  settings: { height, width, personScale: lidc ? undefined : personScale, trainImages: plan.data.trainImages, testImages: plan.data.testImages, steps, batch, learningRate: schedule, seed, backbone: plan.backbone, probUNet: plan.probUNet },
   trainSeconds,
   log,
   gedTruth16: at16.metrics.gedDistribution?.mean,
   oracle16: at16.metrics.oracleGedDistribution?.mean,
   calibrationSamples: Math.max(...sampleCounts),
-  flips: cal.flips.map((f) => ({ name: f.name, fraction: f.fraction, trueProbability: f.trueProbability, images: f.images })),
+  diversity16: at16.metrics.sampleDiversity?.mean,
+  trueDiversity16: at16.metrics.trueDiversity?.mean,
+  /** lidc-like: each mode's share of the samples (nearest mode) against its probability. */
+  modeShares: evaluation.modeShares ?? undefined,
+  flips: cal?.flips.map((f) => ({ name: f.name, fraction: f.fraction, trueProbability: f.trueProbability, images: f.images })),
   /** Per class: of the test annotations that flip it, the share whose posterior-mean reconstruction flips it too; and of those that keep it, the share reconstructed unflipped. */
-  posteriorReconstruction: flipSpecs.map((f, k) => ({ name: f.name, flippedReproduced: agree[k]!.flippedReproduced / agree[k]!.flipped, keptReproduced: agree[k]!.keptReproduced / agree[k]!.kept, annotations: agree[k]!.flipped + agree[k]!.kept })),
-  totalVariation: cal.totalVariation,
-  fullModes: { images: cal.fullModes.images, pearsonR: cal.fullModes.pearsonR, totalVariation: cal.fullModes.totalVariation, totalVariationFloor: cal.fullModes.totalVariationFloor },
+  posteriorReconstruction: lidc ? undefined : flipSpecs.map((f, k) => ({ name: f.name, flippedReproduced: agree[k]!.flippedReproduced / agree[k]!.flipped, keptReproduced: agree[k]!.keptReproduced / agree[k]!.kept, annotations: agree[k]!.flipped + agree[k]!.kept })),
+  totalVariation: cal?.totalVariation,
+  fullModes: cal && { images: cal.fullModes.images, pearsonR: cal.fullModes.pearsonR, totalVariation: cal.fullModes.totalVariation, totalVariationFloor: cal.fullModes.totalVariationFloor },
 };
 await mkdir(values.out, { recursive: true });
 const atomic = async (name: string, bytes: string | Uint8Array) => {
@@ -138,9 +155,15 @@ const atomic = async (name: string, bytes: string | Uint8Array) => {
   await rename(join(values.out!, `${name}.tmp`), join(values.out!, name));
 };
 await atomic('result.json', `${JSON.stringify(result, null, 2)}\n`);
-const panels = [{ title: `prob-unet, ${height}×${width}, persons ×${personScale}, ${steps} steps`, evaluation }];
+const panels = [{ title: lidc ? `prob-unet, lidc-like ${height}×${width}, ${steps} steps` : `prob-unet, ${height}×${width}, persons ×${personScale}, ${steps} steps`, evaluation }];
 const modes = await modeFrequencyFigure(panels);
 if (modes) await atomic('mode-frequencies.png', modes.png);
 const bars = await calibrationFigure(panels);
 if (bars) await atomic('calibration.png', bars.png);
-process.stdout.write(`${JSON.stringify({ flips: result.flips.map((f) => `${f.name} ${f.fraction.toFixed(3)}/${f.trueProbability.toFixed(3)}`), posterior: result.posteriorReconstruction.map((p) => `${p.name} ${p.flippedReproduced.toFixed(2)}/${p.keptReproduced.toFixed(2)}`), r: result.fullModes.pearsonR, tableTV: result.fullModes.totalVariation, meanTV: cal.totalVariation.mean, floor: cal.totalVariation.floor, gedTruth16: result.gedTruth16, trainSeconds })}\n`);
+process.stdout.write(
+  `${JSON.stringify(
+    lidc
+      ? { gedTruth16: result.gedTruth16, oracle16: result.oracle16, modes: result.modeShares?.map((m) => `${m.mode} ${m.sampleShare.toFixed(3)}/${m.trueProbability.toFixed(3)}`), diversity: result.diversity16, trueDiversity: result.trueDiversity16, trainSeconds }
+      : { flips: result.flips!.map((f) => `${f.name} ${f.fraction.toFixed(3)}/${f.trueProbability.toFixed(3)}`), posterior: result.posteriorReconstruction!.map((p) => `${p.name} ${p.flippedReproduced.toFixed(2)}/${p.keptReproduced.toFixed(2)}`), r: result.fullModes!.pearsonR, tableTV: result.fullModes!.totalVariation, meanTV: cal!.totalVariation.mean, floor: cal!.totalVariation.floor, gedTruth16: result.gedTruth16, trainSeconds },
+  )}\n`,
+);

@@ -12,6 +12,7 @@ import { choiceOption, integerOption, requiredOption } from '../option-values.js
 import { createOutputFolder } from '../output-folder.js';
 import { Progress, formatSeconds } from '../progress.js';
 import { createTrainer } from '../trainer-setup.js';
+import { cliRegistry } from '../model-spec.js';
 import { BUDGETS, TASKS, modelConfigOf, openStudyData, studyPlan, type StudyPlan } from './reproduce-plan.js';
 import { orderingChecks, renderMarkdown, scoreAssessment, targets, type AssessmentResult, type ModelResult, type ReportHeader } from './reproduce-report.js';
 
@@ -148,7 +149,7 @@ async function runStudy(plan: StudyPlan, workers: number, backend: string): Prom
   for (const [i, type] of plan.models.entries()) {
     const label = `[${i + 1}/${plan.models.length}] ${type}`;
     const config = modelConfigOf(plan, type, spec);
-    const model = createModel(config as unknown as ModelConfig);
+    const model = createModel(config as unknown as ModelConfig, cliRegistry());
     try {
       const training = await trainModel(model, label, plan, train, workers, backend);
       const rows: SampleGridRow[] = [];
