@@ -1,4 +1,5 @@
-import type { ProbUNetPlugin } from '@probunet/core';
-
-/** Placeholder until the SSN lands: the SSN's model factories and parameter shapes. */
-export const ssnPluginParts: Pick<ProbUNetPlugin, 'models' | 'parameterShapes'> = { models: {}, parameterShapes: {} };
+export { StochasticSegmentationNetwork } from './stochastic-segmentation-network.js';
+export { SSN_DEFAULTS, type SSNConfig, type SSNModelConfig } from './ssn-options.js';
+export { logitDeviations, monteCarloLogLikelihood, type LowRankLogits } from './low-rank-logits.js';
+export { ssnParameterShapes } from './parameter-shapes.js';
+export { ssnPluginParts } from './ssn-plugin.js';
