@@ -1,9 +1,9 @@
 import { access, readFile, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
-import { MODEL_TYPES } from '@probunet/baselines';
 import { decode } from 'fast-png';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { STUDY_MODELS } from '../src/commands/reproduce-plan.js';
 import { runCli, tempDir } from './helpers.js';
 
 const METRICS = ['gedGraders', 'sampleDiversity', 'matchedIoUGraders', 'ncc', 'ece', 'gedDistribution', 'matchedIoUDistribution', 'oracleGedDistribution', 'trueDiversity'];
@@ -22,7 +22,7 @@ async function expectValidResults(out: string, task: string, images: number) {
   expect(typeof h.machine.cpu).toBe('string');
   expect(Number.isNaN(Date.parse(h.started))).toBe(false);
   expect(h.seconds).toBeGreaterThan(0);
-  expect(result.models.map((m: { type: string }) => m.type)).toEqual([...MODEL_TYPES]);
+  expect(result.models.map((m: { type: string }) => m.type)).toEqual([...STUDY_MODELS]);
   for (const m of result.models) {
     expect(m.config.type).toBe(m.type);
     expect(m.training.steps).toBe(result.plan.training.steps);
@@ -40,7 +40,7 @@ async function expectValidResults(out: string, task: string, images: number) {
   const ged = (type: string) => result.models.find((m: { type: string }) => m.type === type).evaluation.bySampleCount[3].metrics.gedDistribution.mean;
   expect(result.checks).toHaveLength(2);
   expect(result.checks[0].pass).toBe(ged('prob-unet') < ged('deterministic-unet'));
-  expect(result.checks[1].pass).toBe(MODEL_TYPES.every((t) => floors[0] < ged(t)));
+  expect(result.checks[1].pass).toBe(STUDY_MODELS.every((t) => floors[0] < ged(t)));
   expect(result.assessment.map((a: { kind: string }) => a.kind)).toEqual(['shifted', 'inverted']);
   for (const a of result.assessment) {
     expect(a.images).toBe(images);
@@ -53,7 +53,7 @@ async function expectValidResults(out: string, task: string, images: number) {
   const md = await readFile(join(out, 'results.md'), 'utf8');
   expect(md).toContain(`# probunet reproduce — ${task}`);
   expect(md).toContain(h.command);
-  for (const type of MODEL_TYPES) expect(md).toContain(`| ${type} | 16 |`);
+  for (const type of STUDY_MODELS) expect(md).toContain(`| ${type} | 16 |`);
   expect(md).toContain('| oracle floor (true samples) | 16 |');
   expect(md).toMatch(/\| shifted \| \d+ \| /);
   return result;
@@ -76,12 +76,12 @@ describe('probunet reproduce', () => {
     const result = await expectValidResults(out, 'lidc-like', 2);
     expect(result.header.seed).toBe(3);
     expect(result.plan.data).toMatchObject({ source: 'synthetic-lidc', trainImages: 4, testImages: 2, trainSeed: 3 });
-    expect(result.files).toEqual(expect.arrayContaining(['ged-vs-samples.png', 'ged-vs-samples.svg', 'mode-frequencies.png', ...MODEL_TYPES.map((t) => `samples-${t}.png`)]));
+    expect(result.files).toEqual(expect.arrayContaining(['ged-vs-samples.png', 'ged-vs-samples.svg', 'mode-frequencies.png', ...STUDY_MODELS.map((t) => `samples-${t}.png`)]));
     expect(result.files).not.toContain('calibration.png');
     expect(await readFile(join(out, 'ged-vs-samples.svg'), 'utf8')).toContain('image2image-vae');
     expect(decode(await readFile(join(out, 'samples-prob-unet.png'))).width).toBeGreaterThan(100);
     // Progress lines on stderr, one per model at least.
-    MODEL_TYPES.forEach((type, i) => expect(r.err).toContain(`train [${i + 1}/6] ${type}`));
+    STUDY_MODELS.forEach((type, i) => expect(r.err).toContain(`train [${i + 1}/${STUDY_MODELS.length}] ${type}`));
     // The folder exists now: refused without --force, replaced with it.
     const again = await runCli(['reproduce', '--task', 'lidc-like', ...tiny, '--out', out]);
     expect(again.code).toBe(2);
@@ -101,6 +101,39 @@ describe('probunet reproduce', () => {
     expect(prob.evaluation.flipCalibration.flips).toHaveLength(5);
     expect(r.code).toBe(result.checks.every((c: { pass: boolean }) => c.pass) ? 0 : 1);
   }, 120_000);
+
+  it('a stopped study continues with --resume from its first unfinished model, to the same results', async () => {
+    const whole = join(root, 'lidc');
+    await access(join(whole, 'results.json')).catch(() => runCli(['reproduce', '--task', 'lidc-like', ...tiny, '--seed', '3', '--out', whole]));
+    const out = join(root, 'lidc-stopped');
+    // Stop the run (as a crash would) when the third model starts training: two models are finished.
+    const stopped = await runCli(['reproduce', '--task', 'lidc-like', ...tiny, '--seed', '3', '--out', out], (line) => {
+      if (line.includes('train [3/')) throw new Error('stopped by the test');
+    });
+    expect(stopped.code).not.toBe(0);
+    await expect(access(out)).rejects.toThrow();
+    expect((await readdir(`${out}.parts`)).sort()).toEqual([`${STUDY_MODELS[0]}.json`, `${STUDY_MODELS[1]}.json`].sort());
+    // Without --resume the parts are not silently lost or reused.
+    const refused = await runCli(['reproduce', '--task', 'lidc-like', ...tiny, '--seed', '3', '--out', out]);
+    expect(refused.code).toBe(2);
+    expect(refused.err).toMatch(/lidc-stopped\.parts holds the finished models of an interrupted study: add --resume to continue it, or --force/);
+    // Other options: the parts' plan is not this one.
+    const other = await runCli(['reproduce', '--task', 'lidc-like', ...tiny, '--seed', '4', '--out', out, '--resume']);
+    expect(other.code).toBe(2);
+    expect(other.err).toMatch(/was made under another plan \(seed: 3 there, 4 now\)/);
+    const resumed = await runCli(['reproduce', '--task', 'lidc-like', ...tiny, '--seed', '3', '--out', out, '--resume']);
+    expect([0, 1], resumed.err).toContain(resumed.code);
+    expect(resumed.err).toContain(`resuming: ${STUDY_MODELS[0]}, ${STUDY_MODELS[1]} finished earlier`);
+    expect(resumed.err).not.toContain(`train [1/${STUDY_MODELS.length}]`);
+    await expect(access(`${out}.parts`)).rejects.toThrow();
+    const [a, b] = [JSON.parse(await readFile(join(whole, 'results.json'), 'utf8')), JSON.parse(await readFile(join(out, 'results.json'), 'utf8'))];
+    const table = (r: typeof a) => r.models.map((m: { type: string; evaluation: { bySampleCount: unknown; modeShares: unknown } }) => [m.type, m.evaluation.bySampleCount, m.evaluation.modeShares]);
+    expect(table(b)).toEqual(table(a));
+    expect(b.assessment.map((x: { hitsElbo: number }) => x.hitsElbo)).toEqual(a.assessment.map((x: { hitsElbo: number }) => x.hitsElbo));
+    expect(b.header.resumed.models).toEqual([STUDY_MODELS[0], STUDY_MODELS[1]]);
+    expect(await readFile(join(out, 'results.md'), 'utf8')).toMatch(/\| time taken \| .* \(resumed: prob-unet, deterministic-unet finished by a run started /);
+    expect((await readdir(out)).sort()).toEqual([...b.files].sort());
+  }, 180_000);
 
   it.each([
     ['an unknown task', ['--task', 'mnist'], /--task must be one of lidc-like, cityscapes-like, got "mnist"/],

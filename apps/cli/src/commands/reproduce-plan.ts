@@ -57,6 +57,10 @@ const BUDGET_TABLE: Record<Task, Record<Budget, { height: number; width: number;
   },
 };
 
+/** The models a study trains and scores, in this order: the paper's six (MODEL_TYPES), then the successors. */
+export const STUDY_MODELS: readonly StudyModel[] = [...MODEL_TYPES];
+export type StudyModel = ModelType;
+
 export function studyPlan(task: Task, budget: Budget, seed: number, overrides: PlanOverrides = {}): StudyPlan {
   const b = BUDGET_TABLE[task][budget];
   const steps = overrides.steps ?? b.steps;
@@ -87,7 +91,7 @@ export function studyPlan(task: Task, budget: Budget, seed: number, overrides: P
       weightDecay: 1e-5,
     },
     evaluation: { sampleCounts: [1, 4, 8, 16], seed: seed + 17, assessmentSamples: 16, implausibleKinds: ['shifted', 'inverted'], gridImages: 3, gridSamples: 8 },
-    models: MODEL_TYPES,
+    models: STUDY_MODELS,
   };
 }
 

@@ -179,7 +179,10 @@ export interface ReportHeader {
   backend: string;
   machine: { cores: number; cpu: string; memoryGiB: number; platform: string; node: string };
   started: string;
+  /** Wall time of the whole study: this run plus, when resumed, the runs that finished its earlier models. */
   seconds: number;
+  /** Models finished by an earlier, stopped run of the same plan (`--resume`), with when that run started. */
+  resumed?: { models: string[]; started: string };
 }
 
 /** results.md: header, the metric table per model and sample count, assessment, checks, targets, files. */
@@ -195,7 +198,7 @@ export function renderMarkdown(h: ReportHeader, plan: StudyPlan, models: ModelRe
     `| backend | ${h.backend} |`,
     `| machine | ${h.machine.cores} cores, ${h.machine.cpu}, ${h.machine.memoryGiB} GiB, ${h.machine.platform}, Node ${h.machine.node} |`,
     `| date | ${h.started} |`,
-    `| time taken | ${formatDuration(h.seconds)} |`,
+    `| time taken | ${formatDuration(h.seconds)}${h.resumed ? ` (resumed: ${h.resumed.models.join(', ')} finished by a run started ${h.resumed.started})` : ''} |`,
     `| data | ${d.source} ${d.height}×${d.width}, ${d.graders} graders per image, ${d.trainImages} train / ${d.testImages} test images (seeds ${d.trainSeed} / ${d.testSeed}) |`,
     `| every model | U-Net channels [${plan.backbone.channels.join(', ')}], ${plan.backbone.convsPerBlock} convs per block; ${plan.training.steps} steps of batch ${plan.training.batch}, Adam ${plan.training.learningRate.values.join(' → ')} at step ${plan.training.learningRate.boundaries.join(', ')}, weight decay ${models[0]?.training.weightDecay ?? plan.training.weightDecay} |`,
     '',

@@ -13,6 +13,7 @@ import { createOutputFolder } from '../output-folder.js';
 import { Progress, formatSeconds } from '../progress.js';
 import { createTrainer } from '../trainer-setup.js';
 import { cliRegistry } from '../model-spec.js';
+import { openStudyParts, type StudyParts } from './reproduce-parts.js';
 import { BUDGETS, TASKS, modelConfigOf, openStudyData, studyPlan, type StudyPlan } from './reproduce-plan.js';
 import { orderingChecks, renderMarkdown, scoreAssessment, targets, type AssessmentResult, type ModelResult, type ReportHeader } from './reproduce-report.js';
 
@@ -49,6 +50,9 @@ Options:
   --train-images N     override the number of training images
   --test-images N      override the number of test images
                        (the overrides are for smoke tests and custom studies; they are recorded)
+  --resume             continue a stopped study: each finished model is kept in DIR.parts/ while
+                       the study runs; --resume reuses them (same options required) and trains
+                       only the rest
   --json               print results.json's summary (checks, table) as JSON on stdout
   --force, --verbose, --help
 
@@ -66,6 +70,7 @@ const OPTIONS = {
   batch: { type: 'string' },
   'train-images': { type: 'string' },
   'test-images': { type: 'string' },
+  resume: { type: 'boolean' },
   ...COMMON_OPTIONS,
 } as const;
 
@@ -89,7 +94,9 @@ export const reproduce = defineCommand('reproduce', REPRODUCE_HELP, OPTIONS, asy
   process.stderr.write(`${formatBackendReport(report)}\n`);
   const folder = await createOutputFolder(out, { option: '--out', replace: values.force ? 'force' : 'refuse' });
   try {
-    const study = await runStudy(plan, workers, report.selected);
+    const parts = await openStudyParts<ModelPart>(out, plan, { resume: values.resume === true, force: values.force === true });
+    if (parts.done.size > 0) process.stderr.write(`resuming: ${[...parts.done.keys()].join(', ')} finished earlier (${parts.dir})\n`);
+    const study = await runStudy(plan, workers, report.selected, parts);
     const header: ReportHeader = {
       command: commandLine(values),
       task,
@@ -100,14 +107,17 @@ export const reproduce = defineCommand('reproduce', REPRODUCE_HELP, OPTIONS, asy
       started: started.toISOString(),
       seconds: 0,
     };
+    const earlier = [...parts.done.values()];
+    if (earlier.length > 0) header.resumed = { models: [...parts.done.keys()], started: earlier.map((p) => p.started).sort()[0]! };
     const checks = orderingChecks(study.models, plan);
     const goals = targets(study.models, plan);
     const figures = await writeFigures(folder.work, plan, study.evaluations, study.grids);
-    header.seconds = (performance.now() - t0) / 1000;
+    header.seconds = (performance.now() - t0) / 1000 + earlier.reduce((s, p) => s + p.seconds, 0);
     const result = { format: 'probunet-reproduction', version: 1, header, plan, checks, targets: goals, models: study.models, assessment: study.assessment, files: ['results.md', 'results.json', ...figures] };
     await writeFileAtomic(join(folder.work, 'results.json'), `${JSON.stringify(result, null, 2)}\n`);
     await writeFileAtomic(join(folder.work, 'results.md'), renderMarkdown(header, plan, study.models, study.assessment, checks, goals, figures));
     await folder.commit();
+    await parts.remove();
     const passed = checks.every((c) => c.pass);
     if (values.json) {
       const table = study.models.map((m) => ({ model: m.type, bySampleCount: m.evaluation.bySampleCount }));
@@ -140,7 +150,18 @@ interface Study {
   assessment: AssessmentResult[];
 }
 
-async function runStudy(plan: StudyPlan, workers: number, backend: string): Promise<Study> {
+/** What a finished model leaves in `<out>.parts/` (see reproduce-parts.ts). */
+interface ModelPart {
+  model: ModelResult;
+  evaluation: Evaluation;
+  rows: SampleGridRow[];
+  assessment: AssessmentResult[];
+  /** When this model's training started, and its wall time through assessment. */
+  started: string;
+  seconds: number;
+}
+
+async function runStudy(plan: StudyPlan, workers: number, backend: string, parts: StudyParts<ModelPart>): Promise<Study> {
   const train = openStudyData(plan, 'train');
   const test = openStudyData(plan, 'test');
   const spec = { channels: train.spec.channels, numClasses: train.spec.numClasses, ignoreLabel: train.spec.ignoreLabel };
@@ -148,6 +169,17 @@ async function runStudy(plan: StudyPlan, workers: number, backend: string): Prom
   const study: Study = { models: [], evaluations: [], grids: [], assessment: [] };
   for (const [i, type] of plan.models.entries()) {
     const label = `[${i + 1}/${plan.models.length}] ${type}`;
+    const done = parts.done.get(type);
+    if (done) {
+      study.models.push(done.model);
+      study.evaluations.push({ type, evaluation: done.evaluation });
+      study.grids.push({ type, rows: done.rows });
+      study.assessment.push(...done.assessment);
+      continue;
+    }
+    const partStarted = new Date().toISOString();
+    const tm = performance.now();
+    const assessed = study.assessment.length;
     const config = modelConfigOf(plan, type, spec);
     const model = createModel(config as unknown as ModelConfig, cliRegistry());
     try {
@@ -191,6 +223,14 @@ async function runStudy(plan: StudyPlan, workers: number, backend: string): Prom
           study.assessment.push(await scoreAssessment(kind, assessment, data, (performance.now() - ta) / 1000));
         }
       }
+      await parts.save(type, {
+        model: study.models.at(-1)!,
+        evaluation,
+        rows,
+        assessment: study.assessment.slice(assessed),
+        started: partStarted,
+        seconds: (performance.now() - tm) / 1000,
+      });
     } finally {
       model.dispose();
     }
