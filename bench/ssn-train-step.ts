@@ -1,0 +1,126 @@
+/**
+ * The SSN's train step against the Prob. U-Net's on the same U-Net (issue 31's target: SSN ≤ 1.5×
+ * the Prob. U-Net's step time on the CPU `native` backend). Both models live in one process and
+ * take turns step by step, so a host whose speed drifts (a shared 2-vCPU VM) slows both alike; the
+ * ratio is taken per pair of neighbouring steps, and its median is the figure. Writes
+ * bench/results/ssn-train-step-<date>.json and prints it.
+ *
+ *   npx tsx bench/ssn-train-step.ts [--backend native] [--batch 8] [--size 128] [--pairs 6] [--mc-samples 20] [--rank 10] [--profile]
+ *
+ * --profile adds, per model, the kernels one step spends its time in (as train-step.ts does).
+ *
+ * It reads the packages' built `dist/` (`npx nx run-many -t build -p core baselines successors`
+ * after a change), as the other benches do.
+ */
+import { cpus, hostname } from 'node:os';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import * as tf from '@tensorflow/tfjs-core';
+import { initBackend, type BackendPreference } from '@probunet/backends';
+import { baselinesPlugin } from '@probunet/baselines';
+import { Trainer, corePlugin, createProbUNet, createRegistry, type CheckpointableModel, type ModelConfig } from '@probunet/core';
+import { writeFileAtomic } from '@probunet/core/node';
+import { successorsPlugin } from '@probunet/successors';
+import { LIDC_CONFIG } from './lidc-config.js';
+import { root } from './processes.js';
+
+const { values } = parseArgs({
+  options: {
+    backend: { type: 'string', default: 'native' },
+    batch: { type: 'string', default: '8' },
+    size: { type: 'string', default: '128' },
+    pairs: { type: 'string', default: '6' },
+    'mc-samples': { type: 'string', default: '20' },
+    rank: { type: 'string', default: '10' },
+    profile: { type: 'boolean', default: false },
+  },
+});
+const batch = Number(values.batch);
+const size = Number(values.size);
+const pairs = Number(values.pairs);
+
+tf.env().set('PROD', true);
+const report = await initBackend(values.backend as BackendPreference);
+const registry = createRegistry([corePlugin, baselinesPlugin, successorsPlugin]);
+const { inputChannels, numClasses, channels, convsPerBlock } = LIDC_CONFIG;
+const ssnConfig = { type: 'ssn', inputChannels, numClasses, channels, convsPerBlock, seed: 0, rank: Number(values.rank), mcSamples: Number(values['mc-samples']) };
+const models = {
+  'prob-unet': createProbUNet({ ...LIDC_CONFIG, seed: 0 }),
+  ssn: registry.createModel(ssnConfig as ModelConfig),
+};
+const images = tf.randomUniform([batch, size, size, 1], 0, 1, 'float32', 1) as tf.Tensor4D;
+const labels = tf.cast(tf.greater(tf.randomUniform([batch, 4, size, size], 0, 1, 'float32', 2), 0.5), 'int32') as tf.Tensor4D;
+const trainers: Record<keyof typeof models, Trainer<CheckpointableModel>> = {
+  'prob-unet': new Trainer<CheckpointableModel>(models['prob-unet'], { learningRate: 1e-5, validate: false }),
+  ssn: new Trainer(models.ssn, { learningRate: 1e-5, validate: false }),
+};
+
+async function step(name: keyof typeof models): Promise<number> {
+  const t0 = performance.now();
+  await trainers[name].trainStep({ images, labels });
+  return performance.now() - t0;
+}
+
+// Warm-up: one step each (kernel caches, allocator pools).
+await step('prob-unet');
+await step('ssn');
+const tensorsAfterWarmup = tf.memory().numTensors;
+const runs: Array<{ probUNetMs: number; ssnMs: number; ratio: number }> = [];
+for (let i = 0; i < pairs; i++) {
+  // Alternate which model goes first, so neither always follows the other's garbage.
+  const [first, second] = i % 2 === 0 ? (['prob-unet', 'ssn'] as const) : (['ssn', 'prob-unet'] as const);
+  const a = await step(first);
+  const b = await step(second);
+  const probUNetMs = first === 'prob-unet' ? a : b;
+  const ssnMs = first === 'ssn' ? a : b;
+  runs.push({ probUNetMs, ssnMs, ratio: ssnMs / probUNetMs });
+  process.stderr.write(`pair ${i + 1}/${pairs}: prob-unet ${probUNetMs.toFixed(0)} ms, ssn ${ssnMs.toFixed(0)} ms, ratio ${(ssnMs / probUNetMs).toFixed(3)}\n`);
+}
+const median = (xs: number[]) => {
+  const s = [...xs].sort((x, y) => x - y);
+  return s.length % 2 ? s[(s.length - 1) / 2]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2;
+};
+/** Kernel time of one step by kernel, the top 12 (scoped probunet/… ops skipped: their inner kernels report again). */
+async function profile(name: keyof typeof models) {
+  const info = await tf.profile(async () => {
+    await trainers[name].trainStep({ images, labels });
+  });
+  const byKernel = new Map<string, { ms: number; calls: number }>();
+  for (const k of info.kernels) {
+    if (k.name.includes('/')) continue;
+    const e = byKernel.get(k.name) ?? { ms: 0, calls: 0 };
+    e.ms += typeof k.kernelTimeMs === 'number' ? k.kernelTimeMs : 0;
+    e.calls++;
+    byKernel.set(k.name, e);
+  }
+  const total = [...byKernel.values()].reduce((a, e) => a + e.ms, 0);
+  return [...byKernel]
+    .sort((a, b) => b[1].ms - a[1].ms)
+    .slice(0, 12)
+    .map(([kernel, e]) => ({ kernel, ms: Math.round(e.ms), calls: e.calls, share: Number((e.ms / total).toFixed(3)) }));
+}
+const profiles = values.profile ? { probUNet: await profile('prob-unet'), ssn: await profile('ssn') } : undefined;
+const count = (m: (typeof models)[keyof typeof models]) => m.parameters().reduce((n, p) => n + p.variable.size, 0);
+const result = {
+  benchmark: 'ssn vs prob-unet train step',
+  date: new Date().toISOString(),
+  machine: { host: hostname(), cpus: cpus().length, cpuModel: cpus()[0]?.model, node: process.version },
+  backend: report.selected,
+  threads: report.threads,
+  batch,
+  size,
+  unet: { channels, convsPerBlock },
+  probUNet: { latentDim: LIDC_CONFIG.latentDim, num1x1Convs: LIDC_CONFIG.num1x1Convs, parameters: count(models['prob-unet']) },
+  ssn: { ...models.ssn.getConfig(), parameters: count(models.ssn) },
+  pairs: runs,
+  medianMsPerStep: { probUNet: median(runs.map((r) => r.probUNetMs)), ssn: median(runs.map((r) => r.ssnMs)) },
+  medianRatio: median(runs.map((r) => r.ratio)),
+  tensorGrowthPerPair: (tf.memory().numTensors - tensorsAfterWarmup) / pairs,
+  peakRssMB: process.resourceUsage().maxRSS / 1024,
+  ...(profiles ? { profiles } : {}),
+};
+await writeFileAtomic(join(root, 'bench/results', `ssn-train-step-${result.date.replace(/[:.]/g, '-')}.json`), `${JSON.stringify(result, null, 2)}\n`);
+process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
+for (const t of Object.values(trainers)) t.dispose();
+for (const m of Object.values(models)) m.dispose();
+tf.dispose([images, labels]);
