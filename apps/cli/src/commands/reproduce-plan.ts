@@ -1,4 +1,4 @@
-import { MODEL_TYPES, type ModelType } from '@probunet/baselines';
+import { MODEL_TYPES } from '@probunet/baselines';
 import type { PiecewiseSchedule } from '@probunet/core';
 import { createSyntheticCityscapes, createSyntheticLidc, type ImplausibleKind, type IndexedDataset } from '@probunet/datasets';
 
@@ -29,7 +29,7 @@ export interface StudyPlan {
   probUNet: { latentDim: number; num1x1Convs: number; beta: number };
   training: { steps: number; batch: number; learningRate: PiecewiseSchedule; weightDecay: number };
   evaluation: { sampleCounts: number[]; seed: number; assessmentSamples: number; implausibleKinds: ImplausibleKind[]; gridImages: number; gridSamples: number };
-  models: readonly ModelType[];
+  models: readonly StudyModel[];
 }
 
 /** What a user may override (smoke tests, custom budgets); documented in the help. */
@@ -57,9 +57,13 @@ const BUDGET_TABLE: Record<Task, Record<Budget, { height: number; width: number;
   },
 };
 
-/** The models a study trains and scores, in this order: the paper's six (MODEL_TYPES), then the successors. */
-export const STUDY_MODELS: readonly StudyModel[] = [...MODEL_TYPES];
-export type StudyModel = ModelType;
+/**
+ * The models a study trains and scores, in this order: the paper's six (MODEL_TYPES), then its
+ * successors from @probunet/successors (Stochastic Segmentation Networks, the hierarchical Prob. U-Net),
+ * each on the same U-Net with its type's defaults.
+ */
+export const STUDY_MODELS = [...MODEL_TYPES, 'ssn', 'hierarchical-prob-unet'] as const;
+export type StudyModel = (typeof STUDY_MODELS)[number];
 
 export function studyPlan(task: Task, budget: Budget, seed: number, overrides: PlanOverrides = {}): StudyPlan {
   const b = BUDGET_TABLE[task][budget];
@@ -107,7 +111,11 @@ export function openStudyData(plan: StudyPlan, split: 'train' | 'test', implausi
 }
 
 /** The createModel config of one model type on this plan's data and backbone. */
-export function modelConfigOf(plan: StudyPlan, type: ModelType, spec: { channels: number; numClasses: number; ignoreLabel: number }): Record<string, unknown> {
+export function modelConfigOf(plan: StudyPlan, type: StudyModel, spec: { channels: number; numClasses: number; ignoreLabel: number }): Record<string, unknown> {
   const common = { type, inputChannels: spec.channels, numClasses: spec.numClasses, ignoreLabel: spec.ignoreLabel, ...plan.backbone, seed: plan.seed };
-  return type === 'prob-unet' ? { ...common, ...plan.probUNet } : common;
+  if (type === 'prob-unet') return { ...common, ...plan.probUNet };
+  // One scalar latent per pixel at every decoder scale below the finest (the type's default asks for
+  // three, more than a 3-level U-Net has): HPU-Net's 1-channel latents on this plan's U-Net.
+  if (type === 'hierarchical-prob-unet') return { ...common, latentDims: plan.backbone.channels.slice(1).map(() => 1) };
+  return common;
 }

@@ -1,7 +1,7 @@
 import { basename, join } from 'node:path';
 import { availableParallelism, cpus, totalmem } from 'node:os';
 import { formatBackendReport, initBackend, type BackendName, type BackendPreference } from '@probunet/backends';
-import { createModel, type ModelType } from '@probunet/baselines';
+import { createModel } from '@probunet/baselines';
 import { fit, hasLatentSpace, type CheckpointableModel, type FitResult, type ModelConfig } from '@probunet/core';
 import { writeFileAtomic } from '@probunet/core/node';
 import { batches, prefetch, tensorBatches } from '@probunet/datasets';
@@ -14,15 +14,16 @@ import { Progress, formatSeconds } from '../progress.js';
 import { createTrainer } from '../trainer-setup.js';
 import { cliRegistry } from '../model-spec.js';
 import { openStudyParts, type StudyParts } from './reproduce-parts.js';
-import { BUDGETS, TASKS, modelConfigOf, openStudyData, studyPlan, type StudyPlan } from './reproduce-plan.js';
+import { BUDGETS, TASKS, modelConfigOf, openStudyData, studyPlan, type StudyModel, type StudyPlan } from './reproduce-plan.js';
 import { orderingChecks, renderMarkdown, scoreAssessment, targets, type AssessmentResult, type ModelResult, type ReportHeader } from './reproduce-report.js';
 
 export const REPRODUCE_HELP = `probunet reproduce — the paper's comparison on synthetic data whose true distribution is known.
 
 Usage: probunet reproduce --task lidc-like|cityscapes-like [--budget quick|full] --out DIR [options]
 
-Trains the Prob. U-Net and the five baselines (deterministic-unet, dropout-unet, unet-ensemble,
-m-heads, image2image-vae) on the same synthetic data with the same U-Net, steps and schedule, scores
+Trains the Prob. U-Net, the five baselines (deterministic-unet, dropout-unet, unet-ensemble,
+m-heads, image2image-vae) and two successors (ssn: Stochastic Segmentation Networks;
+hierarchical-prob-unet) on the same synthetic data with the same U-Net, steps and schedule, scores
 each with 1, 4, 8 and 16 samples per test image (@probunet/evaluation), and has the Prob. U-Net
 assess test annotations among which one per image is deliberately implausible. DIR gets:
   results.md, results.json   the table: GED vs the graders and vs the exact distribution, sample
@@ -145,8 +146,8 @@ function commandLine(values: Record<string, string | boolean | undefined>): stri
 
 interface Study {
   models: ModelResult[];
-  evaluations: Array<{ type: ModelType; evaluation: Evaluation }>;
-  grids: Array<{ type: ModelType; rows: SampleGridRow[] }>;
+  evaluations: Array<{ type: StudyModel; evaluation: Evaluation }>;
+  grids: Array<{ type: StudyModel; rows: SampleGridRow[] }>;
   assessment: AssessmentResult[];
 }
 
@@ -209,7 +210,9 @@ async function runStudy(plan: StudyPlan, workers: number, backend: string, parts
       });
       study.evaluations.push({ type, evaluation });
       study.grids.push({ type, rows });
-      if (hasLatentSpace(model)) {
+      // The annotation assessment is the Prob. U-Net's (its report section says so); a successor with a
+      // latent space is not assessed here.
+      if (type === 'prob-unet' && hasLatentSpace(model)) {
         for (const kind of plan.evaluation.implausibleKinds) {
           const data = openStudyData(plan, 'test', kind);
           const ta = performance.now();
