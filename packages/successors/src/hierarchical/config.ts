@@ -23,6 +23,8 @@ export const HIERARCHICAL_DEFAULTS = {
   gecoRate: 1e-2,
   /** Soft bound on every latent level's log σ (core's ConvGaussian default); dm leaves log σ unbounded. */
   logSigmaBound: AUTHORS_DEFAULTS.logSigmaBound,
+  /** Off: every valid pixel counts, as for the Prob. U-Net. dm: 0.02 (`top_k_percentage`, Gumbel-sampled). */
+  topKPercentage: null,
 } as const;
 
 export interface HierarchicalProbUNetConfig extends UNetShortForm {
@@ -39,6 +41,12 @@ export interface HierarchicalProbUNetConfig extends UNetShortForm {
   gecoRate?: number;
   /** Soft bound b on log σ of every level: log σ = b·tanh(raw / b). Default 5. */
   logSigmaBound?: number;
+  /**
+   * The HPU-Net's top-k loss masking: only this share (0, 1] of the batch's pixels enters the
+   * reconstruction term, drawn without replacement with probability ∝ their cross-entropy (Gumbel
+   * top-k). Default null (off).
+   */
+  topKPercentage?: number | null;
 }
 
 /** What `getConfig()` returns: every option filled in. */
@@ -50,9 +58,10 @@ export interface HierarchicalProbUNetModelConfig extends UNetOptions {
   gecoKappa: number;
   gecoRate: number;
   logSigmaBound: number;
+  topKPercentage: number | null;
 }
 
-export const HIERARCHICAL_KEYS = [...SHORT_FORM_KEYS, 'latentDims', 'objective', 'beta', 'gecoKappa', 'gecoRate', 'logSigmaBound'] as const;
+export const HIERARCHICAL_KEYS = [...SHORT_FORM_KEYS, 'latentDims', 'objective', 'beta', 'gecoKappa', 'gecoRate', 'logSigmaBound', 'topKPercentage'] as const;
 
 /** Validates a short-form or full config and fills in every default; a bad option throws a ConfigError naming it and a fix. */
 export function resolveHierarchicalConfig(config: HierarchicalProbUNetConfig): HierarchicalProbUNetModelConfig {
@@ -80,6 +89,10 @@ export function resolveHierarchicalConfig(config: HierarchicalProbUNetConfig): H
   if (logSigmaBound === 0) throw new ConfigError(`${type}: logSigmaBound must be > 0, got 0: e.g. logSigmaBound: 5`);
   const gecoRate = finiteAtLeast(type, 'gecoRate', config.gecoRate ?? HIERARCHICAL_DEFAULTS.gecoRate, 0, 0.01);
   if (gecoRate === 0) throw new ConfigError(`${type}: gecoRate must be > 0 (0 would freeze the Lagrange multiplier), got 0: e.g. gecoRate: 0.01`);
+  const topKPercentage = config.topKPercentage ?? HIERARCHICAL_DEFAULTS.topKPercentage;
+  if (topKPercentage !== null && (typeof topKPercentage !== 'number' || !(topKPercentage > 0 && topKPercentage <= 1))) {
+    throw new ConfigError(`${type}: topKPercentage must be null (off) or a share of pixels in (0, 1], got ${JSON.stringify(topKPercentage)}: e.g. topKPercentage: 0.02`);
+  }
   return {
     type,
     ...unet,
@@ -89,5 +102,6 @@ export function resolveHierarchicalConfig(config: HierarchicalProbUNetConfig): H
     gecoKappa: finiteAtLeast(type, 'gecoKappa', config.gecoKappa ?? HIERARCHICAL_DEFAULTS.gecoKappa, 0, 0.05),
     gecoRate,
     logSigmaBound,
+    topKPercentage,
   };
 }

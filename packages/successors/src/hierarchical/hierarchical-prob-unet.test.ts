@@ -15,6 +15,7 @@ const makeGeco = () => registry.createModel({ ...small, objective: 'geco' } as M
 describeSamplerContract('HierarchicalProbUNet', make, { channels: 1, size: 8 });
 describeModelContract('HierarchicalProbUNet', make, { channels: 1, size: 8, plugins });
 describeModelContract('HierarchicalProbUNet (GECO)', makeGeco, { channels: 1, size: 8, plugins });
+describeModelContract('HierarchicalProbUNet (GECO, top-k)', () => registry.createModel({ ...small, objective: 'geco', topKPercentage: 0.25 } as ModelConfig), { channels: 1, size: 8, plugins });
 
 describe('HierarchicalProbUNet config', () => {
   it('getConfig fills in every option with its default', () => {
@@ -33,6 +34,7 @@ describe('HierarchicalProbUNet config', () => {
       gecoKappa: 0.05,
       gecoRate: 0.01,
       logSigmaBound: 5,
+      topKPercentage: null,
     });
     model.dispose();
   });
@@ -47,6 +49,8 @@ describe('HierarchicalProbUNet config', () => {
     [{ gecoKappa: Number.NaN }, /gecoKappa must be a finite number/],
     [{ gecoRate: 0 }, /gecoRate must be > 0/],
     [{ logSigmaBound: 0 }, /logSigmaBound must be > 0/],
+    [{ topKPercentage: 0 }, /topKPercentage must be null \(off\) or a share of pixels in \(0, 1\], got 0/],
+    [{ topKPercentage: 2 }, /topKPercentage must be null/],
     [{ numClasses: 1 }, /numClasses must be ≥ 2/],
   ])('refuses %j with a ConfigError naming the option', (bad, message) => {
     const build = () => new HierarchicalProbUNet({ ...small, type: 'hierarchical-prob-unet', ...bad } as never);

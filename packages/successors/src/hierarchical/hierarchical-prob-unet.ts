@@ -4,6 +4,7 @@ import { klDiagonalGaussians, labelLogLikelihood, oneHotMasked, validateImages, 
 import { HIERARCHICAL_TYPE, resolveHierarchicalConfig, type HierarchicalProbUNetConfig, type HierarchicalProbUNetModelConfig } from './config.js';
 import { LagrangeMultiplier } from './geco.js';
 import { HierarchicalCore, type LevelGaussian } from './hierarchical-core.js';
+import { topKMask } from './top-k-mask.js';
 
 export interface HierarchicalSampleOptions extends SampleOptions {
   /**
@@ -72,7 +73,8 @@ export class HierarchicalProbUNet implements CheckpointableModel {
   }
 
   /**
-   * The objective and its parts: `reconstruction` (mean per-image CE summed over valid pixels),
+   * The objective and its parts: `reconstruction` (mean per-image CE summed over valid pixels, or
+   * over the top-k mask's pixels when `topKPercentage` is set),
    * `kl0`, `kl1`, … (level 0 the coarsest; mean per-image KL), `kl` (their sum); under GECO also
    * `lagrangeMultiplier` (λ's value, for the log). Posterior noise is drawn from `seed`.
    */
@@ -80,8 +82,20 @@ export class HierarchicalProbUNet implements CheckpointableModel {
     this.assertLive();
     return tf.tidy('probunet/hierarchical-loss', () => {
       const oneHot = oneHotMasked(labels, this.numClasses, this.ignoreLabel);
-      const { posterior, prior, features } = this.forward(images, oneHot, seed);
-      const reconstruction = tf.neg(tf.mean(labelLogLikelihood(this.logits.apply(features), oneHot))) as tf.Scalar;
+      const { posterior, prior, features, maskSeed } = this.forward(images, oneHot, seed);
+      const logits = this.logits.apply(features);
+      let reconstruction: tf.Scalar;
+      let validPixels: tf.Scalar; // mean per image of the pixels the reconstruction counts
+      const share = this.config.topKPercentage;
+      if (share === null) {
+        reconstruction = tf.neg(tf.mean(labelLogLikelihood(logits, oneHot))) as tf.Scalar;
+        validPixels = tf.mean(tf.sum(oneHot, [1, 2, 3])) as tf.Scalar;
+      } else {
+        const crossEntropy = tf.neg(tf.sum(tf.mul(tf.logSoftmax(logits), oneHot), 3)) as tf.Tensor3D;
+        const mask = topKMask(crossEntropy, tf.sum(oneHot, 3) as tf.Tensor3D, share, maskSeed);
+        reconstruction = tf.mean(tf.sum(tf.mul(crossEntropy, mask), [1, 2])) as tf.Scalar;
+        validPixels = tf.mean(tf.sum(mask, [1, 2])) as tf.Scalar;
+      }
       const kls = posterior.map((q, l) => tf.mean(levelKl(q, prior[l]!)) as tf.Scalar);
       const kl = tf.addN(kls) as tf.Scalar;
       const terms: Record<string, tf.Scalar> = { reconstruction };
@@ -89,7 +103,6 @@ export class HierarchicalProbUNet implements CheckpointableModel {
       terms.kl = kl;
       if (!this.lagrangeMultiplier) return { objective: tf.add(reconstruction, tf.mul(kl, this.config.beta)) as tf.Scalar, terms };
       // The constraint CE − κ·(mean valid pixels per image): a batch mean, so averaging workers' gradients is exact.
-      const validPixels = tf.mean(tf.sum(oneHot, [1, 2, 3]));
       const constraint = tf.sub(reconstruction, tf.mul(validPixels, this.config.gecoKappa));
       const lambda = this.lagrangeMultiplier.value();
       terms.lagrangeMultiplier = tf.clone(this.lagrangeMultiplier.variable);
@@ -185,12 +198,13 @@ export class HierarchicalProbUNet implements CheckpointableModel {
   }
 
   /** The posterior chain on (x, one-hot y − 0.5) with z_l drawn from `seed`, then the prior's decoder on those z's. Inside a tidy. */
-  private forward(images: tf.Tensor4D, oneHot: tf.Tensor4D, seed: number): LevelDistributions & { features: tf.Tensor4D } {
+  private forward(images: tf.Tensor4D, oneHot: tf.Tensor4D, seed: number): LevelDistributions & { features: tf.Tensor4D; maskSeed: number } {
     const rng = new SeededRandom(seed);
     const seeds = this.latentDims.map(() => rng.nextSeed());
+    const maskSeed = rng.nextSeed(); // after the levels' seeds, so that top-k leaves the latents' noise as it was
     const q = this.posterior.decode(this.posterior.encode(tf.concat([images, tf.sub(oneHot, 0.5)], 3) as tf.Tensor4D), (l, g) => reparameterise(g, seeds[l]!));
     const p = this.prior.decode(this.prior.encode(images), (l) => q.latents[l]!);
-    return { posterior: q.distributions, prior: p.distributions, features: p.features! };
+    return { posterior: q.distributions, prior: p.distributions, features: p.features!, maskSeed };
   }
 
   private assertLive(): void {
