@@ -6,7 +6,7 @@
  * 16 samples per image of each (the U-Net / prior down path once per image). Writes
  * bench/results/hierarchical-train-step-<date>.json and prints it.
  *
- *   npx tsx bench/hierarchical-train-step.ts [--backend native] [--batch 8] [--size 128] [--pairs 6] [--objective elbo|geco]
+ *   npx tsx bench/hierarchical-train-step.ts [--backend native] [--batch 8] [--size 128] [--pairs 6] [--objective elbo|geco] [--top-k 0.02]
  *
  * It reads the packages' built `dist/` (`npx nx run-many -t build -p core baselines successors`
  * after a change), as the other benches do.
@@ -29,18 +29,20 @@ const { values } = parseArgs({
     size: { type: 'string', default: '128' },
     pairs: { type: 'string', default: '6' },
     objective: { type: 'string', default: 'elbo' },
+    'top-k': { type: 'string' },
   },
 });
 const batch = Number(values.batch);
 const size = Number(values.size);
 const pairs = Number(values.pairs);
+const topKPercentage = values['top-k'] === undefined ? null : Number(values['top-k']);
 const log = (s: string) => process.stderr.write(`${s}\n`);
 
 tf.env().set('PROD', true);
 const report = await initBackend(values.backend as BackendPreference);
 const { inputChannels, numClasses, channels, convsPerBlock } = LIDC_CONFIG;
 const probUNet = createProbUNet({ ...LIDC_CONFIG, seed: 0 });
-const hierarchical = new HierarchicalProbUNet({ inputChannels, numClasses, channels, convsPerBlock, seed: 0, objective: values.objective as 'elbo' | 'geco' });
+const hierarchical = new HierarchicalProbUNet({ inputChannels, numClasses, channels, convsPerBlock, seed: 0, objective: values.objective as 'elbo' | 'geco', topKPercentage });
 const images = tf.randomUniform([batch, size, size, 1], 0, 1, 'float32', 1) as tf.Tensor4D;
 const labels = tf.cast(tf.greater(tf.randomUniform([batch, 4, size, size], 0, 1, 'float32', 2), 0.5), 'int32') as tf.Tensor4D;
 
@@ -87,7 +89,7 @@ const result = {
   batch,
   size,
   unet: { channels, convsPerBlock },
-  hierarchical: { latentDims: hierarchical.latentDims, objective: values.objective },
+  hierarchical: { latentDims: hierarchical.latentDims, objective: values.objective, topKPercentage },
   parameters: Object.fromEntries(models.map(([name, m]) => [name, count(m)])),
   msPerStep: { 'prob-unet': ms[0], 'hierarchical-prob-unet': ms[1] },
   medianMsPerStep: { 'prob-unet': median(ms[0]!), 'hierarchical-prob-unet': median(ms[1]!) },

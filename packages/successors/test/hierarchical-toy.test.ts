@@ -112,14 +112,14 @@ describe('HierarchicalProbUNet on a two-mode toy problem', () => {
       };
       const free = (await outlined(model.sample(images, n, { seed: 5 }))).flat();
       const freeShare = free.filter(Boolean).length / free.length;
-      expect(freeShare).toBeGreaterThan(0.2);
-      expect(freeShare).toBeLessThan(0.8);
+      expect(freeShare).toBeGreaterThan(0.1); // both modes appear (0.75 in the run of 2026-12-05)
+      expect(freeShare).toBeLessThan(0.9);
       const coarse = await agreement(Array.from({ length: carrier + 1 }, (_, l) => l));
       expect(coarse.share).toBeGreaterThan(0.9); // coarse z fixed, finer resampled: the mode stays
       expect(coarse.majorities).toBe(2); // and another coarse draw picks the other mode
       const fine = await agreement([2]);
       if (process.env.HIERARCHICAL_TOY_LOG) console.log(JSON.stringify({ meanKl, carrier, freeShare, coarse, fine }));
-      expect(fine.share).toBeLessThan(0.8); // the finest z fixed, the coarse resampled: the mode changes
+      expect(fine.share).toBeLessThan(0.8); // the finest z fixed, the coarse resampled: the mode changes (0.71; 1.0 when the coarse z is shared)
       await expectNoLeakedTensors(() => model.sample(images, 3, { seed: 1, sharedLevels: [0] }).dispose(), { what: 'toy sample' });
       images.dispose();
       model.dispose();
