@@ -90,9 +90,19 @@ describe('HierarchicalProbUNet', () => {
     model.dispose();
   });
 
-  it('sharedLevels: leaks no tensor, and refuses a level the model does not have', async () => {
+  it('sharedLevels: every level shared gives n identical samples, none shared does not; leaks nothing; refuses a level the model does not have', async () => {
     const model = make() as HierarchicalProbUNet;
     const x = images();
+    const rows = async (s: tf.Tensor4D) => {
+      const data = Array.from(await s.data());
+      s.dispose();
+      const per = 8 * 8;
+      return Array.from({ length: 2 * 6 }, (_, r) => data.slice(r * per, (r + 1) * per).join(''));
+    };
+    const all = await rows(model.sample(x, 6, { seed: 4, sharedLevels: [0, 1] }));
+    for (let b = 0; b < 2; b++) expect(new Set(all.slice(b * 6, b * 6 + 6)).size).toBe(1);
+    const none = await rows(model.sample(x, 6, { seed: 4 }));
+    expect(new Set(none.slice(0, 6)).size).toBeGreaterThan(1);
     await expectNoLeakedTensors(() => model.sample(x, 2, { seed: 1, sharedLevels: [0] }).dispose(), { what: 'sample with sharedLevels' });
     expect(() => model.sample(x, 2, { sharedLevels: [2] })).toThrow(/level 2 is not a latent level of this model \(0\.\.1/);
     x.dispose();
