@@ -71,13 +71,18 @@ class ConvGemmProgram {
     const sign = this.mode === 'forward' ? '' : '-'; // WGSL has no unary plus
     const wIndex = (k: string, n: string) => (this.mode === 'forward' ? `${k} * uniforms.N + ${n}` : `(${k} / uniforms.aC) * uniforms.aC * uniforms.N + ${n} * uniforms.aC + ${k} % uniforms.aC`);
     const range = (n: number) => Array.from({ length: n }, (_, i) => i);
-    // A loads: quad: thread loads channels 4·kq..+3 of rows rBase + 16·i (i < 4); else one k (kq)
-    // of rows rBase + 4·i (i < 16). tileA[k·16 + row/4] holds 4 consecutive rows at k.
-    const rows = this.quad ? (TM * TK) / 512 : (TM * TK) / 128;
-    const rowStride = this.quad ? 512 / TK : 128 / TK;
+    // A loads: thread loads k = t + 4·kq..+3 (kq = tid % 8) of rows rBase + 16·i (rBase = tid / 8,
+    // i < 4); tileA[k·16 + row/4] holds 4 consecutive rows at k. Where the channels divide by 4
+    // (quad): one vec4 per row, the rows' geometry hoisted out of the k loop (unrolled). Else 16
+    // scalars in a loop that is NOT unrolled: SwiftShader (Chromium's software WebGPU) never finished
+    // compiling any unrolled form of it (16 bounds-checked scalar loads: minutes, > 13 GB, then
+    // the GPU process dies and the page's device is lost; measured 2026-12-05). These
+    // are the 1- and 3-channel input layers, whose reduction is short (K = 9 or 27).
+    const rows = (TM * TK) / 512;
+    const rowStride = 512 / TK;
     const rowSetup = `
-        let kq = tid % ${this.quad ? TK / 4 : TK};
-        let rBase = tid / ${this.quad ? TK / 4 : TK};
+        let kq = tid % ${TK / 4};
+        let rBase = tid / ${TK / 4};
         let comp = rBase % 4;
         ${range(rows)
           .map(
@@ -91,40 +96,49 @@ class ConvGemmProgram {
         let rb${i} = (p${i} / (uniforms.oW * uniforms.oH)) * uniforms.aH;`,
           )
           .join('')}`;
-    const loadA = `
-          let k = t + ${this.quad ? '4 * kq' : 'kq'};
+    const inside = (i: number) => `ry${i} + offY >= 0 && ry${i} + offY < uniforms.aH && rx${i} + offX >= 0 && rx${i} + offX < uniforms.aW`;
+    const at = (i: number) => `((rb${i} + ry${i} + offY) * uniforms.aW + rx${i} + offX) * uniforms.aC + c`;
+    const loadA = this.quad
+      ? `
+          let k = t + 4 * kq;
           let c = k % uniforms.aC;
           let tap = k / uniforms.aC;
           let offY = ${sign}(tap / uniforms.kw - uniforms.padTop);
           let offX = ${sign}(tap % uniforms.kw - uniforms.padLeft);
           let kIn = k < uniforms.K;
           ${range(rows)
-            .map((i) => {
-              const row = `rBase + ${rowStride * i}`;
-              const cond = `kIn && ry${i} + offY >= 0 && ry${i} + offY < uniforms.aH && rx${i} + offX >= 0 && rx${i} + offX < uniforms.aW`;
-              const at = `((rb${i} + ry${i} + offY) * uniforms.aW + rx${i} + offX) * uniforms.aC + c`;
-              if (!this.quad)
-                return `
-          {
-            var v = 0.0;
-            if (${cond}) { v = a[${at}]; }
-            tileA[kq * 16 + (${row}) / 4][comp] = v;
-          }`;
-              return `
+            .map(
+              (i) => `
           {
             var v = vec4<f32>(0.0);
-            if (${cond}) {
-              let at = ${at};
-              v = a[at / 4];
-            }
-            let g = (${row}) / 4;
+            if (kIn && ${inside(i)}) { v = a[(${at(i)}) / 4]; }
+            let g = (rBase + ${rowStride * i}) / 4;
             tileA[(4 * kq) * 16 + g][comp] = v.x;
             tileA[(4 * kq + 1) * 16 + g][comp] = v.y;
             tileA[(4 * kq + 2) * 16 + g][comp] = v.z;
             tileA[(4 * kq + 3) * 16 + g][comp] = v.w;
+          }`,
+            )
+            .join('')}`
+      : `
+          for (var e = 0; e < 16; e++) {
+            let q = e / 4;
+            let k = t + 4 * kq + q;
+            let c = k % uniforms.aC;
+            let tap = k / uniforms.aC;
+            let offY = ${sign}(tap / uniforms.kw - uniforms.padTop);
+            let offX = ${sign}(tap % uniforms.kw - uniforms.padLeft);
+            let row = rBase + 16 * (e % 4);
+            let p = m0 + row;
+            let ry = select(-1073741824, ((p / uniforms.oW) % uniforms.oH) * uniforms.strideH, p < uniforms.M);
+            let rx = (p % uniforms.oW) * uniforms.strideW;
+            let rb = (p / (uniforms.oW * uniforms.oH)) * uniforms.aH;
+            var v = 0.0;
+            if (k < uniforms.K && ry + offY >= 0 && ry + offY < uniforms.aH && rx + offX >= 0 && rx + offX < uniforms.aW) {
+              v = a[((rb + ry + offY) * uniforms.aW + rx + offX) * uniforms.aC + c];
+            }
+            tileA[(4 * kq + q) * 16 + row / 4][comp] = v;
           }`;
-            })
-            .join('')}`;
     // B loads: thread loads k = tid / 8 (+ 16·h), columns 4·(tid % 8)..+3 into tileB[k·8 + tid % 8].
     const loadB = range((TK * TN) / 512)
       .map(
