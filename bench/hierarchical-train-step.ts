@@ -11,7 +11,6 @@
  * It reads the packages' built `dist/` (`npx nx run-many -t build -p core baselines successors`
  * after a change), as the other benches do.
  */
-import { cpus, hostname } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import * as tf from '@tensorflow/tfjs-core';
@@ -21,6 +20,7 @@ import { writeFileAtomic } from '@probunet/core/node';
 import { HierarchicalProbUNet } from '@probunet/successors';
 import { LIDC_CONFIG } from './lidc-config.js';
 import { root } from './processes.js';
+import { machineInfo, median } from './bench-utils.js';
 
 const { values } = parseArgs({
   options: {
@@ -61,10 +61,6 @@ for (let i = 0; i < pairs; i++) {
   log(`pair ${i + 1}/${pairs}: prob-unet ${ms[0]!.at(-1)!.toFixed(0)} ms, hierarchical ${ms[1]!.at(-1)!.toFixed(0)} ms`);
 }
 const tensorGrowth = tf.memory().numTensors - tensorsAfterWarmup;
-const median = (xs: number[]) => {
-  const s = [...xs].sort((a, b) => a - b);
-  return s.length % 2 ? s[(s.length - 1) / 2]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2;
-};
 const ratios = ms[1]!.map((h, i) => h / ms[0]![i]!);
 
 const sampling: Record<string, number> = {};
@@ -83,7 +79,7 @@ for (const [name, m] of models) {
 const result = {
   benchmark: 'hierarchical Prob. U-Net train step vs the Prob. U-Net (same U-Net)',
   date: new Date().toISOString(),
-  machine: { host: hostname(), cpus: cpus().length, cpuModel: cpus()[0]?.model, node: process.version },
+  machine: machineInfo(),
   backend: report.selected,
   threads: report.threads,
   batch,

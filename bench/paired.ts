@@ -10,11 +10,12 @@
  * PyTorch comes from Debian's python3-torch (`npm run bench` installs it); ms per image are each
  * process's median step after a warm-up step.
  */
-import { cpus, hostname } from 'node:os';
+import { cpus } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { writeFileAtomic } from '@probunet/core/node';
 import { PYTORCH_ALLOCATORS, child, root } from './processes.js';
+import { machineInfo, median } from './bench-utils.js';
 
 const { values } = parseArgs({
   options: {
@@ -55,16 +56,12 @@ for (let i = 0; i < rounds; i++) {
   runs.push(round);
   log(`round ${i + 1}/${rounds}: ${JSON.stringify(round)}`);
 }
-const median = (xs: number[]) => {
-  const s = [...xs].sort((a, b) => a - b);
-  return s.length === 0 ? null : s.length % 2 ? s[(s.length - 1) / 2]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2;
-};
 const ratios = runs.map((r) => r.ratio).filter((x): x is number => typeof x === 'number');
 const column = (k: string) => runs.map((r) => r[k]).filter((x): x is number => typeof x === 'number');
 const result = {
   benchmark: 'probunet paired train step',
   date: new Date().toISOString(),
-  machine: { host: hostname(), cpus: cpus().length, cpuModel: cpus()[0]?.model, node: process.version },
+  machine: machineInfo(),
   backend: values.backend,
   nativeKernels,
   batch,

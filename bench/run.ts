@@ -14,13 +14,14 @@
  */
 import { spawnSync } from 'node:child_process';
 import { existsSync, rmSync } from 'node:fs';
-import { hostname, cpus, tmpdir } from 'node:os';
+import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { writeFileAtomic } from '@probunet/core/node';
 import { samplingFlopsPerImage, trainStepFlopsPerImage } from './flops.js';
 import { LIDC_CONFIG } from './lidc-config.js';
 import { PYTORCH_ALLOCATORS, child, root } from './processes.js';
+import { machineInfo } from './bench-utils.js';
 
 
 const { values } = parseArgs({
@@ -222,7 +223,7 @@ const flopsPerImage = trainStepFlopsPerImage(LIDC_CONFIG, size, size);
 const result = {
   benchmark: 'probunet',
   date: new Date().toISOString(),
-  machine: { host: hostname(), cpus: cpus().length, cpuModel: cpus()[0]?.model, node: process.version },
+  machine: machineInfo(),
   config: { ...LIDC_CONFIG, size, quick },
   flops: {
     trainStepGflopPerImage: flopsPerImage / 1e9,

@@ -12,7 +12,6 @@
  * It reads the packages' built `dist/` (`npx nx run-many -t build -p core baselines successors`
  * after a change), as the other benches do.
  */
-import { cpus, hostname } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import * as tf from '@tensorflow/tfjs-core';
@@ -23,6 +22,7 @@ import { writeFileAtomic } from '@probunet/core/node';
 import { successorsPlugin } from '@probunet/successors';
 import { LIDC_CONFIG } from './lidc-config.js';
 import { root } from './processes.js';
+import { kernelProfile, machineInfo, median } from './bench-utils.js';
 
 const { values } = parseArgs({
   options: {
@@ -76,35 +76,15 @@ for (let i = 0; i < pairs; i++) {
   runs.push({ probUNetMs, ssnMs, ratio: ssnMs / probUNetMs });
   process.stderr.write(`pair ${i + 1}/${pairs}: prob-unet ${probUNetMs.toFixed(0)} ms, ssn ${ssnMs.toFixed(0)} ms, ratio ${(ssnMs / probUNetMs).toFixed(3)}\n`);
 }
-const median = (xs: number[]) => {
-  const s = [...xs].sort((x, y) => x - y);
-  return s.length % 2 ? s[(s.length - 1) / 2]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2;
-};
-/** Kernel time of one step by kernel, the top 12 (scoped probunet/… ops skipped: their inner kernels report again). */
-async function profile(name: keyof typeof models) {
-  const info = await tf.profile(async () => {
-    await trainers[name].trainStep({ images, labels });
-  });
-  const byKernel = new Map<string, { ms: number; calls: number }>();
-  for (const k of info.kernels) {
-    if (k.name.includes('/')) continue;
-    const e = byKernel.get(k.name) ?? { ms: 0, calls: 0 };
-    e.ms += typeof k.kernelTimeMs === 'number' ? k.kernelTimeMs : 0;
-    e.calls++;
-    byKernel.set(k.name, e);
-  }
-  const total = [...byKernel.values()].reduce((a, e) => a + e.ms, 0);
-  return [...byKernel]
-    .sort((a, b) => b[1].ms - a[1].ms)
-    .slice(0, 12)
-    .map(([kernel, e]) => ({ kernel, ms: Math.round(e.ms), calls: e.calls, share: Number((e.ms / total).toFixed(3)) }));
-}
+/** Kernel time of one step by kernel, the top 12. */
+const profile = async (name: keyof typeof models) =>
+  (await kernelProfile(() => trainers[name].trainStep({ images, labels }), 12)).map((k) => ({ ...k, share: Number(k.share.toFixed(3)) }));
 const profiles = values.profile ? { probUNet: await profile('prob-unet'), ssn: await profile('ssn') } : undefined;
 const count = (m: (typeof models)[keyof typeof models]) => m.parameters().reduce((n, p) => n + p.variable.size, 0);
 const result = {
   benchmark: 'ssn vs prob-unet train step',
   date: new Date().toISOString(),
-  machine: { host: hostname(), cpus: cpus().length, cpuModel: cpus()[0]?.model, node: process.version },
+  machine: machineInfo(),
   backend: report.selected,
   threads: report.threads,
   batch,

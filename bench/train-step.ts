@@ -11,6 +11,7 @@ import { Trainer, createProbUNet } from '@probunet/core';
 import { createWorkerGradients } from '@probunet/backends/node';
 import { loadNativeKernels } from '@probunet/native';
 import { LIDC_CONFIG } from './lidc-config.js';
+import { kernelProfile } from './bench-utils.js';
 
 
 const { values } = parseArgs({
@@ -80,24 +81,7 @@ if (steps > 0) {
   };
   if (values.profile) {
     // Which kernels a train step spends its time in (kernel time as the backend reports it).
-    const info = await tf.profile(async () => {
-      await trainer.trainStep({ images, labels });
-    });
-    const byKernel = new Map<string, { ms: number; calls: number }>();
-    for (const k of info.kernels) {
-      // tf.customGrad ops show under their scope's name (probunet/…) with their inner kernels' time,
-      // which the inner kernels report again: skip them.
-      if (k.name.includes('/')) continue;
-      const e = byKernel.get(k.name) ?? { ms: 0, calls: 0 };
-      e.ms += typeof k.kernelTimeMs === 'number' ? k.kernelTimeMs : 0;
-      e.calls++;
-      byKernel.set(k.name, e);
-    }
-    const total = [...byKernel.values()].reduce((a, e) => a + e.ms, 0);
-    out.profile = [...byKernel]
-      .sort((a, b) => b[1].ms - a[1].ms)
-      .slice(0, 20)
-      .map(([kernel, e]) => ({ kernel, ms: Math.round(e.ms), calls: e.calls, share: e.ms / total }));
+    out.profile = await kernelProfile(() => trainer.trainStep({ images, labels }), 20);
   }
   await gradients?.close();
   trainer.dispose();

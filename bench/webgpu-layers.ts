@@ -6,13 +6,13 @@
  * both kernels and the ratio stock / ours, and the sums over the step (each shape counted as often
  * as the step runs it).
  */
-import { cpus, hostname } from 'node:os';
 import { parseArgs } from 'node:util';
 import { initBackend } from '@probunet/backends';
 import { webgpuLayerTimes } from './webgpu-layer-times.js';
+import { machineInfo } from './bench-utils.js';
 
 const { values } = parseArgs({ options: { batch: { type: 'string', default: '2' }, size: { type: 'string', default: '64' }, reps: { type: 'string', default: '3' } } });
 const startedAt = new Date().toISOString();
 const report = await initBackend('webgpu');
 const times = await webgpuLayerTimes({ batch: Number(values.batch), size: Number(values.size), reps: Number(values.reps), log: (l) => process.stderr.write(`${l}\n`) });
-console.log(JSON.stringify({ benchmark: 'webgpu-layers', date: startedAt, machine: { host: hostname(), cpus: cpus().length, cpuModel: cpus()[0]?.model, node: process.version }, backend: report.selected, adapter: report.notes.find((n) => n.startsWith('Dawn')) ?? null, ...times }));
+console.log(JSON.stringify({ benchmark: 'webgpu-layers', date: startedAt, machine: machineInfo(), backend: report.selected, adapter: report.notes.find((n) => n.startsWith('Dawn')) ?? null, ...times }));
