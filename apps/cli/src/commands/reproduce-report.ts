@@ -199,7 +199,7 @@ export function renderMarkdown(h: ReportHeader, plan: StudyPlan, models: ModelRe
     `| machine | ${h.machine.cores} cores, ${h.machine.cpu}, ${h.machine.memoryGiB} GiB, ${h.machine.platform}, Node ${h.machine.node} |`,
     `| date | ${h.started} |`,
     `| time taken | ${formatDuration(h.seconds)}${h.resumed ? ` (resumed: ${h.resumed.models.join(', ')} finished by a run started ${h.resumed.started})` : ''} |`,
-    `| data | ${d.source} ${d.height}×${d.width}, ${d.graders} graders per image, ${d.trainImages} train / ${d.testImages} test images (seeds ${d.trainSeed} / ${d.testSeed}) |`,
+    `| data | ${d.source} ${d.height}×${d.width}, ${d.graders} graders per image, ${d.trainImages} train / ${d.testImages} test images (seeds ${d.trainSeed} / ${d.testSeed})${d.personScale !== undefined ? `, persons ×${d.personScale}` : ''} |`,
     `| every model | U-Net channels [${plan.backbone.channels.join(', ')}], ${plan.backbone.convsPerBlock} convs per block; ${plan.training.steps} steps of batch ${plan.training.batch}, Adam ${plan.training.learningRate.values.join(' → ')} at step ${plan.training.learningRate.boundaries.join(', ')}, weight decay ${models[0]?.training.weightDecay ?? plan.training.weightDecay} |`,
     '',
     `## Checks (${checks.every((c) => c.pass) ? 'all pass' : 'FAILED'})`,

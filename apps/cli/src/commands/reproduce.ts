@@ -39,8 +39,9 @@ the oracle floor below every model), 1 when one fails, 2 for a bad command line.
 
 Options:
   --task NAME          lidc-like | cityscapes-like
-  --budget NAME        quick (default: minutes on 2 cores, checks orderings) | full (about 90
-                       minutes per task on 2 cores; see docs/reproduction.md)
+  --budget NAME        quick (default: minutes on 2 cores, checks orderings) | full (lidc-like
+                       about 1.5 h, cityscapes-like about 3 h on 2 cores; see
+                       docs/reproduction.md; --resume continues an interrupted run)
   --out DIR            output folder (refused if it exists, unless --force; written atomically)
   --seed N             seed of data, initialisation, training and sampling (default 0)
   --backend NAME       auto | native | wasm-native | wasm | cpu | webgpu (default auto)
