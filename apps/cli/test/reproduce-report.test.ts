@@ -1,6 +1,6 @@
 import { CITYSCAPES_FLIPS, recordImageFlips, summarizeFlipCalibration, type LabelMap } from '@probunet/metrics';
 import { describe, expect, it } from 'vitest';
-import { targets, type ModelResult } from '../src/commands/reproduce-report.js';
+import { calibrationSection, targets, type ModelResult } from '../src/commands/reproduce-report.js';
 import type { StudyPlan } from '../src/commands/reproduce-plan.js';
 
 const plan = { task: 'cityscapes-like', evaluation: { sampleCounts: [1, 16] } } as unknown as StudyPlan;
@@ -59,5 +59,43 @@ describe('lidc-like targets (issue 27)', () => {
     expect(far[1]!.detail).toContain('(worst miss 0.070)');
     const none = targets([model('prob-unet', 0.05, 0.038, null), det], lidcPlan);
     expect(none[1]).toMatchObject({ pass: false, detail: 'no mode shares' });
+  });
+});
+
+describe('calibration per model (issues 27 and 31)', () => {
+  it('cityscapes-like: one row per model with the flip fractions, worst miss, r and TVs; a model that never flips misses by the largest probability', () => {
+    let seed = 11;
+    const rnd = () => (seed = (seed * 16807) % 2147483647) / 2147483647;
+    const calibrated = probResult(() => ({ ...truth, data: CITYSCAPES_FLIPS.map((f) => (rnd() < f.probability ? f.to : f.from)) }));
+    const never = { ...probResult(() => truth), type: 'deterministic-unet' } as ModelResult;
+    const lines = calibrationSection(plan, [calibrated, never]);
+    const header = lines.find((l) => l.startsWith('| model'))!;
+    expect(header).toBe('| model | sidewalk | person | car | vegetation | road | worst miss | r | table TV | per-image TV |');
+    expect(lines.find((l) => l.startsWith('| truth'))).toBe('| truth | 0.471 | 0.412 | 0.353 | 0.294 | 0.235 | | | | |');
+    const det = lines.find((l) => l.startsWith('| deterministic-unet'))!.split('|').map((c) => c.trim());
+    // Never flips: every fraction 0, worst miss the largest probability (8/17), r 0.539 (a one-hot on
+    // the most probable combination still correlates; packages/metrics' calibration test), table TV 0.891.
+    expect(det.slice(2, 7)).toEqual(['0.000', '0.000', '0.000', '0.000', '0.000']);
+    expect(det.slice(7, 10)).toEqual(['0.471', '0.539', '0.891']);
+    const prob = lines.find((l) => l.startsWith('| prob-unet'))!.split('|').map((c) => c.trim());
+    expect(Number(prob[7])).toBeLessThan(0.1);
+    expect(Number(prob[8])).toBeGreaterThan(0.9);
+  });
+
+  it('lidc-like: each mode share per model against the truth row, worst miss', () => {
+    const lidcPlan = { task: 'lidc-like', evaluation: { sampleCounts: [1, 16] } } as unknown as StudyPlan;
+    const shares = (xs: number[]) => ['empty', 'small'].map((mode, k) => ({ mode, samples: 0, sampleShare: xs[k]!, trueProbability: [0.4, 0.6][k]! }));
+    const models = [
+      { type: 'prob-unet', evaluation: { modeShares: shares([0.3, 0.7]) } },
+      { type: 'm-heads', evaluation: { modeShares: shares([0.45, 0.55]) } },
+    ] as unknown as ModelResult[];
+    const lines = calibrationSection(lidcPlan, models);
+    expect(lines.filter((l) => l.startsWith('|'))).toEqual([
+      '| model | empty | small | worst miss |',
+      '|---|---|---|---|',
+      '| truth | 0.400 | 0.600 | |',
+      '| prob-unet | 0.300 | 0.700 | 0.100 |',
+      '| m-heads | 0.450 | 0.550 | 0.050 |',
+    ]);
   });
 });

@@ -230,6 +230,7 @@ export function renderMarkdown(h: ReportHeader, plan: StudyPlan, models: ModelRe
   }
   const oracle = models[0]?.evaluation.bySampleCount ?? [];
   lines.push(...oracle.map((s) => `| oracle floor (true samples) | ${s.samples} | | ${pm(s.metrics.oracleGedDistribution)} | | | | |`));
+  lines.push(...calibrationSection(plan, models));
   lines.push('', '## Training', '', '| model | steps | time | ms / step | final loss | note |', '|---|---|---|---|---|---|');
   for (const m of models) lines.push(`| ${m.type} | ${m.training.steps} | ${formatDuration(m.training.seconds)} | ${m.training.msPerStep.toFixed(0)} | ${f3(m.training.finalLoss)} | ${m.training.stoppedEarly ?? ''} |`);
   lines.push(
@@ -249,6 +250,59 @@ export function renderMarkdown(h: ReportHeader, plan: StudyPlan, models: ModelRe
     '',
   );
   return lines.join('\n');
+}
+
+/**
+ * Every model's calibration with the Prob. U-Net's measures (issues 27 and 31): lidc-like, each
+ * lesion extent's share of the samples (nearest mode) against its probability; cityscapes-like,
+ * each class's flip fraction, the 2^F-mode table's r and TV, and the per-image TV with its floor.
+ */
+export function calibrationSection(plan: StudyPlan, models: ModelResult[]): string[] {
+  const n = plan.evaluation.sampleCounts.at(-1)!;
+  const miss = (pairs: Array<[number, number]>) => pairs.reduce((w, [a, b]) => Math.max(w, Math.abs(a - b)), 0);
+  if (plan.task === 'lidc-like') {
+    const names = models.find((m) => m.evaluation.modeShares?.length)?.evaluation.modeShares?.map((s) => s.mode) ?? [];
+    if (names.length === 0) return [];
+    const truth = models.find((m) => m.evaluation.modeShares?.length)!.evaluation.modeShares!;
+    const lines = [
+      '',
+      `## Calibration per model (${n} samples per test image)`,
+      '',
+      "Each lesion extent's share of all test samples (each sample counted for its nearest mode: 1 − IoU, empty pair one) against its probability; worst miss: the largest |share − probability|.",
+      '',
+      `| model | ${names.join(' | ')} | worst miss |`,
+      `|---|${names.map(() => '---|').join('')}---|`,
+      `| truth | ${truth.map((s) => f3(s.trueProbability)).join(' | ')} | |`,
+    ];
+    for (const m of models) {
+      const shares = m.evaluation.modeShares ?? [];
+      const by = new Map(shares.map((s) => [s.mode, s]));
+      lines.push(`| ${m.type} | ${names.map((k) => f3(by.get(k)?.sampleShare ?? NaN)).join(' | ')} | ${shares.length ? f3(miss(shares.map((s) => [s.sampleShare, s.trueProbability]))) : '–'} |`);
+    }
+    return lines;
+  }
+  const first = models.find((m) => m.evaluation.flipCalibration)?.evaluation.flipCalibration;
+  if (!first) return [];
+  const names = first.flips.map((fl) => fl.name ?? `${fl.from}→${fl.to}`);
+  const lines = [
+    '',
+    `## Calibration per model (${n} samples per test image)`,
+    '',
+    `Flip fraction: the share of the class's pixels sampled as its flip, over the test images that contain the class; worst miss: the largest |fraction − probability|. r and TV: the ${2 ** names.length}-mode table (mean sampled frequency of each flip combination against its probability, over the ${first.fullModes.images} test images that contain every flippable class; a perfect sampler's TV ≈ ${f3(first.fullModes.totalVariationFloor)}). Per-image TV: each image's samples against its exact distribution over the combinations of the classes it contains, averaged (a perfect sampler's: ${f3(first.totalVariation.floor)}).`,
+    '',
+    `| model | ${names.join(' | ')} | worst miss | r | table TV | per-image TV |`,
+    `|---|${names.map(() => '---|').join('')}---|---|---|---|`,
+    `| truth | ${first.flips.map((fl) => f3(fl.trueProbability)).join(' | ')} | | | | |`,
+  ];
+  for (const m of models) {
+    const cal = m.evaluation.flipCalibration;
+    if (!cal) {
+      lines.push(`| ${m.type} | ${names.map(() => '–').join(' | ')} | – | – | – | – |`);
+      continue;
+    }
+    lines.push(`| ${m.type} | ${cal.flips.map((fl) => f3(fl.fraction)).join(' | ')} | ${f3(miss(cal.flips.map((fl) => [fl.fraction, fl.trueProbability])))} | ${f3(cal.fullModes.pearsonR)} | ${f3(cal.fullModes.totalVariation)} | ${f3(cal.totalVariation.mean)} |`);
+  }
+  return lines;
 }
 
 export function formatDuration(s: number): string {
