@@ -7,6 +7,7 @@
  * with the stock kernels, alternately (median of `reps` after a warm-up, best of two rounds). Each
  * time is one call then a 1-element readback (the queue runs in order). Also the relative L2
  * difference between the two kernels' outputs (a parity check on the way). webgpu must be active.
+ * `only` keeps the rows whose "shape pass" (e.g. `2×64²×1→32 filterGradient`) it matches.
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { setWebgpuConvKernels, setWebgpuFilterGradKernel } from '@probunet/backends';
@@ -21,7 +22,7 @@ export interface WebgpuLayerTimes {
   totals: Record<string, unknown>;
 }
 
-export async function webgpuLayerTimes({ batch, size, reps, log = () => {} }: { batch: number; size: number; reps: number; log?: (line: string) => void }): Promise<WebgpuLayerTimes> {
+export async function webgpuLayerTimes({ batch, size, reps, only, log = () => {} }: { batch: number; size: number; reps: number; only?: RegExp; log?: (line: string) => void }): Promise<WebgpuLayerTimes> {
   const attrs = { strides: 1, pad: 'same', dataFormat: 'NHWC', dilations: 1, dimRoundingMode: undefined, activation: 'relu', leakyreluAlpha: 0 };
   const setKernels = (kind: 'ours' | 'stock') => {
     setWebgpuConvKernels(kind === 'ours' ? 'gemm' : 'stock');
@@ -72,6 +73,7 @@ export async function webgpuLayerTimes({ batch, size, reps, log = () => {} }: { 
       ['filterGradient', () => run('Conv2DBackpropFilter', { x, dy }, { filterShape: w.shape })],
     ];
     for (const [pass, fn] of passes) {
+      if (only && !only.test(`${batch}×${l.hw}²×${l.cin}→${l.cout} ${pass}`)) continue;
       const ms = { ours: Infinity, stock: Infinity };
       // Ours and stock in turn, so that a slow minute on a shared machine hits both.
       for (let round = 0; round < 2; round++) {

@@ -9,9 +9,10 @@ import * as tf from '@tensorflow/tfjs-core';
  * forward-conv formulation reduce over N·H·W inside each thread, on a handful of workgroups.
  * This one splits the reduction:
  * 1. `FilterGradPartialsProgram`: workgroups of 8×16 threads each own a 32×32 tile of the result
- *    and one chunk of output pixels (`chunk`, a multiple of 16); they stage 16 pixels of im2col(x)
- *    and dy at a time in workgroup memory and accumulate 2×4 results per thread. Partial sums
- *    [S, M, N] (S = ⌈N·H·W / chunk⌉, M = kh·kw·Cin, N = Cout).
+ *    (16×32 where M ≤ 16: the 1-channel input layer, M = 9) and one chunk of output pixels
+ *    (`chunk`, a multiple of 16); they stage 16 pixels of im2col(x) and dy at a time in workgroup
+ *    memory and accumulate 2×4 (1×4) results per thread in vec4s. No integer division inside the
+ *    pixel loop. Partial sums [S, M, N] (S = ⌈N·H·W / chunk⌉, M = kh·kw·Cin, N = Cout).
  * 2. `SumPartialsProgram`: one thread per result sums its S partials in order (deterministic).
  * Workgroups of 128 threads and 4 KB of workgroup memory fit WebGPU's compatibility limits (Dawn on
  * OpenGL, where the parity tests run).
@@ -23,7 +24,8 @@ interface WebgpuBackendLike {
   disposeData(dataId: object): void;
 }
 
-const TILE = 32;
+/** Result tile columns (output channels) per workgroup, and pixels staged per step. */
+const TILE_N = 32;
 const STEP = 16;
 
 interface Geometry {
@@ -32,16 +34,20 @@ interface Geometry {
   pixels: number;
   chunk: number;
   parts: number;
+  /** Result tile rows (taps × input channels) per workgroup: 16 where M ≤ 16 (1-channel input), else 32. */
+  tileM: 16 | 32;
 }
 
 /** Chunks of output pixels: enough workgroups to fill a large GPU, partial sums under ~64 MB. */
 export function splitK(m: number, n: number, pixels: number): Geometry {
-  const tiles = Math.ceil(m / TILE) * Math.ceil(n / TILE);
+  // A 1-channel 3×3 layer has M = 9: a 32-row tile would leave 23 of its 32 rows idle.
+  const tileM = m <= 16 ? 16 : 32;
+  const tiles = Math.ceil(m / tileM) * Math.ceil(n / TILE_N);
   // Aim at ≥ 2,048 workgroups, never chunks under 256 pixels; cap the partials at 2^24 floats.
   let chunk = Math.max(256, Math.ceil((pixels * tiles) / 2048));
   chunk = Math.ceil(chunk / STEP) * STEP;
   while (Math.ceil(pixels / chunk) * m * n > 1 << 24) chunk *= 2;
-  return { m, n, pixels, chunk, parts: Math.ceil(pixels / chunk) };
+  return { m, n, pixels, chunk, parts: Math.ceil(pixels / chunk), tileM };
 }
 
 class FilterGradPartialsProgram {
@@ -52,84 +58,128 @@ class FilterGradPartialsProgram {
   outputShape: number[];
   dispatchLayout = { x: [2], y: [1], z: [0] };
   dispatch: [number, number, number];
-  shaderKey = 'probunetFilterGradPartials';
+  shaderKey: string;
+  private readonly tileM: number;
 
   constructor(g: Geometry) {
     this.outputShape = [g.parts, g.m, g.n];
-    this.dispatch = [Math.ceil(g.n / TILE), Math.ceil(g.m / TILE), g.parts];
+    this.tileM = g.tileM;
+    this.dispatch = [Math.ceil(g.n / TILE_N), Math.ceil(g.m / g.tileM), g.parts];
+    this.shaderKey = `probunetFilterGradPartials_${g.tileM}`;
   }
 
   getUserCode(): string {
+    const tm = this.tileM;
+    // Each thread owns rows ty·R..+R−1 (R = tm / 16) and columns 4·tx..+3 of the result tile.
+    const rowsPerThread = tm / 16;
+    // A loads: element e = tid + 128·i of the [STEP][tm] tile sits at row kk = e / tm, column e % tm
+    // = tid % tm for every i (128 is a multiple of tm): the thread's filter row m, and with it the
+    // tap and channel, is fixed, so its divisions run once. The pixels' (ox, oy, b) advance by
+    // STEP per step, carried along without dividing (integer division is slow on software adapters:
+    // it was most of the 1-channel layer's time, 2026-12-05).
+    const aLoads = (STEP * tm) / 128;
+    const kkStride = 128 / tm;
+    const range = (n: number) => Array.from({ length: n }, (_, i) => i);
     return `
-      var<workgroup> tileA : array<array<f32, ${TILE}>, ${STEP}>;
-      var<workgroup> tileB : array<array<f32, ${TILE}>, ${STEP}>;
+      var<workgroup> tileA : array<f32, ${STEP * tm}>;
+      var<workgroup> tileB : array<vec4<f32>, ${STEP * (TILE_N / 4)}>;
 
       fn main() {
         let tx = i32(localId.x);
         let ty = i32(localId.y);
         let tid = ty * 8 + tx;
-        let n0 = i32(workgroupId.x) * ${TILE};
-        let m0 = i32(workgroupId.y) * ${TILE};
+        let n0 = i32(workgroupId.x) * ${TILE_N};
+        let m0 = i32(workgroupId.y) * ${tm};
         let s = i32(workgroupId.z);
         let pStart = s * uniforms.chunk;
         let pEnd = min(pStart + uniforms.chunk, uniforms.pixels);
-        var acc : array<f32, 8>;
-        for (var i = 0; i < 8; i++) { acc[i] = 0.0; }
+        // This thread's A column: filter row m = (tap, ci), fixed for the whole chunk.
+        let aCol = tid % ${tm};
+        let aRow0 = tid / ${tm};
+        let am = m0 + aCol;
+        let amOk = am < uniforms.M;
+        let ci = am % uniforms.inC;
+        let tap = am / uniforms.inC;
+        let offY = (tap / uniforms.kw) * uniforms.dilH - uniforms.padTop;
+        let offX = (tap % uniforms.kw) * uniforms.dilW - uniforms.padLeft;
+        // The geometry of the pixels this thread loads A at: p = pStart + t + aRow0 + ${kkStride}·i.
+        var ox : array<i32, ${aLoads}>;
+        var oy : array<i32, ${aLoads}>;
+        var ob : array<i32, ${aLoads}>;
+        for (var i = 0; i < ${aLoads}; i++) {
+          let p = pStart + aRow0 + ${kkStride} * i;
+          ox[i] = p % uniforms.outW;
+          let rest = p / uniforms.outW;
+          oy[i] = rest % uniforms.outH;
+          ob[i] = rest / uniforms.outH;
+        }
+        // B loads: 4 per thread, column tid % 32 (an output channel), rows tid / 32 + 4·i.
+        let bCol = tid % ${TILE_N};
+        let bRow0 = tid / ${TILE_N};
+        let bn = n0 + bCol;
+        let bnOk = bn < uniforms.N;
+        ${range(rowsPerThread)
+          .map((r) => `var acc${r} = vec4<f32>(0.0);`)
+          .join('\n        ')}
         // The trip count is uniform (the chunk): a workgroup barrier needs uniform control flow.
         for (var t = 0; t < uniforms.chunk; t = t + ${STEP}) {
-          for (var i = 0; i < ${(STEP * TILE) / 128}; i++) {
-            let e = tid + 128 * i;
-            let kk = e / ${TILE};
-            let col = e % ${TILE};
+          for (var i = 0; i < ${aLoads}; i++) {
+            let kk = aRow0 + ${kkStride} * i;
             let p = pStart + t + kk;
             var a = 0.0;
-            var b = 0.0;
-            if (p < pEnd) {
-              let m = m0 + col;
-              if (m < uniforms.M) {
-                let ci = m % uniforms.inC;
-                let tap = m / uniforms.inC;
-                let ky = tap / uniforms.kw;
-                let kx = tap % uniforms.kw;
-                let ox = p % uniforms.outW;
-                let rest = p / uniforms.outW;
-                let oy = rest % uniforms.outH;
-                let bi = rest / uniforms.outH;
-                let iy = oy * uniforms.strideH - uniforms.padTop + ky * uniforms.dilH;
-                let ix = ox * uniforms.strideW - uniforms.padLeft + kx * uniforms.dilW;
-                if (iy >= 0 && iy < uniforms.inH && ix >= 0 && ix < uniforms.inW) {
-                  a = x[((bi * uniforms.inH + iy) * uniforms.inW + ix) * uniforms.inC + ci];
-                }
-              }
-              let n = n0 + col;
-              if (n < uniforms.N) {
-                b = dy[p * uniforms.N + n];
-              }
+            let iy = oy[i] * uniforms.strideH + offY;
+            let ix = ox[i] * uniforms.strideW + offX;
+            if (p < pEnd && amOk && iy >= 0 && iy < uniforms.inH && ix >= 0 && ix < uniforms.inW) {
+              a = x[((ob[i] * uniforms.inH + iy) * uniforms.inW + ix) * uniforms.inC + ci];
             }
-            tileA[kk][col] = a;
-            tileB[kk][col] = b;
+            tileA[kk * ${tm} + aCol] = a;
+            // Next step's pixel: STEP further on.
+            var nx = ox[i] + ${STEP};
+            var ny = oy[i];
+            var nb = ob[i];
+            while (nx >= uniforms.outW) {
+              nx = nx - uniforms.outW;
+              ny = ny + 1;
+            }
+            while (ny >= uniforms.outH) {
+              ny = ny - uniforms.outH;
+              nb = nb + 1;
+            }
+            ox[i] = nx;
+            oy[i] = ny;
+            ob[i] = nb;
+          }
+          for (var i = 0; i < 4; i++) {
+            let kk = bRow0 + 4 * i;
+            let p = pStart + t + kk;
+            var b = 0.0;
+            if (p < pEnd && bnOk) {
+              b = dy[p * uniforms.N + bn];
+            }
+            tileB[kk * ${TILE_N / 4} + bCol / 4][bCol % 4] = b;
           }
           workgroupBarrier();
           for (var k = 0; k < ${STEP}; k++) {
-            let a0 = tileA[k][ty * 2];
-            let a1 = tileA[k][ty * 2 + 1];
-            for (var j = 0; j < 4; j++) {
-              let bv = tileB[k][tx * 4 + j];
-              acc[j] = acc[j] + a0 * bv;
-              acc[4 + j] = acc[4 + j] + a1 * bv;
-            }
+            let bv = tileB[k * ${TILE_N / 4} + tx];
+            ${range(rowsPerThread)
+              .map((r) => `acc${r} = acc${r} + tileA[k * ${tm} + ty * ${rowsPerThread} + ${r}] * bv;`)
+              .join('\n            ')}
           }
           workgroupBarrier();
         }
-        for (var r = 0; r < 2; r++) {
-          let m = m0 + ty * 2 + r;
+        ${range(rowsPerThread)
+          .map(
+            (r) => `{
+          let m = m0 + ty * ${rowsPerThread} + ${r};
           for (var j = 0; j < 4; j++) {
             let n = n0 + tx * 4 + j;
             if (m < uniforms.M && n < uniforms.N) {
-              result[(s * uniforms.M + m) * uniforms.N + n] = acc[r * 4 + j];
+              result[(s * uniforms.M + m) * uniforms.N + n] = acc${r}[j];
             }
           }
-        }
+        }`,
+          )
+          .join('\n        ')}
       }
     `;
   }

@@ -144,6 +144,8 @@ describe('webgpu: the split-K filter gradient', () => {
     ['stride 2, VALID, odd sizes', [2, 17, 15, 5], [3, 3, 5, 7], 2, 'valid'],
     ['a 5×5 filter on 3 channels', [1, 20, 20, 3], [5, 5, 3, 4], 1, 'same'],
     ['result tiles cut at the edges (360 × 33)', [2, 16, 16, 40], [3, 3, 40, 33], 1, 'same'],
+    ['one input channel (M = 9: the 16-row result tile), 429 pixels', [3, 13, 11, 1], [3, 3, 1, 5], 1, 'same'],
+    ['rows narrower than a step (3 × 5 images: the pixel walk wraps rows and images)', [3, 5, 3, 2], [3, 3, 2, 3], 1, 'same'],
   ];
   for (const [name, xShape, filterShape, strides, pad] of cases)
     it.skipIf(!loads.webgpu)(`${name}: matches cpu`, async () => {
@@ -167,6 +169,16 @@ describe('webgpu: the split-K filter gradient', () => {
       expect(tf.memory().numTensors).toBe(before);
       expect(relativeL2Error(got, want)).toBeLessThan(tolerance('forward'));
     });
+});
+
+it('the split-K geometry: a 16-row result tile for M ≤ 16, 32 rows above', async () => {
+  const { splitK } = await import('../src/webgpu-filter-grad.js');
+  expect(splitK(9, 32, 8192).tileM).toBe(16);
+  expect(splitK(16, 32, 8192).tileM).toBe(16);
+  expect(splitK(17, 32, 8192).tileM).toBe(32);
+  // 2,048 workgroups' worth of chunks, never under 256 pixels, a multiple of the 16-pixel step.
+  expect(splitK(288, 32, 524_288)).toMatchObject({ chunk: 2304, parts: 228 });
+  expect(splitK(9, 32, 8192)).toMatchObject({ chunk: 256, parts: 32 });
 });
 
 describe('webgpu: matrices past the dispatch limit (tfjs-backend-webgpu 4.22)', () => {
