@@ -171,10 +171,11 @@ export const PROVIDERS: Record<BackendName, Provider> = {
       await importOptional('@tensorflow/tfjs-backend-webgpu', modules);
       installWebgpuDispatchLimitFixes();
       installWebgpuFilterGrad(capabilityMarker('exactFilterGrad', 'webgpu'));
-      // The GEMM convolutions (forward with bias + relu, input gradient) are installed but off:
-      // they pass parity on Dawn's software adapter in Node, but in headless Chromium's WebGPU the
-      // web app's device is lost once they run (tracked in issue 28), and no GPU has timed them yet.
-      // setWebgpuConvKernels('gemm') turns them on (and declares exactConvBackprop).
+      // The GEMM convolutions (forward with bias + relu, input gradient) are installed and on: they
+      // pass parity on Dawn's software adapter in Node and the web app's tests in headless
+      // Chromium (SwiftShader) since their 1-/3-channel A load is a loop (cac7d10), and per layer
+      // they are not slower than the stock kernels on llvmpipe (docs/benchmarks.md, 2026-12-05);
+      // no GPU has timed them yet. setWebgpuConvKernels('stock') is the way back.
       installWebgpuConvGemm();
       return { tfBackend: 'webgpu', threads: null, notes };
     },

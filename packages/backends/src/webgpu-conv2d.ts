@@ -98,13 +98,32 @@ class ConvGemmProgram {
           .join('')}`;
     const inside = (i: number) => `ry${i} + offY >= 0 && ry${i} + offY < uniforms.aH && rx${i} + offX >= 0 && rx${i} + offX < uniforms.aW`;
     const at = (i: number) => `((rb${i} + ry${i} + offY) * uniforms.aW + rx${i} + offX) * uniforms.aC + c`;
+    // Quad: the thread's k = t + 4·kq advances by TK per step; its channel and tap (c, ky, kx) are
+    // carried along instead of divided out each step (integer division is slow on software adapters).
+    const quadSetup = this.quad
+      ? `
+        var c = (4 * kq) % uniforms.aC;
+        let tap0 = (4 * kq) / uniforms.aC;
+        var ky = tap0 / uniforms.kw;
+        var kx = tap0 % uniforms.kw;`
+      : '';
+    const quadAdvance = this.quad
+      ? `
+          c = c + ${TK};
+          while (c >= uniforms.aC) {
+            c = c - uniforms.aC;
+            kx = kx + 1;
+            if (kx == uniforms.kw) {
+              kx = 0;
+              ky = ky + 1;
+            }
+          }`
+      : '';
     const loadA = this.quad
       ? `
           let k = t + 4 * kq;
-          let c = k % uniforms.aC;
-          let tap = k / uniforms.aC;
-          let offY = ${sign}(tap / uniforms.kw - uniforms.padTop);
-          let offX = ${sign}(tap % uniforms.kw - uniforms.padLeft);
+          let offY = ${sign}(ky - uniforms.padTop);
+          let offX = ${sign}(kx - uniforms.padLeft);
           let kIn = k < uniforms.K;
           ${range(rows)
             .map(
@@ -205,6 +224,7 @@ class ConvGemmProgram {
         let n0 = i32(workgroupId.x) * ${TN};
         let m0 = i32(workgroupId.y) * ${TM};
         ${rowSetup}
+        ${quadSetup}
         var acc0 = vec4<f32>(0.0);
         var acc1 = vec4<f32>(0.0);
         var acc2 = vec4<f32>(0.0);
@@ -212,6 +232,7 @@ class ConvGemmProgram {
         // The trip count is uniform (K): a workgroup barrier needs uniform control flow.
         for (var t = 0; t < uniforms.K; t = t + ${TK}) {
           ${loadA}
+          ${quadAdvance}
           ${loadB}
           workgroupBarrier();
           ${compute}
@@ -315,26 +336,23 @@ function register(name: ConvKernelName, kind: 'gemm' | 'stock'): void {
 /**
  * Wraps webgpu's Conv2D, FusedConv2D and Conv2DBackpropInput so that `setWebgpuConvKernels` can
  * switch them between the GEMM kernels (the stock ones still run for what they do not cover) and
- * tfjs-webgpu's own. Installs them switched to 'stock' (see providers.ts for why they are off by
- * default). Idempotent; call after @tensorflow/tfjs-backend-webgpu has registered its kernels.
+ * tfjs-webgpu's own. Installs them switched to 'gemm' (and declares exactConvBackprop).
+ * Idempotent; call after @tensorflow/tfjs-backend-webgpu has registered its kernels.
  */
 export function installWebgpuConvGemm(): boolean {
   if (stock.size > 0) return true;
   for (const name of Object.keys(KERNELS) as ConvKernelName[]) {
     if (!tf.getKernel(name, 'webgpu')) return false;
   }
-  for (const name of Object.keys(KERNELS) as ConvKernelName[]) {
-    stock.set(name, tf.getKernel(name, 'webgpu')!.kernelFunc);
-    register(name, 'stock');
-  }
+  for (const name of Object.keys(KERNELS) as ConvKernelName[]) stock.set(name, tf.getKernel(name, 'webgpu')!.kernelFunc);
+  setWebgpuConvKernels('gemm');
   return true;
 }
 
 /**
  * Which kernels webgpu's Conv2D, FusedConv2D and Conv2DBackpropInput run, for benchmarks and the
- * GPU check: 'gemm' (opt-in until a GPU has measured them) or tfjs-webgpu's 'stock' ones (the default
- * after initBackend('webgpu')). No-op
- * before initBackend('webgpu').
+ * GPU check: 'gemm' (the default after initBackend('webgpu')) or tfjs-webgpu's 'stock' ones (the
+ * way back, should a device misbehave with the GEMM kernels). No-op before initBackend('webgpu').
  */
 export function setWebgpuConvKernels(kind: 'gemm' | 'stock'): void {
   for (const name of stock.keys()) register(name, kind);

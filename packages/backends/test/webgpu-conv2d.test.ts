@@ -79,12 +79,11 @@ describe('webgpu: the GEMM convolutions against cpu', () => {
   beforeAll(async () => {
     if (!webgpu) return;
     await initBackend('webgpu');
-    // Off by default (opt-in until a GPU has timed them): these tests turn them on.
-    expect(backendCapabilities().exactConvBackprop, 'initBackend leaves the GEMM kernels off').toBe(false);
-    setWebgpuConvKernels('gemm');
+    // On by default: initBackend('webgpu') installs them and declares exact conv backprop.
+    expect(backendCapabilities().exactConvBackprop, 'initBackend turns the GEMM kernels on').toBe(true);
   });
   afterAll(async () => {
-    if (webgpu) setWebgpuConvKernels('stock');
+    if (webgpu) setWebgpuConvKernels('gemm');
     await tf.setBackend('cpu');
   });
 
