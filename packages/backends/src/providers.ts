@@ -3,6 +3,7 @@ import { capabilityMarker } from '@probunet/core/internal';
 import type { NativeKernels } from '@probunet/native';
 import { registerNativeBackend } from './native/backend.js';
 import { initWasmNative, registerWasmNativeBackend } from './wasm-native/backend.js';
+import { installWebgpuAdam } from './webgpu-adam.js';
 import { installWebgpuConvGemm } from './webgpu-conv2d.js';
 import { installWebgpuDispatchLimitFixes } from './webgpu-dispatch-limits.js';
 import { installWebgpuFilterGrad } from './webgpu-filter-grad.js';
@@ -177,6 +178,8 @@ export const PROVIDERS: Record<BackendName, Provider> = {
       // they are not slower than the stock kernels on llvmpipe (docs/benchmarks.md, 2026-12-05);
       // no GPU has timed them yet. setWebgpuConvKernels('stock') is the way back.
       installWebgpuConvGemm();
+      // Core's Adam as four programs per weight (src/webgpu-adam.ts), not its element-wise chain.
+      installWebgpuAdam();
       return { tfBackend: 'webgpu', threads: null, notes };
     },
   },
