@@ -13,7 +13,8 @@
  * Options (defaults: the full budget's data and model, 2,000 steps):
  *   --height 32 --width 64 --person-scale 1 --train-images 2000 --test-images 100 --steps 2000
  *   --batch 8 --lr 1e-3,2.5e-4@1600 (piecewise, as train's --lr; default drops ×¼ at 80 %) --seed 0
- *   --backend native --task cityscapes-like (lidc-like: --size 32 sets both sides, GED and mode
+ *   --backend native --task cityscapes-like (lidc-like: --size 32 sets both sides, --noise the
+ *   background noise's standard deviation (default 0.25), GED and mode
  *   shares are scored, --person-scale does not apply) --sample-counts 16 (comma list; GED is read at 16, calibration at the largest:
  *   more samples per image lower the estimator's noise floor, not the model's miss)
  */
@@ -46,6 +47,7 @@ const { values } = parseArgs({
     seed: { type: 'string', default: '0' },
     backend: { type: 'string', default: 'native' },
     'sample-counts': { type: 'string', default: '16' },
+    noise: { type: 'string' },
     out: { type: 'string' },
   },
 });
@@ -73,7 +75,7 @@ if (lidc) height = width = values.size ? num('size') : 32;
 const plan = studyPlan(task, 'full', seed, { steps, batch, trainImages: num('train-images'), testImages: num('test-images') });
 const make = (count: number, dataSeed: number) =>
   lidc
-    ? createSyntheticLidc({ count, size: height, graders: plan.data.graders, seed: dataSeed })
+    ? createSyntheticLidc({ count, size: height, graders: plan.data.graders, seed: dataSeed, ...(values.noise !== undefined ? { noise: num('noise') } : {}) })
     : createSyntheticCityscapes({ count, height, width, graders: plan.data.graders, seed: dataSeed, personScale });
 const train = make(plan.data.trainImages, plan.data.trainSeed);
 const test = make(plan.data.testImages, plan.data.testSeed);
@@ -125,6 +127,85 @@ for (let i = 0; i < (lidc ? 0 : test.length); i++) {
     });
   }
 }
+// lidc-like: what the samples nearest each mode look like. A "fragment" is a non-empty sample
+// smaller than half the image's small-mode lesion: nearest-mode assignment (1 − IoU, empty pair
+// one) files it under a lesion mode even though it is the empty mode done imperfectly. Also: GED
+// (16 samples, d = 1 − IoU, V-statistic sample term) as sampled and with fragments emptied, and
+// whether the posterior mean reconstructs each test annotation's mode.
+const lidcDiagnostic = lidc ? await diagnoseLidc() : undefined;
+async function diagnoseLidc() {
+  const modeNames = ((await test.get(0)).distribution ?? []).map((m) => m.name);
+  const iou1 = (a: ArrayLike<number>, b: ArrayLike<number>) => {
+    let inter = 0, na = 0, nb = 0;
+    for (let i = 0; i < a.length; i++) {
+      const x = a[i] === 1, y = b[i] === 1;
+      if (x) na++;
+      if (y) nb++;
+      if (x && y) inter++;
+    }
+    return na + nb === 0 ? 1 : inter / (na + nb - inter);
+  };
+  const area = (a: ArrayLike<number>) => { let n = 0; for (let i = 0; i < a.length; i++) if (a[i] === 1) n++; return n; };
+  const nearest = (s: ArrayLike<number>, modes: Array<{ labels: ArrayLike<number> }>) => {
+    let best = 0, bestD = Infinity;
+    modes.forEach((m, k) => { const d = 1 - iou1(s, m.labels); if (d < bestD) { bestD = d; best = k; } });
+    return best;
+  };
+  const ged = (samples: Array<ArrayLike<number>>, modes: Array<{ probability: number; labels: ArrayLike<number> }>) => {
+    let cross = 0, self = 0, truth = 0;
+    for (const s of samples) for (const m of modes) cross += m.probability * (1 - iou1(s, m.labels));
+    for (const a of samples) for (const b of samples) self += 1 - iou1(a, b);
+    for (const a of modes) for (const b of modes) truth += a.probability * b.probability * (1 - iou1(a.labels, b.labels));
+    return (2 * cross) / samples.length - self / samples.length ** 2 - truth;
+  };
+  const byMode = modeNames.map((name) => ({ name, samples: 0, fragments: 0, areaRatioSum: 0, iouSum: 0, recIoUSum: 0, recCount: 0 }));
+  let total = 0, fragments = 0, gedRaw = 0, gedClean = 0, recAgree = 0, recTotal = 0;
+  const recConfusion = modeNames.map(() => modeNames.map(() => 0));
+  for (let i = 0; i < test.length; i++) {
+    const ex = await test.get(i);
+    const modes = ex.distribution!;
+    const smallArea = Math.min(...modes.map((m) => area(m.labels)).filter((a) => a > 0));
+    const drawn = tf.tidy(() => model.sample(tf.tensor4d(ex.image, [1, ex.height, ex.width, ex.channels]), 16));
+    const data = await drawn.data();
+    drawn.dispose();
+    const px = ex.height * ex.width;
+    const samples = Array.from({ length: 16 }, (_, k) => data.subarray(k * px, (k + 1) * px));
+    const cleaned = samples.map((s) => (area(s) > 0 && area(s) < 0.5 * smallArea ? new Int32Array(px) : s));
+    for (const s of samples) {
+      const k = nearest(s, modes);
+      const a = area(s);
+      const fragment = a > 0 && a < 0.5 * smallArea;
+      byMode[k]!.samples++;
+      byMode[k]!.areaRatioSum += a / Math.max(1, area(modes[k]!.labels));
+      byMode[k]!.iouSum += iou1(s, modes[k]!.labels);
+      if (fragment) { byMode[k]!.fragments++; fragments++; }
+      total++;
+    }
+    gedRaw += ged(samples, modes) / test.length;
+    gedClean += ged(cleaned, modes) / test.length;
+    for (const annotation of ex.annotations) {
+      const rec = tf.tidy(() => model.reconstruct(tf.tensor4d(ex.image, [1, ex.height, ex.width, ex.channels]), tf.tensor3d(Int32Array.from(annotation), [1, ex.height, ex.width], 'int32')));
+      const recData = await rec.data();
+      rec.dispose();
+      const want = nearest(annotation, modes), got = nearest(recData, modes);
+      recConfusion[want]![got]!++;
+      byMode[want]!.recIoUSum += iou1(recData, annotation);
+      byMode[want]!.recCount++;
+      recTotal++;
+      if (want === got) recAgree++;
+    }
+  }
+  return {
+    fragmentShare: fragments / total,
+    byMode: byMode.map((m) => ({ name: m.name, share: m.samples / total, fragmentsOfMode: m.samples ? m.fragments / m.samples : 0, meanAreaRatio: m.samples ? m.areaRatioSum / m.samples : 0, meanIoUWithMode: m.samples ? m.iouSum / m.samples : 0, posteriorMeanIoU: m.recCount ? m.recIoUSum / m.recCount : 0 })),
+    sharesWithFragmentsEmptied: byMode.map((m, k) => ({ name: m.name, share: (m.samples - m.fragments + (m.name === 'empty' ? fragments : 0)) / total })),
+    gedRaw,
+    gedFragmentsEmptied: gedClean,
+    posteriorModeReproduced: recAgree / recTotal,
+    /** rows: the annotation's mode; columns: its posterior-mean reconstruction's nearest mode. */
+    posteriorConfusion: { modes: modeNames, counts: recConfusion },
+  };
+}
 model.dispose();
 const cal = evaluation.flipCalibration;
 const at16 = evaluation.bySampleCount.find((b) => b.samples === 16)!;
@@ -143,6 +224,7 @@ const result = {
   trueDiversity16: at16.metrics.trueDiversity?.mean,
   /** lidc-like: each mode's share of the samples (nearest mode) against its probability. */
   modeShares: evaluation.modeShares ?? undefined,
+  lidcDiagnostic,
   flips: cal?.flips.map((f) => ({ name: f.name, fraction: f.fraction, trueProbability: f.trueProbability, images: f.images })),
   /** Per class: of the test annotations that flip it, the share whose posterior-mean reconstruction flips it too; and of those that keep it, the share reconstructed unflipped. */
   posteriorReconstruction: lidc ? undefined : flipSpecs.map((f, k) => ({ name: f.name, flippedReproduced: agree[k]!.flippedReproduced / agree[k]!.flipped, keptReproduced: agree[k]!.keptReproduced / agree[k]!.kept, annotations: agree[k]!.flipped + agree[k]!.kept })),
@@ -163,7 +245,7 @@ if (bars) await atomic('calibration.png', bars.png);
 process.stdout.write(
   `${JSON.stringify(
     lidc
-      ? { gedTruth16: result.gedTruth16, oracle16: result.oracle16, modes: result.modeShares?.map((m) => `${m.mode} ${m.sampleShare.toFixed(3)}/${m.trueProbability.toFixed(3)}`), diversity: result.diversity16, trueDiversity: result.trueDiversity16, trainSeconds }
+      ? { gedTruth16: result.gedTruth16, oracle16: result.oracle16, modes: result.modeShares?.map((m) => `${m.mode} ${m.sampleShare.toFixed(3)}/${m.trueProbability.toFixed(3)}`), diversity: result.diversity16, trueDiversity: result.trueDiversity16, trainSeconds, lidcDiagnostic }
       : { flips: result.flips!.map((f) => `${f.name} ${f.fraction.toFixed(3)}/${f.trueProbability.toFixed(3)}`), posterior: result.posteriorReconstruction!.map((p) => `${p.name} ${p.flippedReproduced.toFixed(2)}/${p.keptReproduced.toFixed(2)}`), r: result.fullModes!.pearsonR, tableTV: result.fullModes!.totalVariation, meanTV: cal!.totalVariation.mean, floor: cal!.totalVariation.floor, gedTruth16: result.gedTruth16, trainSeconds },
   )}\n`,
 );
