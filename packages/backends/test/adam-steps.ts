@@ -22,14 +22,15 @@ export async function adamSteps(backend: BackendName): Promise<{ norms: number[]
   for (let step = 0; step < 3; step++) {
     const grads = new Map([...vars].map(([name, v]) => [name, tf.tidy(() => tf.mul(rnd(v.shape, 70 + step), step === 1 ? 1e-3 : 1))] as [string, tf.Tensor]));
     const pending = adam.prepare(vars, grads, 0.01);
-    norms.push(pending.updateSquaredNorm.dataSync()[0]!);
+    norms.push((await pending.updateSquaredNorm.data())[0]!);
     adam.commit(pending, vars);
     tf.dispose([...grads.values()]);
     // No tensor growth: only the two moments per variable, made at the first step.
     expect(tf.memory().numTensors).toBe(before + 4);
   }
-  const state = [...adam.stateTensors().values()].map((t) => Array.from(t.dataSync()));
-  const weights = [...vars.values()].map((v) => Array.from(v.dataSync()));
+  // Asynchronous reads: webgpu in Node has no synchronous readback.
+  const state = await Promise.all([...adam.stateTensors().values()].map(async (t) => Array.from(await t.data())));
+  const weights = await Promise.all([...vars.values()].map(async (v) => Array.from(await v.data())));
   adam.dispose();
   tf.dispose([...vars.values()]);
   return { norms, state, weights };

@@ -3,7 +3,7 @@ import { Adam, backendCapabilities, CAPABILITY_KERNELS } from '@probunet/core/in
 import { relativeL2Error } from '@probunet/core/testing';
 import { afterAll, describe, expect, it } from 'vitest';
 import { initBackend } from '../src/index.js';
-import { fusedAdamKernels } from './adam-steps.js';
+import { adamSteps, fusedAdamKernels } from './adam-steps.js';
 
 // The fused Adam update on webgpu (src/webgpu-adam.ts) against core's chain of element-wise ops on
 // the cpu backend, on the software adapter CI runs; skipped where webgpu does not load, except in CI.
@@ -21,37 +21,6 @@ async function loads(): Promise<boolean> {
   }
 }
 const webgpu = await loads();
-
-/**
- * Three steps of core's Adam on the active backend (the first makes the moments; the second's
- * gradients are 1000× smaller), as test/adam-steps.ts's adamSteps but reading asynchronously
- * (webgpu in Node has no synchronous readback).
- */
-async function adamSteps(backend: 'cpu' | 'webgpu'): Promise<{ norms: number[]; state: Float32Array[]; weights: Float32Array[] }> {
-  await initBackend(backend);
-  const rnd = (shape: number[], seed: number) => tf.randomNormal(shape, 0, 1, 'float32', seed);
-  const vars = new Map([
-    ['a', tf.tidy(() => tf.variable(rnd([3, 3, 8, 40], 67), true, `adam-${backend}-a`))],
-    ['b', tf.tidy(() => tf.variable(rnd([40], 68), true, `adam-${backend}-b`))],
-  ]);
-  const adam = new Adam();
-  const norms: number[] = [];
-  const before = tf.memory().numTensors;
-  for (let step = 0; step < 3; step++) {
-    const grads = new Map([...vars].map(([name, v]) => [name, tf.tidy(() => tf.mul(rnd(v.shape, 70 + step), step === 1 ? 1e-3 : 1))] as [string, tf.Tensor]));
-    const pending = adam.prepare(vars, grads, 0.01);
-    norms.push((await pending.updateSquaredNorm.data())[0]!);
-    adam.commit(pending, vars);
-    tf.dispose([...grads.values()]);
-    // No tensor growth: only the two moments per variable, made at the first step.
-    expect(tf.memory().numTensors).toBe(before + 4);
-  }
-  const state = await Promise.all([...adam.stateTensors().values()].map(async (t) => (await t.data()) as Float32Array));
-  const weights = await Promise.all([...vars.values()].map(async (v) => (await v.data()) as Float32Array));
-  adam.dispose();
-  tf.dispose([...vars.values()]);
-  return { norms, state, weights };
-}
 
 /** Counts the programs webgpu runs while `fn` runs (tfjs-backend-webgpu's runWebGPUProgram calls). */
 async function dispatches(fn: () => Promise<void>): Promise<number> {
