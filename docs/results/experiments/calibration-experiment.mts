@@ -17,6 +17,8 @@
  *   background noise's standard deviation (default 0.25), GED and mode
  *   shares are scored, --person-scale does not apply) --sample-counts 16 (comma list; GED is read at 16, calibration at the largest:
  *   more samples per image lower the estimator's noise floor, not the model's miss)
+ *   --latent-dim N and --beta B change the Prob. U-Net's latent size (paper: 6) and KL weight (paper: 1):
+ *   diagnostics only, recorded in result.json's settings
  */
 import { mkdir, rename, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -48,6 +50,8 @@ const { values } = parseArgs({
     backend: { type: 'string', default: 'native' },
     'sample-counts': { type: 'string', default: '16' },
     noise: { type: 'string' },
+    'latent-dim': { type: 'string' },
+    beta: { type: 'string' },
     out: { type: 'string' },
   },
 });
@@ -77,6 +81,9 @@ const make = (count: number, dataSeed: number) =>
   lidc
     ? createSyntheticLidc({ count, size: height, graders: plan.data.graders, seed: dataSeed, ...(values.noise !== undefined ? { noise: num('noise') } : {}) })
     : createSyntheticCityscapes({ count, height, width, graders: plan.data.graders, seed: dataSeed, personScale });
+// Diagnostics off the paper's settings (latentDim 6, β = 1): one at a time, recorded in settings.
+if (values['latent-dim'] !== undefined) plan.probUNet.latentDim = num('latent-dim');
+if (values.beta !== undefined) plan.probUNet.beta = num('beta');
 const train = make(plan.data.trainImages, plan.data.trainSeed);
 const test = make(plan.data.testImages, plan.data.testSeed);
 const config = modelConfigOf(plan, 'prob-unet', { channels: train.spec.channels, numClasses: train.spec.numClasses, ignoreLabel: train.spec.ignoreLabel });
