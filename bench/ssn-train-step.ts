@@ -6,6 +6,11 @@
  * bench/results/ssn-train-step-<date>.json and prints it.
  *
  *   npx tsx bench/ssn-train-step.ts [--backend native] [--batch 8] [--size 128] [--pairs 6] [--mc-samples 20] [--rank 10] [--profile]
+ *     [--task lidc|cityscapes-like]
+ *
+ * --task cityscapes-like times `probunet reproduce --task cityscapes-like`'s models instead of the LIDC
+ * configuration: 32×64 RGB images, 24 classes, U-Net [16, 32, 64] with 2 convs per block (--size is
+ * ignored); the labels are random classes.
  *
  * --profile adds, per model, the kernels one step spends its time in (as train-step.ts does).
  *
@@ -33,23 +38,28 @@ const { values } = parseArgs({
     'mc-samples': { type: 'string', default: '20' },
     rank: { type: 'string', default: '10' },
     profile: { type: 'boolean', default: false },
+    task: { type: 'string', default: 'lidc' },
   },
 });
+if (values.task !== 'lidc' && values.task !== 'cityscapes-like') throw new Error(`--task ${values.task}: expected lidc or cityscapes-like`);
+const cityscapes = values.task === 'cityscapes-like';
 const batch = Number(values.batch);
-const size = Number(values.size);
+const size = cityscapes ? 32 : Number(values.size);
+const width = cityscapes ? 64 : size;
 const pairs = Number(values.pairs);
 
 tf.env().set('PROD', true);
 const report = await initBackend(values.backend as BackendPreference);
 const registry = createRegistry([corePlugin, baselinesPlugin, successorsPlugin]);
-const { inputChannels, numClasses, channels, convsPerBlock } = LIDC_CONFIG;
+const CONFIG = cityscapes ? { ...LIDC_CONFIG, inputChannels: 3, numClasses: 24, channels: [16, 32, 64], convsPerBlock: 2 } : LIDC_CONFIG;
+const { inputChannels, numClasses, channels, convsPerBlock } = CONFIG;
 const ssnConfig = { type: 'ssn', inputChannels, numClasses, channels, convsPerBlock, seed: 0, rank: Number(values.rank), mcSamples: Number(values['mc-samples']) };
 const models = {
-  'prob-unet': createProbUNet({ ...LIDC_CONFIG, seed: 0 }),
+  'prob-unet': createProbUNet({ ...CONFIG, seed: 0 }),
   ssn: registry.createModel(ssnConfig as ModelConfig),
 };
-const images = tf.randomUniform([batch, size, size, 1], 0, 1, 'float32', 1) as tf.Tensor4D;
-const labels = tf.cast(tf.greater(tf.randomUniform([batch, 4, size, size], 0, 1, 'float32', 2), 0.5), 'int32') as tf.Tensor4D;
+const images = tf.randomUniform([batch, size, width, inputChannels], 0, 1, 'float32', 1) as tf.Tensor4D;
+const labels = tf.tidy(() => tf.cast(tf.floor(tf.randomUniform([batch, 4, size, width], 0, numClasses, 'float32', 2)), 'int32')) as tf.Tensor4D;
 const trainers: Record<keyof typeof models, Trainer<CheckpointableModel>> = {
   'prob-unet': new Trainer<CheckpointableModel>(models['prob-unet'], { learningRate: 1e-5, validate: false }),
   ssn: new Trainer(models.ssn, { learningRate: 1e-5, validate: false }),
@@ -88,9 +98,10 @@ const result = {
   backend: report.selected,
   threads: report.threads,
   batch,
-  size,
+  task: values.task,
+  size: [size, width],
   unet: { channels, convsPerBlock },
-  probUNet: { latentDim: LIDC_CONFIG.latentDim, num1x1Convs: LIDC_CONFIG.num1x1Convs, parameters: count(models['prob-unet']) },
+  probUNet: { latentDim: CONFIG.latentDim, num1x1Convs: CONFIG.num1x1Convs, parameters: count(models['prob-unet']) },
   ssn: { ...models.ssn.getConfig(), parameters: count(models.ssn) },
   pairs: runs,
   medianMsPerStep: { probUNet: median(runs.map((r) => r.probUNetMs)), ssn: median(runs.map((r) => r.ssnMs)) },
