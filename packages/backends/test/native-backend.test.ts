@@ -1,10 +1,11 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { backendCapabilities, conv2dSame } from '@probunet/core/internal';
+import { backendCapabilities, conv2dSame, randomStandardNormal } from '@probunet/core/internal';
 import { relativeL2Error, tolerance } from '@probunet/core/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { initBackend } from '../src/index.js';
 import { nativeKernelCounters } from '../src/native-kernels/host.js';
 import { adamSteps, fusedAdamKernels, sumOfSquaresRun } from './adam-steps.js';
+import { drawLikelihoodRun } from './likelihood-run.js';
 import { nativePoolStats } from '../src/native/backend.js';
 import { collapseBroadcast, repeatsAlongLeadingAxes } from '../src/native-kernels/elementwise.js';
 
@@ -218,12 +219,46 @@ describe.skipIf(!available)('native backend kernels', () => {
     expect(Math.abs(got.value - ref.value) / ref.value).toBeLessThan(1e-6);
   });
 
+  it("core's randomStandardNormal is one ProbunetRandomNormal call on native: reproducible from its seed, standard-normal moments", async () => {
+    await initBackend('native');
+    const prof = await tf.profile(() => randomStandardNormal([4, 10, 32, 64, 24], 99));
+    expect(prof.kernelNames).toEqual(['ProbunetRandomNormal']);
+    tf.dispose(prof.result as tf.Tensor);
+    const before = tf.memory().numTensors;
+    const [a, b, c] = [randomStandardNormal([4, 10, 32, 64, 24], 99), randomStandardNormal([4, 10, 32, 64, 24], 99), randomStandardNormal([7], 100)];
+    expect(a.shape).toEqual([4, 10, 32, 64, 24]);
+    const [av, bv] = [await a.data(), await b.data()];
+    expect(bv).toEqual(av);
+    const n = av.length;
+    let mean = 0;
+    for (const v of av) mean += v / n;
+    let variance = 0;
+    for (const v of av) variance += (v - mean) ** 2 / n;
+    expect(Math.abs(mean)).toBeLessThan(0.003); // 5 s.e. at 786,432 values
+    expect(Math.abs(variance - 1)).toBeLessThan(0.008);
+    expect((await c.data()).length).toBe(7);
+    tf.dispose([a, b, c]);
+    expect(tf.memory().numTensors).toBe(before);
+  });
+
+  it("core's draw log-likelihoods (the SSN's Monte-Carlo loss) are one fused kernel each way on native, with cpu's chain's values and gradient, no tensor growth", async () => {
+    const ref = await drawLikelihoodRun('cpu');
+    expect(ref.kernels).toEqual(expect.arrayContaining(['Max', 'Exp', 'Log']));
+    const got = await drawLikelihoodRun('native');
+    expect(got.kernels.filter((k) => k.startsWith('Probunet'))).toEqual(['ProbunetSoftmaxLogLikelihood', 'ProbunetSoftmaxLogLikelihoodGrad']);
+    expect(got.kernels.filter((k) => ['Max', 'Exp', 'Log'].includes(k))).toEqual([]);
+    expect(relativeL2Error(got.ll, ref.ll)).toBeLessThan(1e-6);
+    expect(relativeL2Error(got.grad, ref.grad)).toBeLessThan(1e-5);
+    expect(relativeL2Error(got.single, ref.single)).toBeLessThan(1e-6);
+    expect([got.growth, ref.growth]).toEqual([0, 0]);
+  });
+
   it('cpu stays stock beside it: no native kernel, no capability', async () => {
     await initBackend('cpu');
     const before = nativeKernelCounters();
     tf.tidy(() => tf.add(tf.matMul(rnd([8, 8], 36), rnd([8, 8], 37)), 1).dataSync());
     expect(nativeKernelCounters()).toEqual(before);
-    expect(backendCapabilities()).toEqual({ exactConvBackprop: false, exactFilterGrad: false, fusedReluGrad: false, fusedAdam: false, fusedSumSquares: false });
+    expect(backendCapabilities()).toEqual({ exactConvBackprop: false, exactFilterGrad: false, fusedReluGrad: false, fusedAdam: false, fusedSumSquares: false, fusedSoftmaxLikelihood: false, fusedRandomNormal: false });
   });
 
   it('a read returns the values, and later kernels do not change what was read', async () => {

@@ -135,7 +135,7 @@ describe('wasm-native kernels', () => {
 
   it("core's fused relu gradient and Adam update run here too, with cpu's values", async () => {
     await initBackend('wasm-native');
-    expect(backendCapabilities()).toMatchObject({ fusedReluGrad: true, fusedAdam: true, fusedSumSquares: true });
+    expect(backendCapabilities()).toMatchObject({ fusedReluGrad: true, fusedAdam: true, fusedSumSquares: true, fusedSoftmaxLikelihood: true, fusedRandomNormal: true });
     expect(await fusedAdamKernels()).toEqual({ fused: true, chain: [] });
     const ref = await adamSteps('cpu');
     const got = await adamSteps('wasm-native');
@@ -156,7 +156,7 @@ describe('wasm-native kernels', () => {
     expect(Array.from(tf.tidy(() => tf.add(kept, 0)).dataSync())).toEqual(Array.from(kept.dataSync()));
     kept.dispose();
     expect(nativeKernelCounters()).toEqual(before);
-    expect(backendCapabilities()).toEqual({ exactConvBackprop: false, exactFilterGrad: false, fusedReluGrad: false, fusedAdam: false, fusedSumSquares: false });
+    expect(backendCapabilities()).toEqual({ exactConvBackprop: false, exactFilterGrad: false, fusedReluGrad: false, fusedAdam: false, fusedSumSquares: false, fusedSoftmaxLikelihood: false, fusedRandomNormal: false });
     // ...and wasm is back to having no filter gradient, as without the native kernels.
     expect(() => tf.tidy(() => tf.grad((f: tf.Tensor) => tf.sum(tf.conv2d(rnd([1, 4, 4, 1], 1) as tf.Tensor4D, f as tf.Tensor4D, 1, 'same')))(rnd([3, 3, 1, 1], 2)))).toThrow(/Kernel 'Conv2DBackpropFilter' not registered for backend 'wasm'/);
   });

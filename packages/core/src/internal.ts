@@ -8,13 +8,14 @@ export {
   backendCapabilities,
   capabilityMarker,
   CAPABILITY_KERNELS,
+  SOFTMAX_LIKELIHOOD_GRAD_KERNEL,
   conv2dSame,
   conv2dFilterGrad,
   conv2dInputGrad,
   type Activation,
   type BackendCapabilities,
 } from './ops/conv.js';
-export { gaussianLogDensity, klDiagonalGaussians, sampleGaussian } from './ops/gaussian.js';
+export { gaussianLogDensity, klDiagonalGaussians, randomStandardNormal, sampleGaussian } from './ops/gaussian.js';
 export { assertBackendReady } from './backend-ready.js';
 export { sumAll, sumOfSquares } from './ops/sum.js';
 export { expandConfig } from './model/config.js';
@@ -26,5 +27,5 @@ export {
   validateLabels,
   validateLabelsAsync,
 } from './spec/input.js';
-export { halfSquaredNorm, labelLogLikelihood, oneHotMasked } from './ops/loss.js';
+export { drawLogLikelihoods, halfSquaredNorm, labelLogLikelihood, oneHotMasked } from './ops/loss.js';
 export { Adam, type AdamOptions, type PendingUpdate } from './training/adam.js';

@@ -389,6 +389,57 @@ napi_value ReluGradBias(napi_env env, napi_callback_info info) {
   });
 }
 
+// softmaxLogLikelihood(x, t, ll, lse, groups, draws, rows, classes): see elementwise.h.
+napi_value SoftmaxLogLikelihood(napi_env env, napi_callback_info info) {
+  return with_args<8>(env, info, "softmaxLogLikelihood", [&](napi_value* argv) {
+      size_t lx, lt, lll, llse;
+      const float* x = get_f32(env, argv[0], "x", &lx);
+      const float* t = get_f32(env, argv[1], "t", &lt);
+      float* ll = const_cast<float*>(get_f32(env, argv[2], "ll", &lll));
+      float* lse = const_cast<float*>(get_f32(env, argv[3], "lse", &llse));
+      int64_t v[4];
+      static const char* names[4] = {"groups", "draws", "rows", "classes"};
+      get_ints(env, argv, 4, 4, names, v);
+      need("x", lx, product({v[0], v[1], v[2], v[3]}, "x"));
+      need("t", lt, product({v[0], v[2], v[3]}, "t"));
+      need("ll", lll, product({v[0], v[1]}, "ll"));
+      need("lse", llse, product({v[0], v[1], v[2]}, "lse"));
+      probunet::softmax_log_likelihood(x, t, ll, lse, v[0], v[1], v[2], v[3]);
+  });
+}
+
+// softmaxLogLikelihoodGrad(x, t, lse, dll, dx, groups, draws, rows, classes): see elementwise.h.
+napi_value SoftmaxLogLikelihoodGrad(napi_env env, napi_callback_info info) {
+  return with_args<9>(env, info, "softmaxLogLikelihoodGrad", [&](napi_value* argv) {
+      size_t lx, lt, llse, ldll, ldx;
+      const float* x = get_f32(env, argv[0], "x", &lx);
+      const float* t = get_f32(env, argv[1], "t", &lt);
+      const float* lse = get_f32(env, argv[2], "lse", &llse);
+      const float* dll = get_f32(env, argv[3], "dll", &ldll);
+      float* dx = const_cast<float*>(get_f32(env, argv[4], "dx", &ldx));
+      int64_t v[4];
+      static const char* names[4] = {"groups", "draws", "rows", "classes"};
+      get_ints(env, argv, 5, 4, names, v);
+      const int64_t n = product({v[0], v[1], v[2], v[3]}, "x");
+      need("x", lx, n);
+      need("dx", ldx, n);
+      need("t", lt, product({v[0], v[2], v[3]}, "t"));
+      need("lse", llse, product({v[0], v[1], v[2]}, "lse"));
+      need("dll", ldll, product({v[0], v[1]}, "dll"));
+      probunet::softmax_log_likelihood_grad(x, t, lse, dll, dx, v[0], v[1], v[2], v[3]);
+  });
+}
+
+// randomNormal(out, seed): see elementwise.h (seed a non-negative integer below 2^53).
+napi_value RandomNormal(napi_env env, napi_callback_info info) {
+  return with_args<2>(env, info, "randomNormal", [&](napi_value* argv) {
+      size_t lo;
+      float* out = const_cast<float*>(get_f32(env, argv[0], "out", &lo));
+      const int64_t seed = get_int(env, argv[1], "seed");
+      probunet::random_normal(out, static_cast<int64_t>(lo), static_cast<uint64_t>(seed));
+  });
+}
+
 // ---------------------------------------------------------------- reductions (ops.h, elementwise.h)
 
 // sumLeading(x, rows, cols, out)
@@ -704,6 +755,9 @@ napi_value Init(napi_env env, napi_value exports) {
       {"avgPoolGradValid", nullptr, AvgPoolGradValid, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"resizeBilinear", nullptr, ResizeBilinear, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"resizeBilinearGrad", nullptr, ResizeBilinearGrad, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"softmaxLogLikelihood", nullptr, SoftmaxLogLikelihood, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"softmaxLogLikelihoodGrad", nullptr, SoftmaxLogLikelihoodGrad, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"randomNormal", nullptr, RandomNormal, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"adamUpdate", nullptr, AdamUpdate, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"info", nullptr, Info, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"setThreads", nullptr, SetThreads, nullptr, nullptr, nullptr, napi_default, nullptr},

@@ -73,6 +73,24 @@ double adam_update(const float* w, const float* g, const float* m, const float* 
                    float* vOut, int64_t n, float beta1, float oneMinusBeta1, float beta2, float oneMinusBeta2,
                    float epsilon, float stepSize);
 
+// The softmax log-likelihood of a target under S draws of logits per group, over rows of K classes:
+//   ll[g, s] = Σ_p Σ_k t[g, p, k] · log softmax(x[g, s, p, :])_k      (x [G, S, P, K], t [G, P, K])
+// with lse[g, s, p] = log Σ_k exp(x[g, s, p, k]) kept for the gradient. Each row's log-sum-exp is
+// max + log Σ exp(x − max); the sums over rows are carried in double. Every row counts NaN as the
+// chain of element-wise kernels does (a NaN logit anywhere in a row makes that draw's ll NaN).
+void softmax_log_likelihood(const float* x, const float* t, float* ll, float* lse, int64_t groups, int64_t draws,
+                            int64_t rows, int64_t classes);
+
+// Its gradient: dx[g, s, p, k] = dll[g, s] · (t[g, p, k] − exp(x[g, s, p, k] − lse[g, s, p]) · Σ_k t[g, p, k]).
+void softmax_log_likelihood_grad(const float* x, const float* t, const float* lse, const float* dll, float* dx,
+                                 int64_t groups, int64_t draws, int64_t rows, int64_t classes);
+
+// n standard-normal floats, a function of (seed, index) only (the same values on any number of
+// threads): a uniform from two rounds of a 32-bit hash of the index under a key from the seed (its
+// top 23 bits), mapped by the inverse normal CDF (Acklam's rational approximation, relative error
+// below 1.2·10⁻⁹, evaluated in float); |values| < 5.4.
+void random_normal(float* out, int64_t n, uint64_t seed);
+
 // Σ x² over n floats (float sums of 256 terms carried in double): NaN or Inf when any term is.
 double sum_squares(const float* x, int64_t n);
 

@@ -184,6 +184,25 @@ export interface NativeKernels {
   adamUpdate(w: Float32Array, g: Float32Array, m: Float32Array | null, v: Float32Array | null, out: { w: Float32Array; m: Float32Array; v: Float32Array }, h: AdamHyperparameters): number;
   /** Σ x² (float sums of 256 terms carried in double; NaN or Infinity when any term is). */
   sumSquares(x: Float32Array): number;
+  /**
+   * The softmax log-likelihood of a target under S draws of logits per group, over rows of K classes:
+   * ll[g, s] = Σ_p Σ_k t[g, p, k] · log softmax(x[g, s, p, :])_k (x [G, S, P, K], t [G, P, K]; a
+   * one-hot target with all-zero rows for ignored pixels gives the summed log-probability of the
+   * labels). lse[g, s, p] = log Σ_k exp x[g, s, p, k] is written for the gradient. Each row as
+   * max + log Σ exp(x − max) (exp by a vectorised polynomial, relative error below 2·10⁻⁷); sums
+   * over rows carried in double; a NaN logit makes its draw's ll NaN.
+   */
+  softmaxLogLikelihood(x: Float32Array, t: Float32Array, ll: Float32Array, lse: Float32Array, s: SoftmaxLikelihoodShape): void;
+  /** Its gradient: dx[g, s, p, k] = dll[g, s] · (t[g, p, k] − exp(x[g, s, p, k] − lse[g, s, p]) · Σ_k t[g, p, k]). */
+  softmaxLogLikelihoodGrad(x: Float32Array, t: Float32Array, lse: Float32Array, dll: Float32Array, dx: Float32Array, s: SoftmaxLikelihoodShape): void;
+  /**
+   * Fills `out` with standard-normal values that depend on (seed, index) only, not on the thread
+   * count: two rounds of a 32-bit hash of each index under a key from the seed give a uniform on
+   * 2^23 cells, mapped by the inverse normal CDF (Acklam's approximation, relative error below
+   * 1.2·10⁻⁹, evaluated in float; an AVX2 clone where the processor has it); values lie within
+   * ±5.3. `seed`: an integer in [0, 2^53).
+   */
+  randomNormal(out: Float32Array, seed: number): void;
   info(): NativeInfo;
   /**
    * Threads per call (one setting per process), run on a persistent pool; 0 restores the default
@@ -200,6 +219,14 @@ export interface NativeKernels {
    * that qualify (one setting per process; for comparisons and tests).
    */
   setWinograd(on: boolean): void;
+}
+
+/** The sizes of `softmaxLogLikelihood`: G groups (each with its own target) of S draws of P rows of K classes. */
+export interface SoftmaxLikelihoodShape {
+  groups: number;
+  draws: number;
+  rows: number;
+  classes: number;
 }
 
 /** Adam's hyperparameters for one step (stepSize: the learning rate with both bias corrections). */
@@ -238,6 +265,9 @@ interface RawAddon {
   reluGradBias(dy: Float32Array, y: Float32Array, dx: Float32Array, db: Float32Array, rows: number, cols: number): void;
   adamUpdate(w: Float32Array, g: Float32Array, m: Float32Array | null, v: Float32Array | null, wOut: Float32Array, mOut: Float32Array, vOut: Float32Array, h: number[]): number;
   sumSquares(x: Float32Array): number;
+  softmaxLogLikelihood(x: Float32Array, t: Float32Array, ll: Float32Array, lse: Float32Array, groups: number, draws: number, rows: number, classes: number): void;
+  softmaxLogLikelihoodGrad(x: Float32Array, t: Float32Array, lse: Float32Array, dll: Float32Array, dx: Float32Array, groups: number, draws: number, rows: number, classes: number): void;
+  randomNormal(out: Float32Array, seed: number): void;
   info(): NativeInfo;
   setThreads(n: number): void;
   setIsa(isa: string): void;
@@ -336,7 +366,10 @@ export function loadNativeKernels(): NativeKernels {
     reluGradBias: (dy, y, dx, db, rows, cols) => raw.reluGradBias(dy, y, dx, db, rows, cols),
     adamUpdate: (w, g, m, v, out, h) => raw.adamUpdate(w, g, m, v, out.w, out.m, out.v, [h.beta1, 1 - h.beta1, h.beta2, 1 - h.beta2, h.epsilon, h.stepSize]),
     sumSquares: (x) => raw.sumSquares(x),
+    softmaxLogLikelihood: (x, t, ll, lse, s) => raw.softmaxLogLikelihood(x, t, ll, lse, s.groups, s.draws, s.rows, s.classes),
+    softmaxLogLikelihoodGrad: (x, t, lse, dll, dx, s) => raw.softmaxLogLikelihoodGrad(x, t, lse, dll, dx, s.groups, s.draws, s.rows, s.classes),
     resizeBilinearGrad: (dy, dx, r) => raw.resizeBilinearGrad(dy, dx, r.batch, r.outH, r.outW, r.channels, r.inH, r.inW, r.alignCorners),
+    randomNormal: (out, seed) => raw.randomNormal(out, seed),
     info: () => raw.info(),
     setThreads: (n) => raw.setThreads(n),
     setIsa: (isa) => raw.setIsa(isa),

@@ -201,6 +201,107 @@ describe.skipIf(!compilerPresent)('@probunet/native element-wise and layout kern
     expect(() => native.sumSquares([1, 2] as never)).toThrow(/x must be a Float32Array/);
   });
 
+  it('softmaxLogLikelihood and its gradient: against float64 loops (ignored rows, 24 classes, split over threads), stable at logits of 10⁴, NaN kept to its draw', () => {
+    const [groups, draws, rows, classes] = [3, 5, 700, 24];
+    const shape = { groups, draws, rows, classes };
+    const x = randomArray(groups * draws * rows * classes, 51).map((v) => v * 6);
+    const t = new Float32Array(groups * rows * classes);
+    for (let g = 0; g < groups; g++) for (let p = 0; p < rows; p++) if (p % 7 !== 3) t[(g * rows + p) * classes + ((p * 5 + g) % classes)] = 1;
+    const ll = new Float32Array(groups * draws);
+    const lse = new Float32Array(groups * draws * rows);
+    native.softmaxLogLikelihood(x, t, ll, lse, shape);
+    const wantLse = new Float64Array(lse.length);
+    const wantLl = new Float64Array(ll.length);
+    for (let gs = 0; gs < groups * draws; gs++) {
+      const g = Math.floor(gs / draws);
+      for (let p = 0; p < rows; p++) {
+        let s = 0;
+        for (let k = 0; k < classes; k++) s += Math.exp(x[(gs * rows + p) * classes + k]!);
+        const l = Math.log(s);
+        wantLse[gs * rows + p] = l;
+        for (let k = 0; k < classes; k++) wantLl[gs] = wantLl[gs]! + t[(g * rows + p) * classes + k]! * (x[(gs * rows + p) * classes + k]! - l);
+      }
+    }
+    expect(maxAbs(lse, wantLse)).toBeLessThan(1e-5);
+    for (let i = 0; i < ll.length; i++) expect(Math.abs(ll[i]! - wantLl[i]!) / Math.abs(wantLl[i]!), `draw ${i}`).toBeLessThan(1e-6);
+    const dll = randomArray(groups * draws, 52);
+    const dx = new Float32Array(x.length);
+    native.softmaxLogLikelihoodGrad(x, t, lse, dll, dx, shape);
+    const wantDx = Array.from(x, (xv, i) => {
+      const gs = Math.floor(i / (rows * classes));
+      const p = Math.floor(i / classes) % rows;
+      const row = (Math.floor(gs / draws) * rows + p) * classes;
+      let m = 0;
+      for (let k = 0; k < classes; k++) m += t[row + k]!;
+      return dll[gs]! * (t[row + (i % classes)]! - Math.exp(xv - wantLse[gs * rows + p]!) * m);
+    });
+    expect(maxAbs(dx, wantDx)).toBeLessThan(1e-6);
+
+    // Logits far from 0: max + log Σ exp(x − max) neither overflows nor loses the labels' terms.
+    const big = Float32Array.from([1e4, 0, -1e4, 3e4 + 1, 3e4, 0]);
+    const one = new Float32Array(2);
+    const lse2 = new Float32Array(2);
+    native.softmaxLogLikelihood(big, Float32Array.from([0, 1, 0]), one, lse2, { groups: 1, draws: 2, rows: 1, classes: 3 });
+    expect(one[0]).toBeCloseTo(-1e4, 0);
+    expect(one[1]).toBeCloseTo(-1 - Math.log1p(Math.exp(-1)), 2); // float32 spacing at 3·10⁴ is 0.002
+
+    // A NaN logit poisons its own draw only (as the chain of kernels does).
+    x[(1 * rows + 10) * classes + 4] = NaN;
+    native.softmaxLogLikelihood(x, t, ll, lse, shape);
+    expect(Number.isNaN(ll[1]!)).toBe(true);
+    expect(ll.filter((v) => Number.isNaN(v))).toHaveLength(1);
+    expect(() => native.softmaxLogLikelihood(x, t.subarray(1), ll, lse, shape)).toThrow(/t has 50399 values, the shapes need 50400/);
+    expect(() => native.softmaxLogLikelihoodGrad(x, t, lse, dll.subarray(1), dx, shape)).toThrow(/dll has 14 values, the shapes need 15/);
+  });
+
+  it('randomNormal: standard-normal moments and quantiles over 10⁶ values, a function of (seed, index) only, not of the thread count', () => {
+    const n = 1_000_001; // odd: the last pair's second value is dropped
+    const x = new Float32Array(n);
+    native.randomNormal(x, 12345);
+    let sum = 0;
+    let sq = 0;
+    let below = 0; // P(X < 1.959964) = 0.975
+    let belowNeg = 0; // P(X < −1) = 0.158655
+    let maxAbsValue = 0;
+    for (const v of x) {
+      sum += v;
+      sq += v * v;
+      if (v < 1.959964) below++;
+      if (v < -1) belowNeg++;
+      maxAbsValue = Math.max(maxAbsValue, Math.abs(v));
+    }
+    // Standard errors: mean 0.001, variance 0.0014, proportions 0.00016 and 0.00037: bounds at ≈ 5 s.e.
+    expect(Math.abs(sum / n)).toBeLessThan(0.005);
+    expect(Math.abs(sq / n - 1)).toBeLessThan(0.007);
+    expect(Math.abs(below / n - 0.975)).toBeLessThan(0.0008);
+    expect(Math.abs(belowNeg / n - 0.158655)).toBeLessThan(0.0019);
+    expect(maxAbsValue).toBeGreaterThan(4);
+    expect(maxAbsValue).toBeLessThan(5.3);
+    const again = new Float32Array(n);
+    native.setThreads(1);
+    onTestFinished(() => native.setThreads(0));
+    native.randomNormal(again, 12345);
+    expect(again).toEqual(x);
+    native.randomNormal(again, 12346);
+    let same = 0;
+    for (let i = 0; i < n; i++) if (again[i] === x[i]) same++;
+    expect(same).toBeLessThan(10);
+    expect(() => native.randomNormal(x, -1)).toThrow(/seed must be a non-negative integer/);
+    // 2^24 values: every value finite, the extremes of the 2^23 cells included (a 2^24-cell version
+    // rounded its top cell's midpoint to 1 and gave NaN about once in 2^24 values).
+    const many = new Float32Array(2 ** 24);
+    native.randomNormal(many, 7);
+    let worst = 0;
+    let notFinite = 0;
+    for (let i = 0; i < many.length; i++) {
+      const v = Math.abs(many[i]!);
+      if (v > worst) worst = v;
+      else if (!(v <= worst)) notFinite++;
+    }
+    expect(notFinite).toBe(0);
+    expect(worst).toBeLessThan(5.3);
+  });
+
   it('large scratch blocks (the padded input of a filter gradient) are reused, not allocated again, and the results do not change', () => {
     // The zero-padded input of the direct product (Winograd pads nothing): 2·66·66·16 floats = 557 KB,
     // above the 256 KB from which blocks are cached.

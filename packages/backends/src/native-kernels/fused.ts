@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { CAPABILITY_KERNELS } from '@probunet/core/internal';
+import { CAPABILITY_KERNELS, SOFTMAX_LIKELIHOOD_GRAD_KERNEL } from '@probunet/core/internal';
 import type { NativeKernels } from '@probunet/native';
 import { isF32, type KernelArgs } from './host.js';
 
@@ -61,9 +61,56 @@ export function sumSquares(native: NativeKernels, args: KernelArgs): tf.TensorIn
   return out;
 }
 
+/** G, S, P, K of logits [G,S,…,K] against a target [G,…,K], or null when the shapes do not fit. */
+function likelihoodShape(x: tf.TensorInfo, t: tf.TensorInfo): { groups: number; draws: number; rows: number; classes: number } | null {
+  if (x.shape.length < 3 || t.shape.length !== x.shape.length - 1 || x.shape[0] !== t.shape[0] || !tf.util.arraysEqual(x.shape.slice(2), t.shape.slice(1))) return null;
+  const classes = x.shape.at(-1)!;
+  return { groups: x.shape[0]!, draws: x.shape[1]!, rows: tf.util.sizeFromShape(x.shape.slice(2, -1)), classes };
+}
+
+/**
+ * `ProbunetSoftmaxLogLikelihood` {x [G,S,…,K], t [G,…,K]} → [ll [G,S], lse [G,S,P]]: the label
+ * log-likelihood of each draw of logits, Σ_pixels Σ_k t · log softmax(x), and each row's
+ * log-sum-exp for the gradient (see @probunet/native's softmaxLogLikelihood).
+ */
+export function softmaxLogLikelihood(native: NativeKernels, args: KernelArgs): tf.TensorInfo[] | null {
+  const { inputs, backend } = args;
+  const x = inputs.x as tf.TensorInfo;
+  const t = inputs.t as tf.TensorInfo;
+  const s = isF32(x, t) ? likelihoodShape(x, t) : null;
+  if (!s) return null;
+  const ll = backend.makeOutput([s.groups, s.draws], 'float32');
+  const lse = backend.makeOutput([s.groups, s.draws, s.rows], 'float32');
+  native.softmaxLogLikelihood(backend.typedArrayFromHeap(x), backend.typedArrayFromHeap(t), backend.typedArrayFromHeap(ll), backend.typedArrayFromHeap(lse), s);
+  return [ll, lse];
+}
+
+/** `ProbunetSoftmaxLogLikelihoodGrad` {x, t, lse, dll} → dx = dll · (t − softmax(x) · Σ_k t), x's shape. */
+export function softmaxLogLikelihoodGrad(native: NativeKernels, args: KernelArgs): tf.TensorInfo | null {
+  const { inputs, backend } = args;
+  const { x, t, lse, dll } = inputs as Record<string, tf.TensorInfo>;
+  const s = x && t && lse && dll && isF32(x, t, lse, dll) ? likelihoodShape(x, t) : null;
+  if (!s || tf.util.sizeFromShape(lse!.shape) !== s.groups * s.draws * s.rows || tf.util.sizeFromShape(dll!.shape) !== s.groups * s.draws) return null;
+  const dx = backend.makeOutput([...x!.shape], 'float32');
+  native.softmaxLogLikelihoodGrad(backend.typedArrayFromHeap(x!), backend.typedArrayFromHeap(t!), backend.typedArrayFromHeap(lse!), backend.typedArrayFromHeap(dll!), backend.typedArrayFromHeap(dx), s);
+  return dx;
+}
+
+/** `ProbunetRandomNormal` {} with attrs {shape, seed} → standard-normal float32 values (see @probunet/native's randomNormal). */
+export function randomNormal(native: NativeKernels, args: KernelArgs): tf.TensorInfo | null {
+  const { shape, seed } = (args.attrs ?? {}) as { shape?: number[]; seed?: number };
+  if (!Array.isArray(shape) || typeof seed !== 'number' || !Number.isInteger(seed) || seed < 0) return null;
+  const out = args.backend.makeOutput([...shape], 'float32');
+  if (tf.util.sizeFromShape(shape) > 0) native.randomNormal(args.backend.typedArrayFromHeap(out), seed);
+  return out;
+}
+
 /** The fused kernels by name (registered on native and wasm-native). */
 export const FUSED_KERNELS = {
   [CAPABILITY_KERNELS.fusedReluGrad]: reluGradBias,
   [CAPABILITY_KERNELS.fusedAdam]: adamUpdate,
   [CAPABILITY_KERNELS.fusedSumSquares]: sumSquares,
+  [CAPABILITY_KERNELS.fusedSoftmaxLikelihood]: softmaxLogLikelihood,
+  [SOFTMAX_LIKELIHOOD_GRAD_KERNEL]: softmaxLogLikelihoodGrad,
+  [CAPABILITY_KERNELS.fusedRandomNormal]: randomNormal,
 } as const;

@@ -21,6 +21,13 @@ export type Activation = 'relu' | 'linear';
  * - `ProbunetAdamUpdate` {w, g, m?, v?}, attrs {beta1, beta2, epsilon, stepSize} → [w', m', v', Σu²]
  *   (one Adam step, in {@link Adam}'s order of operations).
  * @probunet/backends registers both for `native` and `wasm-native`.
+ *
+ * - `ProbunetSoftmaxLogLikelihood` {x [G,S,…,K], t [G,…,K]} → [ll [G,S], lse [G,S,P]] and its
+ *   gradient `ProbunetSoftmaxLogLikelihoodGrad` {x, t, lse, dll} → dx: the label log-likelihood of
+ *   S draws of logits per image (see `drawLogLikelihoods`) without a log-softmax tensor; registered
+ *   for `native` and `wasm-native`, which register the pair together.
+ * - `ProbunetRandomNormal` {} with attrs {shape, seed} → standard-normal float32 values, generated
+ *   in parallel (see `randomStandardNormal`); registered for `native` and `wasm-native`.
  */
 export const CAPABILITY_KERNELS = {
   exactConvBackprop: 'ProbunetExactConvBackprop',
@@ -28,7 +35,12 @@ export const CAPABILITY_KERNELS = {
   fusedReluGrad: 'ProbunetReluGradBias',
   fusedAdam: 'ProbunetAdamUpdate',
   fusedSumSquares: 'ProbunetSumSquares',
+  fusedSoftmaxLikelihood: 'ProbunetSoftmaxLogLikelihood',
+  fusedRandomNormal: 'ProbunetRandomNormal',
 } as const;
+
+/** The gradient kernel a backend with `fusedSoftmaxLikelihood` registers beside it. */
+export const SOFTMAX_LIKELIHOOD_GRAD_KERNEL = 'ProbunetSoftmaxLogLikelihoodGrad';
 
 export interface BackendCapabilities {
   /** conv2dSame's gradient may call the backend's own backprop kernels. */
@@ -45,12 +57,16 @@ export interface BackendCapabilities {
   fusedAdam: boolean;
   /** The `ProbunetSumSquares` kernel: Σ x² over any number of float32 tensors, one call. */
   fusedSumSquares: boolean;
+  /** The `ProbunetSoftmaxLogLikelihood` kernel and its gradient (see CAPABILITY_KERNELS). */
+  fusedSoftmaxLikelihood: boolean;
+  /** The `ProbunetRandomNormal` kernel (see CAPABILITY_KERNELS). */
+  fusedRandomNormal: boolean;
 }
 
 /** What `backendName` (default: the active backend) declares; see CAPABILITY_KERNELS. */
 export function backendCapabilities(backendName: string = tf.getBackend()): BackendCapabilities {
   const has = (c: keyof typeof CAPABILITY_KERNELS) => tf.getKernel(CAPABILITY_KERNELS[c], backendName) !== undefined;
-  return { exactConvBackprop: has('exactConvBackprop'), exactFilterGrad: has('exactFilterGrad'), fusedReluGrad: has('fusedReluGrad'), fusedAdam: has('fusedAdam'), fusedSumSquares: has('fusedSumSquares') };
+  return { exactConvBackprop: has('exactConvBackprop'), exactFilterGrad: has('exactFilterGrad'), fusedReluGrad: has('fusedReluGrad'), fusedAdam: has('fusedAdam'), fusedSumSquares: has('fusedSumSquares'), fusedSoftmaxLikelihood: has('fusedSoftmaxLikelihood'), fusedRandomNormal: has('fusedRandomNormal') };
 }
 
 /**

@@ -1,7 +1,7 @@
 import '../register-gradients.js';
 import * as tf from '@tensorflow/tfjs-core';
 import { describe, expect, it } from 'vitest';
-import { halfSquaredNorm, oneHotMasked } from './loss.js';
+import { drawLogLikelihoods, halfSquaredNorm, labelLogLikelihood, oneHotMasked } from './loss.js';
 
 describe('halfSquaredNorm', () => {
   it('is ½Σw² over every kernel, hand-computed, and 0 for none', () => {
@@ -42,5 +42,28 @@ describe('oneHotMasked', () => {
     const got = oneHotMasked(labels, 3, 1);
     expect(got.arraySync()).toEqual([[[[1, 0, 0], [0, 0, 0], [0, 0, 1]], [[0, 0, 0], [0, 0, 0], [0, 0, 0]]]]);
     got.dispose();
+  });
+});
+
+describe('drawLogLikelihoods', () => {
+  it('is Σ over labelled pixels of log softmax per draw, hand-computed; ignored pixels count nothing; labelLogLikelihood is its one-draw case', () => {
+    // One image, two draws, two pixels, two classes; pixel 0 labelled class 0, pixel 1 ignored.
+    const logits = tf.tensor5d([0, 0, 50, -50, 1, 0, -3, 9], [1, 2, 1, 2, 2]);
+    const oneHot = tf.tensor4d([1, 0, 0, 0], [1, 1, 2, 2]);
+    const ll = drawLogLikelihoods(logits, oneHot);
+    expect(ll.shape).toEqual([1, 2]);
+    const [a, b] = ll.dataSync();
+    expect(a).toBeCloseTo(Math.log(0.5), 6);
+    expect(b).toBeCloseTo(1 - Math.log(Math.E + 1), 6);
+    const one = labelLogLikelihood(tf.reshape(tf.slice(logits, [0, 1], [1, 1]), [1, 1, 2, 2]) as tf.Tensor4D, oneHot);
+    expect(one.dataSync()[0]).toBeCloseTo(b!, 6);
+    tf.dispose([logits, oneHot, ll, one]);
+  });
+
+  it('refuses a target whose image shape differs from the draws\'', () => {
+    const logits = tf.zeros([2, 3, 4, 5, 6]);
+    const oneHot = tf.zeros([2, 4, 4, 6]);
+    expect(() => drawLogLikelihoods(logits, oneHot)).toThrow(/logits \[G,S,…,K\] and a one-hot target \[G,…,K\] of the same image shape, got logits \[2,3,4,5,6\] and target \[2,4,4,6\]/);
+    tf.dispose([logits, oneHot]);
   });
 });

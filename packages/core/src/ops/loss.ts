@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
+import { backendCapabilities, CAPABILITY_KERNELS, SOFTMAX_LIKELIHOOD_GRAD_KERNEL } from './conv.js';
 import { sumOfSquares } from './sum.js';
 
 /**
@@ -29,7 +30,47 @@ export function oneHotMasked(labels: tf.Tensor3D, numClasses: number, ignoreLabe
  * @returns [B]
  */
 export function labelLogLikelihood(logits: tf.Tensor4D, oneHot: tf.Tensor4D): tf.Tensor1D {
-  return tf.tidy(() => tf.sum(tf.mul(tf.logSoftmax(logits), oneHot), [1, 2, 3]) as tf.Tensor1D);
+  if (!backendCapabilities().fusedSoftmaxLikelihood) return tf.tidy(() => tf.sum(tf.mul(tf.logSoftmax(logits), oneHot), [1, 2, 3]) as tf.Tensor1D);
+  return tf.tidy(() => tf.reshape(drawLogLikelihoods(tf.expandDims(logits, 1), oneHot), [logits.shape[0]]) as tf.Tensor1D);
+}
+
+/**
+ * `labelLogLikelihood` for S draws of logits per image against that image's one label map (a
+ * Monte-Carlo likelihood's inner term): ll[g, s] = Σ_pixels log softmax(logits[g, s])[y].
+ * Where the backend has the `fusedSoftmaxLikelihood` capability (native, wasm-native), one kernel
+ * each way that never writes a log-softmax tensor (the chain's log-softmax, product and sum are
+ * eight kernels over [G,S,…,K] forward and more backward); elsewhere that chain. Both agree to
+ * float32 rounding (tests).
+ * @param logits [G,S,…,K] float32
+ * @param oneHot [G,…,K] from `oneHotMasked` (ignore pixels all zero)
+ * @returns [G,S]
+ */
+export function drawLogLikelihoods(logits: tf.Tensor, oneHot: tf.Tensor): tf.Tensor2D {
+  const [g, s] = logits.shape;
+  if (logits.rank < 3 || oneHot.rank !== logits.rank - 1 || oneHot.shape[0] !== g || !tf.util.arraysEqual(logits.shape.slice(2), oneHot.shape.slice(1))) {
+    throw new RangeError(`drawLogLikelihoods needs logits [G,S,…,K] and a one-hot target [G,…,K] of the same image shape, got logits [${logits.shape}] and target [${oneHot.shape}]`);
+  }
+  if (!backendCapabilities().fusedSoftmaxLikelihood || logits.dtype !== 'float32' || oneHot.dtype !== 'float32') {
+    return tf.tidy(() => {
+      const k = logits.shape.at(-1)!;
+      const flat = tf.reshape(tf.logSoftmax(tf.reshape(logits, [-1, k])), logits.shape);
+      return tf.sum(tf.reshape(tf.mul(flat, tf.expandDims(oneHot, 1)), [g!, s!, -1]), 2) as tf.Tensor2D;
+    });
+  }
+  const op = tf.customGrad(((...args: Array<tf.Tensor | tf.GradSaveFunc>) => {
+    const [x, save] = args as [tf.Tensor, tf.GradSaveFunc];
+    const [ll, lse] = tf.engine().runKernel(CAPABILITY_KERNELS.fusedSoftmaxLikelihood, { x, t: oneHot }, {}) as tf.Tensor[];
+    save([x, oneHot, lse!]);
+    return {
+      value: ll!,
+      gradFunc: (dll: tf.Tensor, saved: tf.Tensor[]) => {
+        const [xs, ts, lses] = saved;
+        return [tf.engine().runKernel(SOFTMAX_LIKELIHOOD_GRAD_KERNEL, { x: xs!, t: ts!, lse: lses!, dll }, {}) as tf.Tensor];
+      },
+    };
+  }) as unknown as (...args: Array<tf.Tensor | tf.GradSaveFunc>) => { value: tf.Tensor; gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => tf.Tensor[] });
+  // Named scope: profiles report the kernels, not the op again (see halfSquaredNorm).
+  return tf.tidy('probunet/softmax-likelihood', () => op(logits)) as tf.Tensor2D;
 }
 
 /**

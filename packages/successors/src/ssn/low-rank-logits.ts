@@ -1,3 +1,4 @@
+import { drawLogLikelihoods } from '@probunet/core/internal';
 import * as tf from '@tensorflow/tfjs-core';
 
 /**
@@ -41,12 +42,9 @@ export function logitDeviations(dist: LowRankLogits, factorNoise: tf.Tensor3D, d
  */
 export function monteCarloLogLikelihood(mean: tf.Tensor4D, deviations: tf.Tensor5D, oneHot: tf.Tensor4D, antithetic: boolean): tf.Tensor1D {
   return tf.tidy('probunet/ssn-mc-likelihood', () => {
-    const [b, s, h, w, k] = deviations.shape;
     const mu = tf.expandDims(mean, 1);
-    const target = tf.expandDims(oneHot, 1);
-    /** log p(y | η) per draw, [B,S]. */
-    const logLikelihoods = (logits: tf.Tensor) =>
-      tf.sum(tf.mul(tf.reshape(tf.logSoftmax(tf.reshape(logits, [b * s, h, w, k])), [b, s, h, w, k]), target), [2, 3, 4]);
+    /** log p(y | η) per draw, [B,S] (one fused kernel each way on native and wasm-native). */
+    const logLikelihoods = (logits: tf.Tensor) => drawLogLikelihoods(logits, oneHot);
     // The two signs' likelihoods are joined per draw ([B,S] each), not their logits: the gradient
     // of a concat along axis 1 of [B,2S,H,W,K] is a SplitV that took 60 % of a LIDC step on native.
     const perSample = antithetic ? tf.concat([logLikelihoods(tf.add(mu, deviations)), logLikelihoods(tf.sub(mu, deviations))], 1) : logLikelihoods(tf.add(mu, deviations));

@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { ConvLayer, SeededRandom, UNetEncoder, type CheckpointableModel, type InputSpec, type Parameter, type SampleOptions } from '@probunet/core';
-import { oneHotMasked, validateImages } from '@probunet/core/internal';
+import { oneHotMasked, randomStandardNormal, validateImages } from '@probunet/core/internal';
 import { logitDeviations, monteCarloLogLikelihood, type LowRankLogits } from './low-rank-logits.js';
 import { resolveSSNConfig, type SSNConfig, type SSNModelConfig } from './ssn-options.js';
 
@@ -65,8 +65,8 @@ export class StochasticSegmentationNetwork implements CheckpointableModel {
       const { mcSamples, antithetic } = this.config;
       const s = antithetic ? mcSamples / 2 : mcSamples;
       const rng = new SeededRandom(seed);
-      const factorNoise = tf.randomNormal([b, s, this.rank], 0, 1, 'float32', rng.nextSeed()) as tf.Tensor3D;
-      const diagonalNoise = tf.randomNormal([b, s, h, w, k], 0, 1, 'float32', rng.nextSeed()) as tf.Tensor5D;
+      const factorNoise = randomStandardNormal([b, s, this.rank], rng.nextSeed()) as tf.Tensor3D;
+      const diagonalNoise = randomStandardNormal([b, s, h, w, k], rng.nextSeed()) as tf.Tensor5D;
       const oneHot = oneHotMasked(labels, this.numClasses, this.ignoreLabel);
       const deviations = logitDeviations(dist, factorNoise, diagonalNoise);
       return tf.neg(tf.mean(monteCarloLogLikelihood(dist.mean, deviations, oneHot, antithetic))) as tf.Scalar;
@@ -91,8 +91,8 @@ export class StochasticSegmentationNetwork implements CheckpointableModel {
         // One draw at a time: a [B,n,H,W,K] block of logits would hold n times the memory.
         samples.push(
           tf.tidy(() => {
-            const factorNoise = tf.randomNormal([b, 1, this.rank], 0, 1, 'float32', rng.nextSeed()) as tf.Tensor3D;
-            const diagonalNoise = tf.randomNormal([b, 1, h, w, k], 0, 1, 'float32', rng.nextSeed()) as tf.Tensor5D;
+            const factorNoise = randomStandardNormal([b, 1, this.rank], rng.nextSeed()) as tf.Tensor3D;
+            const diagonalNoise = randomStandardNormal([b, 1, h, w, k], rng.nextSeed()) as tf.Tensor5D;
             const logits = tf.add(dist.mean, tf.squeeze(logitDeviations(widened, factorNoise, diagonalNoise), [1]));
             return tf.argMax(logits, 3) as tf.Tensor3D;
           }),
