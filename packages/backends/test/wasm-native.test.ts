@@ -1,10 +1,11 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { backendCapabilities, conv2dSame } from '@probunet/core/internal';
+import { backendCapabilities, conv2dSame, randomStandardNormal } from '@probunet/core/internal';
 import { relativeL2Error, tolerance } from '@probunet/core/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { initBackend } from '../src/index.js';
 import { nativeKernelCounters } from '../src/native-kernels/host.js';
 import { adamSteps, fusedAdamKernels, sumOfSquaresRun } from './adam-steps.js';
+import { drawLikelihoodRun } from './likelihood-run.js';
 
 // Kernel by kernel: wasm-native's replacements against wasm's own kernels (and cpu where wasm has
 // none), on the same inputs, including every fall-through case.
@@ -131,6 +132,25 @@ describe('wasm-native kernels', () => {
     const got = await sumOfSquaresRun('wasm-native');
     expect(got.kernels).toEqual(['ProbunetSumSquares']);
     expect(Math.abs(got.value - ref.value) / ref.value).toBeLessThan(1e-6);
+  });
+
+  it("core's draw log-likelihoods and noise take the fused kernels on wasm-native (on the wasm heap), with cpu's chain's values", async () => {
+    const ref = await drawLikelihoodRun('cpu');
+    const got = await drawLikelihoodRun('wasm-native');
+    expect(got.kernels.filter((k) => k.startsWith('Probunet'))).toEqual(['ProbunetSoftmaxLogLikelihood', 'ProbunetSoftmaxLogLikelihoodGrad']);
+    expect(relativeL2Error(got.ll, ref.ll)).toBeLessThan(1e-6);
+    expect(relativeL2Error(got.grad, ref.grad)).toBeLessThan(1e-5);
+    expect(relativeL2Error(got.single, ref.single)).toBeLessThan(1e-6);
+    expect(got.growth).toBe(0);
+    const noise = randomStandardNormal([3, 50_000], 5);
+    const values = await noise.data();
+    noise.dispose();
+    let mean = 0;
+    for (const v of values) mean += v / values.length;
+    expect(Math.abs(mean)).toBeLessThan(0.013); // 5 s.e. at 150,000 values
+    const again = randomStandardNormal([3, 50_000], 5);
+    expect(await again.data()).toEqual(values);
+    again.dispose();
   });
 
   it("core's fused relu gradient and Adam update run here too, with cpu's values", async () => {
