@@ -384,7 +384,8 @@ inline float lane_sum(const float* x, int64_t k) {
   return s;
 }
 
-// max over a row, NaN skipped (a NaN still reaches the result through exp(NaN − max)); −Inf for none.
+// max over a row, NaN skipped (a NaN still reaches the likelihood through its t · (x − lse) terms);
+// −Inf for none.
 inline float lane_max(const float* x, int64_t k) {
   float acc[kLanes];
   for (int j = 0; j < kLanes; ++j) acc[j] = -INFINITY;
