@@ -7,6 +7,10 @@
  * bench/results/hierarchical-train-step-<date>.json and prints it.
  *
  *   npx tsx bench/hierarchical-train-step.ts [--backend native] [--batch 8] [--size 128] [--pairs 6] [--objective elbo|geco] [--top-k 0.02]
+ *     [--task lidc|cityscapes-like]
+ *
+ * --task cityscapes-like times `probunet reproduce --task cityscapes-like`'s models instead of the LIDC
+ * configuration, with its two latent levels [1, 1] (--size is ignored); the labels are random classes.
  *
  * It reads the packages' built `dist/` (`npx nx run-many -t build -p core baselines successors`
  * after a change), as the other benches do.
@@ -18,7 +22,7 @@ import { initBackend, type BackendPreference } from '@probunet/backends';
 import { Trainer, createProbUNet, type CheckpointableModel } from '@probunet/core';
 import { writeFileAtomic } from '@probunet/core/node';
 import { HierarchicalProbUNet } from '@probunet/successors';
-import { LIDC_CONFIG } from './lidc-config.js';
+import { CITYSCAPES_LIKE_CONFIG, CITYSCAPES_LIKE_SIZE, LIDC_CONFIG } from './lidc-config.js';
 import { root } from './processes.js';
 import { machineInfo, median } from './bench-utils.js';
 
@@ -30,21 +34,27 @@ const { values } = parseArgs({
     pairs: { type: 'string', default: '6' },
     objective: { type: 'string', default: 'elbo' },
     'top-k': { type: 'string' },
+    task: { type: 'string', default: 'lidc' },
   },
 });
+if (values.task !== 'lidc' && values.task !== 'cityscapes-like') throw new Error(`--task ${values.task}: expected lidc or cityscapes-like`);
+const cityscapes = values.task === 'cityscapes-like';
 const batch = Number(values.batch);
-const size = Number(values.size);
+const size = cityscapes ? CITYSCAPES_LIKE_SIZE.height : Number(values.size);
+const width = cityscapes ? CITYSCAPES_LIKE_SIZE.width : size;
 const pairs = Number(values.pairs);
 const topKPercentage = values['top-k'] === undefined ? null : Number(values['top-k']);
 const log = (s: string) => process.stderr.write(`${s}\n`);
 
 tf.env().set('PROD', true);
 const report = await initBackend(values.backend as BackendPreference);
-const { inputChannels, numClasses, channels, convsPerBlock } = LIDC_CONFIG;
-const probUNet = createProbUNet({ ...LIDC_CONFIG, seed: 0 });
-const hierarchical = new HierarchicalProbUNet({ inputChannels, numClasses, channels, convsPerBlock, seed: 0, objective: values.objective as 'elbo' | 'geco', topKPercentage });
-const images = tf.randomUniform([batch, size, size, 1], 0, 1, 'float32', 1) as tf.Tensor4D;
-const labels = tf.cast(tf.greater(tf.randomUniform([batch, 4, size, size], 0, 1, 'float32', 2), 0.5), 'int32') as tf.Tensor4D;
+const CONFIG = cityscapes ? CITYSCAPES_LIKE_CONFIG : LIDC_CONFIG;
+const { inputChannels, numClasses, channels, convsPerBlock } = CONFIG;
+const probUNet = createProbUNet({ ...CONFIG, seed: 0 });
+// cityscapes-like: the reproduce study's two latent levels (its U-Net has two scales below the finest).
+const hierarchical = new HierarchicalProbUNet({ inputChannels, numClasses, channels, convsPerBlock, seed: 0, objective: values.objective as 'elbo' | 'geco', topKPercentage, ...(cityscapes ? { latentDims: [1, 1] } : {}) });
+const images = tf.randomUniform([batch, size, width, inputChannels], 0, 1, 'float32', 1) as tf.Tensor4D;
+const labels = tf.tidy(() => tf.cast(tf.floor(tf.randomUniform([batch, 4, size, width], 0, numClasses, 'float32', 2)), 'int32')) as tf.Tensor4D;
 
 const models: Array<[string, CheckpointableModel]> = [['prob-unet', probUNet], ['hierarchical-prob-unet', hierarchical]];
 const trainers = models.map(([, m]) => new Trainer(m, { learningRate: 1e-4, validate: false }));
@@ -83,7 +93,8 @@ const result = {
   backend: report.selected,
   threads: report.threads,
   batch,
-  size,
+  task: values.task,
+  size: [size, width],
   unet: { channels, convsPerBlock },
   hierarchical: { latentDims: hierarchical.latentDims, objective: values.objective, topKPercentage },
   parameters: Object.fromEntries(models.map(([name, m]) => [name, count(m)])),

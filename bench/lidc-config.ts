@@ -1,6 +1,13 @@
 /** The LIDC configuration every benchmark case uses (the common practice for 128×128 crops). */
 export const LIDC_CONFIG = { inputChannels: 1, numClasses: 2, channels: [32, 64, 128, 192], convsPerBlock: 3, latentDim: 6, num1x1Convs: 3 };
 
+/**
+ * `probunet reproduce --task cityscapes-like`'s models (32×64 RGB, 24 classes, U-Net [16, 32, 64]
+ * with 2 convs per block), for the benches' `--task cityscapes-like`.
+ */
+export const CITYSCAPES_LIKE_CONFIG = { ...LIDC_CONFIG, inputChannels: 3, numClasses: 24, channels: [16, 32, 64], convsPerBlock: 2 };
+export const CITYSCAPES_LIKE_SIZE = { height: 32, width: 64 };
+
 export interface Layer { name: string; hw: number; cin: number; cout: number; count: number; firstOfNet: boolean }
 
 /** The 3×3 convolutions of a train step; identical shapes are timed once and counted (bench/native-layers.ts and bench/webgpu-layer-times.ts). */

@@ -25,7 +25,7 @@ import { baselinesPlugin } from '@probunet/baselines';
 import { Trainer, corePlugin, createProbUNet, createRegistry, type CheckpointableModel, type ModelConfig } from '@probunet/core';
 import { writeFileAtomic } from '@probunet/core/node';
 import { successorsPlugin } from '@probunet/successors';
-import { LIDC_CONFIG } from './lidc-config.js';
+import { CITYSCAPES_LIKE_CONFIG, CITYSCAPES_LIKE_SIZE, LIDC_CONFIG } from './lidc-config.js';
 import { root } from './processes.js';
 import { kernelProfile, machineInfo, median } from './bench-utils.js';
 
@@ -44,14 +44,14 @@ const { values } = parseArgs({
 if (values.task !== 'lidc' && values.task !== 'cityscapes-like') throw new Error(`--task ${values.task}: expected lidc or cityscapes-like`);
 const cityscapes = values.task === 'cityscapes-like';
 const batch = Number(values.batch);
-const size = cityscapes ? 32 : Number(values.size);
-const width = cityscapes ? 64 : size;
+const size = cityscapes ? CITYSCAPES_LIKE_SIZE.height : Number(values.size);
+const width = cityscapes ? CITYSCAPES_LIKE_SIZE.width : size;
 const pairs = Number(values.pairs);
 
 tf.env().set('PROD', true);
 const report = await initBackend(values.backend as BackendPreference);
 const registry = createRegistry([corePlugin, baselinesPlugin, successorsPlugin]);
-const CONFIG = cityscapes ? { ...LIDC_CONFIG, inputChannels: 3, numClasses: 24, channels: [16, 32, 64], convsPerBlock: 2 } : LIDC_CONFIG;
+const CONFIG = cityscapes ? CITYSCAPES_LIKE_CONFIG : LIDC_CONFIG;
 const { inputChannels, numClasses, channels, convsPerBlock } = CONFIG;
 const ssnConfig = { type: 'ssn', inputChannels, numClasses, channels, convsPerBlock, seed: 0, rank: Number(values.rank), mcSamples: Number(values['mc-samples']) };
 const models = {
